@@ -1,0 +1,3 @@
+from airspace.cli.main import main
+
+main()

@@ -1,0 +1,180 @@
+"""Account rules: registration, log-in sessions, API tokens, roles, blocks."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from airspace.accounts.models import ApiToken, Block, Role, User, UserSession
+from airspace.accounts.passwords import DUMMY_HASH, hash_password, verify_password
+from airspace.errors import Conflict, Invalid, NotFound, Unauthenticated
+from airspace.ids import new_secret_token, sha256_hex
+
+USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_]{3,30}$")
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 128
+TOKEN_PREFIX = "as_"
+
+
+def validate_username(username: str) -> str:
+    if not USERNAME_PATTERN.match(username):
+        raise Invalid("username must be 3 to 30 letters, digits or underscores")
+    return username
+
+
+def validate_password(password: str) -> str:
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise Invalid(
+            f"password must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters"
+        )
+    return password
+
+
+def find_user(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username))
+
+
+def get_user(session: Session, username: str) -> User:
+    user = find_user(session, username)
+    if user is None:
+        raise NotFound(f"no user named {username!r}")
+    return user
+
+
+def register(
+    session: Session,
+    username: str,
+    password: str,
+    now: datetime,
+    *,
+    display_name: str | None = None,
+    role: Role = Role.USER,
+) -> User:
+    validate_username(username)
+    validate_password(password)
+    display_name = (display_name or username).strip()
+    if not 1 <= len(display_name) <= 50:
+        raise Invalid("display name must be 1 to 50 characters")
+    if find_user(session, username) is not None:
+        raise Conflict(f"the username {username!r} is taken")
+    user = User(
+        username=username,
+        display_name=display_name,
+        password_hash=hash_password(password),
+        role=role,
+        captions_opt_out=False,
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User:
+    user = find_user(session, username)
+    if user is None:
+        verify_password(DUMMY_HASH, password)
+        raise Unauthenticated("wrong username or password")
+    if not verify_password(user.password_hash, password):
+        raise Unauthenticated("wrong username or password")
+    return user
+
+
+def open_session(session: Session, user: User, now: datetime, lifetime: timedelta) -> str:
+    """Start a browser session; returns its id, which the cookie carries signed."""
+    session_id = secrets.token_urlsafe(32)
+    session.add(
+        UserSession(id=session_id, user_id=user.id, created_at=now, expires_at=now + lifetime)
+    )
+    return session_id
+
+
+def close_session(session: Session, session_id: str) -> None:
+    session.execute(delete(UserSession).where(UserSession.id == session_id))
+
+
+def user_for_session(session: Session, session_id: str, now: datetime) -> User | None:
+    row = session.get(UserSession, session_id)
+    if row is None or row.expires_at <= now:
+        return None
+    return session.get(User, row.user_id)
+
+
+def create_api_token(session: Session, user: User, name: str, now: datetime) -> tuple[ApiToken, str]:
+    """Create a token; returns the record and the secret, which is never stored."""
+    name = name.strip()
+    if not 1 <= len(name) <= 100:
+        raise Invalid("token name must be 1 to 100 characters")
+    secret = new_secret_token(TOKEN_PREFIX)
+    token = ApiToken(user_id=user.id, name=name, token_hash=sha256_hex(secret), created_at=now)
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def user_for_token(session: Session, secret: str, now: datetime) -> User | None:
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == sha256_hex(secret)))
+    if token is None:
+        return None
+    token.last_used_at = now
+    return session.get(User, token.user_id)
+
+
+def list_api_tokens(session: Session, user: User) -> list[ApiToken]:
+    return list(
+        session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id))
+    )
+
+
+def revoke_api_token(session: Session, user: User, token_id: int) -> None:
+    token = session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound(f"no token {token_id}")
+    session.delete(token)
+
+
+def set_role(session: Session, username: str, role: Role) -> User:
+    user = get_user(session, username)
+    user.role = role
+    return user
+
+
+def block(session: Session, blocker: User, username: str, now: datetime) -> User:
+    target = get_user(session, username)
+    if target.id == blocker.id:
+        raise Invalid("you cannot block yourself")
+    if not is_blocked(session, blocker.id, target.id):
+        session.add(Block(blocker_id=blocker.id, blocked_id=target.id, created_at=now))
+    return target
+
+
+def unblock(session: Session, blocker: User, username: str) -> None:
+    target = get_user(session, username)
+    session.execute(
+        delete(Block).where(Block.blocker_id == blocker.id, Block.blocked_id == target.id)
+    )
+
+
+def blocked_users(session: Session, blocker: User) -> list[User]:
+    return list(
+        session.scalars(
+            select(User)
+            .join(Block, Block.blocked_id == User.id)
+            .where(Block.blocker_id == blocker.id)
+            .order_by(User.username)
+        )
+    )
+
+
+def is_blocked(session: Session, blocker_id: int, blocked_id: int) -> bool:
+    """Whether ``blocker_id`` has blocked ``blocked_id``."""
+    return (
+        session.scalar(
+            select(Block.id).where(Block.blocker_id == blocker_id, Block.blocked_id == blocked_id)
+        )
+        is not None
+    )

@@ -1,0 +1,145 @@
+"""Account API: register, log in and out, settings, API tokens, blocks, roles."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import APIRouter, Request, Response, status
+
+from airspace.accounts import services as accounts
+from airspace.accounts.auth import (
+    CurrentAdmin,
+    CurrentUser,
+    clear_session_cookie,
+    ensure_csrf_nonce,
+    session_id_from,
+    set_session_cookie,
+)
+from airspace.accounts.models import User
+from airspace.accounts.schemas import (
+    Credentials,
+    MeOut,
+    Registration,
+    RoleUpdate,
+    SessionOut,
+    SettingsUpdate,
+    TokenCreate,
+    TokenCreated,
+    TokenOut,
+    UserOut,
+)
+from airspace.dependencies import DbDep, ServicesDep
+from airspace.wiring import Services
+
+router = APIRouter(tags=["accounts"])
+
+
+def _start_session(
+    request: Request, response: Response, services: Services, db: DbDep, user: User
+) -> SessionOut:
+    lifetime = timedelta(days=services.settings.session_days)
+    session_id = accounts.open_session(db, user, services.clock.now(), lifetime)
+    db.commit()
+    set_session_cookie(response, services.settings, session_id)
+    csrf = ensure_csrf_nonce(request, response, services.settings)
+    return SessionOut(user=MeOut.model_validate(user), csrf_token=csrf)
+
+
+@router.post("/auth/register", status_code=status.HTTP_201_CREATED)
+def register(
+    body: Registration, request: Request, response: Response, services: ServicesDep, db: DbDep
+) -> SessionOut:
+    user = accounts.register(
+        db, body.username, body.password, services.clock.now(), display_name=body.display_name
+    )
+    return _start_session(request, response, services, db, user)
+
+
+@router.post("/auth/login")
+def login(
+    body: Credentials, request: Request, response: Response, services: ServicesDep, db: DbDep
+) -> SessionOut:
+    user = accounts.authenticate(db, body.username, body.password)
+    return _start_session(request, response, services, db, user)
+
+
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout(request: Request, services: ServicesDep, db: DbDep, user: CurrentUser) -> Response:
+    session_id = session_id_from(request, services.settings)
+    if session_id:
+        accounts.close_session(db, session_id)
+        db.commit()
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    clear_session_cookie(response)
+    return response
+
+
+@router.get("/auth/session")
+def current_session(
+    request: Request, response: Response, services: ServicesDep, user: CurrentUser
+) -> SessionOut:
+    """The signed-in user and the CSRF token that cookie-authenticated writes must send."""
+    csrf = ensure_csrf_nonce(request, response, services.settings)
+    return SessionOut(user=MeOut.model_validate(user), csrf_token=csrf)
+
+
+@router.get("/me")
+def me(user: CurrentUser) -> MeOut:
+    return MeOut.model_validate(user)
+
+
+@router.patch("/me")
+def update_me(body: SettingsUpdate, db: DbDep, user: CurrentUser) -> MeOut:
+    if body.display_name is not None:
+        user.display_name = body.display_name.strip() or user.display_name
+    if body.captions_opt_out is not None:
+        user.captions_opt_out = body.captions_opt_out
+    db.commit()
+    return MeOut.model_validate(user)
+
+
+@router.get("/me/tokens")
+def list_tokens(db: DbDep, user: CurrentUser) -> list[TokenOut]:
+    return [TokenOut.model_validate(t) for t in accounts.list_api_tokens(db, user)]
+
+
+@router.post("/me/tokens", status_code=status.HTTP_201_CREATED)
+def create_token(body: TokenCreate, services: ServicesDep, db: DbDep, user: CurrentUser) -> TokenCreated:
+    token, secret = accounts.create_api_token(db, user, body.name, services.clock.now())
+    db.commit()
+    return TokenCreated(**TokenOut.model_validate(token).model_dump(), token=secret)
+
+
+@router.delete("/me/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_token(token_id: int, db: DbDep, user: CurrentUser) -> None:
+    accounts.revoke_api_token(db, user, token_id)
+    db.commit()
+
+
+@router.get("/me/blocks")
+def list_blocks(db: DbDep, user: CurrentUser) -> list[UserOut]:
+    return [UserOut.model_validate(u) for u in accounts.blocked_users(db, user)]
+
+
+@router.put("/me/blocks/{username}", status_code=status.HTTP_204_NO_CONTENT)
+def block_user(username: str, services: ServicesDep, db: DbDep, user: CurrentUser) -> None:
+    accounts.block(db, user, username, services.clock.now())
+    db.commit()
+
+
+@router.delete("/me/blocks/{username}", status_code=status.HTTP_204_NO_CONTENT)
+def unblock_user(username: str, db: DbDep, user: CurrentUser) -> None:
+    accounts.unblock(db, user, username)
+    db.commit()
+
+
+@router.get("/users/{username}")
+def get_user(username: str, db: DbDep) -> UserOut:
+    return UserOut.model_validate(accounts.get_user(db, username))
+
+
+@router.put("/users/{username}/role")
+def set_role(username: str, body: RoleUpdate, db: DbDep, admin: CurrentAdmin) -> UserOut:
+    user = accounts.set_role(db, username, body.role)
+    db.commit()
+    return UserOut.model_validate(user)

@@ -1,0 +1,67 @@
+"""The ASGI application: API, pages and media, wired to one set of services."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from airspace import __version__
+from airspace.accounts.views import router as accounts_router
+from airspace.http_errors import BodySizeLimit, install_error_handlers
+from airspace.jobs.views import router as jobs_router
+from airspace.recordings.views import router as recordings_router
+from airspace.spaces.views import router as spaces_router
+from airspace.storage.local import LocalStorage
+from airspace.web.media import router as media_router
+from airspace.web.pages import STATIC_DIR
+from airspace.web.pages import router as pages_router
+from airspace.wiring import Services
+
+API_PREFIX = "/api/v1"
+logger = logging.getLogger(__name__)
+
+
+def create_app(services: Services, *, run_jobs: bool = False) -> FastAPI:
+    """Build the app. With ``run_jobs`` and an in-process queue, jobs run inside it."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        consumer = None
+        if run_jobs and services.jobs.in_process:
+            consumer = services.jobs.start_consumer(services.settings.job_workers)
+            logger.info("job consumer running in process")
+        try:
+            yield
+        finally:
+            if consumer is not None:
+                consumer.stop(graceful=True)
+            await services.events.close()
+
+    app = FastAPI(
+        title="Airspace",
+        version=__version__,
+        description="Live audio Spaces that are recorded, replayed, captioned and downloaded.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    install_error_handlers(app)
+    for router in (accounts_router, spaces_router, recordings_router, jobs_router):
+        app.include_router(router, prefix=API_PREFIX)
+
+    @app.get(f"{API_PREFIX}/health", tags=["meta"])
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    if isinstance(services.storage, LocalStorage):
+        app.include_router(media_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(pages_router)
+    app.add_middleware(BodySizeLimit, max_bytes=services.settings.max_body_bytes)
+    return app

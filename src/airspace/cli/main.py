@@ -1,0 +1,136 @@
+"""``airspace``: serve, worker, db upgrade, user create."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import NoReturn
+
+import click
+
+from airspace import __version__
+from airspace.accounts.models import Role
+from airspace.config import Settings
+from airspace.errors import AirspaceError, ConfigError
+from airspace.wiring import Services, build_services
+
+EXIT_CONFIG = 2
+
+
+class CliError(click.ClickException):
+    """One line on stderr, and a non-zero exit."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def load_services(*, check_schema: bool = True) -> Services:
+    """Settings and services from the environment; misconfiguration exits with code 2."""
+    from airspace.db.engine import check_connection
+    from airspace.db.migrate import is_up_to_date
+
+    try:
+        services = build_services(Settings.from_env())
+        check_connection(services.engine)
+    except ConfigError as exc:
+        raise CliError(str(exc), EXIT_CONFIG) from None
+    if check_schema and not is_up_to_date(services.engine):
+        raise CliError("the database schema is out of date; run: airspace db upgrade", EXIT_CONFIG)
+    return services
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="airspace")
+def cli() -> None:
+    """Airspace: live audio Spaces that are recorded, replayed, captioned and downloaded.
+
+    Settings come from AIRSPACE_* environment variables (see the README).
+    """
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+def serve(host: str, port: int) -> None:
+    """Run the web app and API (and, on the embedded default, the job consumer)."""
+    import uvicorn
+
+    from airspace.app import create_app
+
+    services = load_services()
+    app = create_app(services, run_jobs=True)
+    uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="info")
+
+
+@cli.command()
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="Jobs run at once by this process.")
+def worker(workers: int) -> None:
+    """Consume background jobs from the shared queue (AIRSPACE_QUEUE_URL=redis://...)."""
+    services = load_services()
+    if services.jobs.in_process:
+        click.echo(
+            "note: AIRSPACE_QUEUE_URL is a local SQLite queue; `airspace serve` already "
+            "consumes it. Use redis://... to spread jobs over workers.",
+            err=True,
+        )
+    services.jobs.run_consumer(workers)
+
+
+@cli.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema to the newest version."""
+    from airspace.db.migrate import current_revision, upgrade
+
+    services = load_services(check_schema=False)
+    upgrade(services.engine)
+    click.echo(f"database at revision {current_revision(services.engine)}")
+
+
+@cli.group()
+def user() -> None:
+    """User accounts."""
+
+
+@user.command("create")
+@click.argument("name")
+@click.option("--admin", "role", flag_value=Role.ADMIN.value, help="Make an administrator.")
+@click.option("--moderator", "role", flag_value=Role.MODERATOR.value, help="Make a moderator.")
+@click.option("--display-name", default=None, help="Name shown to others (default: NAME).")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="Prompted for when not given.")
+@click.option("--token", "token_name", default=None,
+              help="Also create an API token with this name and print it.")
+def user_create(
+    name: str, role: str | None, display_name: str | None, password: str, token_name: str | None
+) -> None:
+    """Create the user NAME (role: user unless --admin or --moderator)."""
+    from airspace.accounts import services as accounts
+
+    services = load_services()
+    now = services.clock.now()
+    try:
+        with services.sessions() as session:
+            account = accounts.register(
+                session, name, password, now, display_name=display_name, role=Role(role or "user")
+            )
+            secret = None
+            if token_name:
+                _, secret = accounts.create_api_token(session, account, token_name, now)
+            session.commit()
+    except AirspaceError as exc:
+        raise CliError(exc.detail) from None
+    click.echo(f"created {account.role.value} {account.username}")
+    if secret:
+        click.echo(f"API token: {secret}")
+
+
+def main() -> NoReturn:
+    sys.exit(cli.main(prog_name="airspace", standalone_mode=True))

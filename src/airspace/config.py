@@ -1,0 +1,135 @@
+"""Settings, read from ``AIRSPACE_*`` environment variables.
+
+Each external part is chosen by the scheme of its URL; ``wiring.py`` turns these
+settings into implementations, in one place.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from airspace.errors import ConfigError
+
+DEFAULT_TOPICS = (
+    "Technology",
+    "Science",
+    "Music",
+    "News",
+    "Sports",
+    "Business",
+    "Culture",
+    "Gaming",
+    "Education",
+    "Comedy",
+    "Politics",
+    "Health",
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    storage_url: str
+    queue_url: str
+    events_url: str
+    secret_key: str
+    public_url: str = "http://127.0.0.1:8000"
+    topics: tuple[str, ...] = DEFAULT_TOPICS
+    replay_days: int = 30
+    moderation_hold_days: int = 120
+    max_body_bytes: int = 1_048_576
+    session_days: int = 30
+    cookie_secure: bool = False
+    job_workers: int = 2
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read settings from ``env`` (default: the process environment).
+
+        Raises ConfigError naming the variable when a value cannot be used.
+        """
+        env = os.environ if env is None else env
+        data_dir = Path(env.get("AIRSPACE_DATA_DIR", "data")).resolve()
+        database_url = env.get("AIRSPACE_DATABASE_URL") or f"sqlite:///{data_dir / 'airspace.db'}"
+        storage_url = env.get("AIRSPACE_STORAGE_URL") or f"file://{data_dir / 'media'}"
+        queue_url = env.get("AIRSPACE_QUEUE_URL") or f"sqlite:///{data_dir / 'jobs.db'}"
+        events_url = env.get("AIRSPACE_EVENTS_URL") or "memory://"
+        _check_scheme("AIRSPACE_STORAGE_URL", storage_url, {"file", "s3"})
+        _check_scheme("AIRSPACE_QUEUE_URL", queue_url, {"sqlite", "redis", "rediss"})
+        _check_scheme("AIRSPACE_EVENTS_URL", events_url, {"memory", "redis", "rediss"})
+        topics_raw = env.get("AIRSPACE_TOPICS")
+        topics = (
+            tuple(t.strip() for t in topics_raw.split(",") if t.strip())
+            if topics_raw
+            else DEFAULT_TOPICS
+        )
+        if not topics:
+            raise ConfigError("AIRSPACE_TOPICS: give at least one topic, separated by commas")
+        return cls(
+            data_dir=data_dir,
+            database_url=database_url,
+            storage_url=storage_url,
+            queue_url=queue_url,
+            events_url=events_url,
+            secret_key=env.get("AIRSPACE_SECRET_KEY") or _stored_secret(data_dir),
+            public_url=env.get("AIRSPACE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+            topics=topics,
+            replay_days=_int(env, "AIRSPACE_REPLAY_DAYS", 30, minimum=1),
+            moderation_hold_days=_int(env, "AIRSPACE_MODERATION_HOLD_DAYS", 120, minimum=1),
+            max_body_bytes=_int(env, "AIRSPACE_MAX_BODY_BYTES", 1_048_576, minimum=1024),
+            session_days=_int(env, "AIRSPACE_SESSION_DAYS", 30, minimum=1),
+            cookie_secure=_bool(env, "AIRSPACE_COOKIE_SECURE", False),
+            job_workers=_int(env, "AIRSPACE_JOB_WORKERS", 2, minimum=1),
+        )
+
+
+def _check_scheme(name: str, url: str, allowed: set[str]) -> None:
+    scheme = urlsplit(url).scheme
+    if scheme not in allowed:
+        choices = ", ".join(f"{s}://" for s in sorted(allowed))
+        raise ConfigError(f"{name}: unsupported URL {url!r}; use one of {choices}")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: expected a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name}: must be at least {minimum}, got {value}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name}: expected true or false, got {raw!r}")
+
+
+def _stored_secret(data_dir: Path) -> str:
+    """A secret kept in the data directory, so sessions survive a restart."""
+    path = data_dir / "secret_key"
+    try:
+        if path.exists():
+            return path.read_text().strip()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_urlsafe(48)
+        path.write_text(secret)
+        path.chmod(0o600)
+        return secret
+    except OSError as exc:
+        raise ConfigError(f"AIRSPACE_DATA_DIR: cannot keep the secret key in {path}: {exc}") from exc

@@ -1,0 +1,1 @@
+"""Database: SQLAlchemy models base, engines and sessions, Alembic migrations."""

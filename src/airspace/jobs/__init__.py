@@ -1,0 +1,1 @@
+"""Background jobs on Huey: SQLite-backed in process, or Redis-backed across workers."""

@@ -1,0 +1,77 @@
+"""Job-run records: queued, running with progress, done, or failed with a reason."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from airspace.db.engine import transaction
+from airspace.errors import NotFound
+from airspace.jobs.models import JobRun, JobStatus
+
+if TYPE_CHECKING:
+    from airspace.wiring import Services
+
+
+def create_run(
+    services: Services, run_id: str, name: str, arguments: dict[str, object], subject: str | None
+) -> None:
+    with transaction(services.sessions) as session:
+        session.add(
+            JobRun(
+                id=run_id,
+                name=name,
+                arguments=arguments,
+                subject=subject,
+                status=JobStatus.QUEUED,
+                progress=0.0,
+                attempts=0,
+                created_at=services.clock.now(),
+            )
+        )
+
+
+def mark_running(services: Services, run_id: str) -> int:
+    """Mark the run started; returns the attempt number, from 1."""
+    with transaction(services.sessions) as session:
+        run = _get(session, run_id)
+        run.status = JobStatus.RUNNING
+        run.attempts += 1
+        run.started_at = services.clock.now()
+        run.error = None
+        return run.attempts
+
+
+def mark_done(services: Services, run_id: str) -> None:
+    with transaction(services.sessions) as session:
+        run = _get(session, run_id)
+        run.status = JobStatus.DONE
+        run.progress = 1.0
+        run.finished_at = services.clock.now()
+
+
+def mark_failed(services: Services, run_id: str, error: str, *, will_retry: bool) -> None:
+    with transaction(services.sessions) as session:
+        run = _get(session, run_id)
+        run.status = JobStatus.QUEUED if will_retry else JobStatus.FAILED
+        run.error = error
+        if not will_retry:
+            run.finished_at = services.clock.now()
+
+
+def set_progress(services: Services, run_id: str, fraction: float) -> None:
+    with transaction(services.sessions) as session:
+        _get(session, run_id).progress = min(max(fraction, 0.0), 1.0)
+
+
+def get_run(services: Services, run_id: str) -> JobRun:
+    with services.sessions() as session:
+        return _get(session, run_id)
+
+
+def _get(session: Session, run_id: str) -> JobRun:
+    run = session.get(JobRun, run_id)
+    if run is None:
+        raise NotFound(f"no job {run_id}")
+    return run

@@ -1,0 +1,1 @@
+"""Live rooms: roles, requests to speak, signaling, room events."""

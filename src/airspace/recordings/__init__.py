@@ -1,0 +1,1 @@
+"""Recording lifecycle: recording → processing → available → expired/deleted → purged."""

@@ -1,0 +1,49 @@
+"""Recording tables."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, Float, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from airspace.db.base import Base, UTCDateTime
+
+
+class RecordingState(enum.StrEnum):
+    RECORDING = "recording"
+    PROCESSING = "processing"
+    AVAILABLE = "available"
+    EXPIRED = "expired"
+    DELETED = "deleted"
+    PURGED = "purged"
+
+
+class Recording(Base):
+    """The recording of one Space; the row outlives its media as a tombstone."""
+
+    __tablename__ = "recordings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    space_id: Mapped[str] = mapped_column(
+        ForeignKey("spaces.id", ondelete="CASCADE"), unique=True
+    )
+    state: Mapped[RecordingState] = mapped_column(
+        Enum(
+            RecordingState,
+            native_enum=False,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        index=True,
+    )
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    duration_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    start_offset_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    available_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    purge_after: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    media_prefix: Mapped[str] = mapped_column(String(200))

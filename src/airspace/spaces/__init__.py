@@ -1,0 +1,1 @@
+"""Space lifecycle (scheduled → live → ended, scheduled → canceled), tickets, topics."""

@@ -1,0 +1,60 @@
+"""Space tables."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from airspace.accounts.models import User
+from airspace.db.base import Base, UTCDateTime
+
+
+class SpaceState(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    LIVE = "live"
+    ENDED = "ended"
+    CANCELED = "canceled"
+
+
+class Space(Base):
+    __tablename__ = "spaces"
+
+    id: Mapped[str] = mapped_column(String(13), primary_key=True)
+    host_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(70))
+    description: Mapped[str] = mapped_column(String(280), default="")
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    record: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[SpaceState] = mapped_column(
+        Enum(
+            SpaceState,
+            native_enum=False,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        index=True,
+    )
+    scheduled_start: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    ticket_capacity: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    host: Mapped[User] = relationship(lazy="joined")
+
+    @property
+    def is_ticketed(self) -> bool:
+        return self.ticket_capacity is not None
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (UniqueConstraint("space_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    space_id: Mapped[str] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

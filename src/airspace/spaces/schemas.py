@@ -1,0 +1,69 @@
+"""Space request and response bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from airspace.accounts.schemas import UserOut
+from airspace.recordings.schemas import RecordingOut
+from airspace.spaces.models import SpaceState
+
+
+class SpaceCreate(BaseModel):
+    title: str = Field(min_length=1, max_length=70)
+    description: str = Field(default="", max_length=280)
+    topics: list[str] = Field(default_factory=list, max_length=3)
+    record: bool = False
+    scheduled_start: datetime | None = None
+    ticket_capacity: int | None = Field(default=None, ge=1, le=100_000)
+
+
+class SpaceUpdate(BaseModel):
+    title: str | None = Field(default=None, min_length=1, max_length=70)
+    description: str | None = Field(default=None, max_length=280)
+    topics: list[str] | None = Field(default=None, max_length=3)
+    record: bool | None = None
+    scheduled_start: datetime | None = None
+    ticket_capacity: int | None = Field(default=None, ge=1, le=100_000)
+
+
+class SpaceOut(BaseModel):
+    id: str
+    url: str
+    title: str
+    description: str
+    topics: list[str]
+    host: UserOut
+    state: SpaceState
+    record: bool
+    recording_indicator: bool = Field(description="True while a recorded Space is live.")
+    scheduled_start: datetime | None
+    created_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    ticket_capacity: int | None
+    tickets_issued: int | None
+    recording: RecordingOut | None
+
+
+class SpacePage(BaseModel):
+    items: list[SpaceOut]
+    next_cursor: str | None
+
+
+class TicketRequest(BaseModel):
+    username: str | None = Field(
+        default=None, max_length=30, description="Host only: issue the ticket to this user."
+    )
+
+
+class TicketOut(BaseModel):
+    space_id: str
+    username: str
+    created_at: datetime
+
+
+Listing = Literal["live", "upcoming", "recorded"]

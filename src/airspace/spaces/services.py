@@ -1,0 +1,274 @@
+"""Space rules: creation, edits, the state machine, listings and tickets."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from airspace.accounts import services as accounts
+from airspace.accounts.models import User
+from airspace.errors import Conflict, Forbidden, Invalid, NotFound
+from airspace.ids import is_space_id, new_base62_id
+from airspace.recordings import lifecycle
+from airspace.recordings.models import Recording, RecordingState
+from airspace.spaces.models import Space, SpaceState, Ticket
+
+MAX_TITLE = 70
+MAX_DESCRIPTION = 280
+MAX_TOPICS = 3
+MAX_SCHEDULE_AHEAD = timedelta(days=30)
+LISTINGS = ("live", "upcoming", "recorded")
+
+
+@dataclass
+class SpaceFields:
+    """What a host sets on a Space; None leaves a field unchanged on edit."""
+
+    title: str | None = None
+    description: str | None = None
+    topics: list[str] | None = None
+    record: bool | None = None
+    scheduled_start: datetime | None = None
+    ticket_capacity: int | None = None
+
+
+def _clean_title(title: str) -> str:
+    title = " ".join(title.split())
+    if not 1 <= len(title) <= MAX_TITLE:
+        raise Invalid(f"title must be 1 to {MAX_TITLE} characters")
+    return title
+
+
+def _clean_topics(topics: list[str], allowed: tuple[str, ...]) -> list[str]:
+    by_folded = {t.casefold(): t for t in allowed}
+    cleaned: list[str] = []
+    for topic in topics:
+        canonical = by_folded.get(topic.strip().casefold())
+        if canonical is None:
+            raise Invalid(f"unknown topic {topic!r}; choose from: {', '.join(allowed)}")
+        if canonical not in cleaned:
+            cleaned.append(canonical)
+    if len(cleaned) > MAX_TOPICS:
+        raise Invalid(f"at most {MAX_TOPICS} topics")
+    return cleaned
+
+
+def _clean_schedule(start: datetime, now: datetime) -> datetime:
+    start = start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC)
+    if start <= now:
+        raise Invalid("scheduled_start must be in the future")
+    if start > now + MAX_SCHEDULE_AHEAD:
+        raise Invalid("scheduled_start must be at most 30 days ahead")
+    return start
+
+
+def create(
+    session: Session, host: User, fields: SpaceFields, topics: tuple[str, ...], now: datetime
+) -> Space:
+    if fields.title is None:
+        raise Invalid("title is required")
+    description = (fields.description or "").strip()
+    if len(description) > MAX_DESCRIPTION:
+        raise Invalid(f"description must be at most {MAX_DESCRIPTION} characters")
+    space = Space(
+        id=new_base62_id(),
+        host_id=host.id,
+        title=_clean_title(fields.title),
+        description=description,
+        topics=_clean_topics(fields.topics or [], topics),
+        record=bool(fields.record),
+        state=SpaceState.SCHEDULED,
+        scheduled_start=(
+            _clean_schedule(fields.scheduled_start, now) if fields.scheduled_start else None
+        ),
+        ticket_capacity=fields.ticket_capacity,
+        created_at=now,
+    )
+    session.add(space)
+    session.flush()
+    return space
+
+
+def get(session: Session, space_id: str) -> Space:
+    space = session.get(Space, space_id) if is_space_id(space_id) else None
+    if space is None:
+        raise NotFound(f"no Space {space_id!r}")
+    return space
+
+
+def _require_host(space: Space, user: User, action: str) -> None:
+    if space.host_id != user.id:
+        raise Forbidden(f"only the host can {action} this Space")
+
+
+def _require_state(space: Space, state: SpaceState, action: str) -> None:
+    if space.state is not state:
+        raise Conflict(f"cannot {action} a Space that is {space.state.value}")
+
+
+def edit(
+    session: Session,
+    space: Space,
+    user: User,
+    fields: SpaceFields,
+    topics: tuple[str, ...],
+    now: datetime,
+) -> Space:
+    _require_host(space, user, "edit")
+    if fields.record is not None and fields.record != space.record and space.state is not (
+        SpaceState.SCHEDULED
+    ):
+        raise Conflict("recording is chosen before going live and cannot change now")
+    _require_state(space, SpaceState.SCHEDULED, "edit")
+    if fields.title is not None:
+        space.title = _clean_title(fields.title)
+    if fields.description is not None:
+        if len(fields.description.strip()) > MAX_DESCRIPTION:
+            raise Invalid(f"description must be at most {MAX_DESCRIPTION} characters")
+        space.description = fields.description.strip()
+    if fields.topics is not None:
+        space.topics = _clean_topics(fields.topics, topics)
+    if fields.record is not None:
+        space.record = fields.record
+    if fields.scheduled_start is not None:
+        space.scheduled_start = _clean_schedule(fields.scheduled_start, now)
+    if fields.ticket_capacity is not None:
+        if fields.ticket_capacity < count_tickets(session, space):
+            raise Conflict("more tickets are already issued than that capacity")
+        space.ticket_capacity = fields.ticket_capacity
+    return space
+
+
+def start(session: Session, space: Space, user: User, now: datetime) -> Recording | None:
+    """Go live; returns the new recording when the Space is recorded."""
+    _require_host(space, user, "start")
+    _require_state(space, SpaceState.SCHEDULED, "start")
+    space.state = SpaceState.LIVE
+    space.started_at = now
+    if not space.record:
+        return None
+    recording = lifecycle.begin(space.id, now)
+    session.add(recording)
+    session.flush()
+    return recording
+
+
+def end(
+    session: Session, space: Space, user: User, now: datetime, hold: timedelta
+) -> Recording | None:
+    """End a live Space; returns its recording, now processing, if it was recorded."""
+    _require_host(space, user, "end")
+    _require_state(space, SpaceState.LIVE, "end")
+    space.state = SpaceState.ENDED
+    space.ended_at = now
+    recording = session.scalar(select(Recording).where(Recording.space_id == space.id))
+    if recording is not None and recording.state is RecordingState.RECORDING:
+        lifecycle.stop(recording, now, hold)
+    return recording
+
+
+def cancel(space: Space, user: User) -> None:
+    _require_host(space, user, "cancel")
+    _require_state(space, SpaceState.SCHEDULED, "cancel")
+    space.state = SpaceState.CANCELED
+
+
+def _encode_cursor(space: Space) -> str:
+    raw = json.dumps([space.created_at.isoformat(), space.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created, space_id = json.loads(raw)
+        moment = datetime.fromisoformat(created)
+        if not isinstance(space_id, str) or moment.tzinfo is None:
+            raise ValueError
+        return moment, space_id
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise Invalid("invalid cursor") from None
+
+
+def _listing_query(listing: str) -> Select[tuple[Space]]:
+    query = select(Space)
+    if listing == "live":
+        return query.where(Space.state == SpaceState.LIVE)
+    if listing == "upcoming":
+        return query.where(Space.state == SpaceState.SCHEDULED)
+    if listing == "recorded":
+        return query.join(Recording, Recording.space_id == Space.id).where(
+            Recording.state == RecordingState.AVAILABLE
+        )
+    raise Invalid(f"listing must be one of: {', '.join(LISTINGS)}")
+
+
+def list_spaces(
+    session: Session, listing: str, limit: int, cursor: str | None
+) -> tuple[list[Space], str | None]:
+    """A page of Spaces, newest first; returns the page and the cursor of the next one."""
+    query = _listing_query(listing)
+    if cursor:
+        created, space_id = _decode_cursor(cursor)
+        query = query.where(
+            or_(
+                Space.created_at < created,
+                and_(Space.created_at == created, Space.id < space_id),
+            )
+        )
+    rows = list(
+        session.scalars(query.order_by(Space.created_at.desc(), Space.id.desc()).limit(limit + 1))
+    )
+    next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def count_tickets(session: Session, space: Space) -> int:
+    return session.scalar(select(func.count(Ticket.id)).where(Ticket.space_id == space.id)) or 0
+
+
+def has_ticket(session: Session, space: Space, user: User | None) -> bool:
+    if user is None:
+        return False
+    if user.id == space.host_id:
+        return True
+    return (
+        session.scalar(
+            select(Ticket.id).where(Ticket.space_id == space.id, Ticket.user_id == user.id)
+        )
+        is not None
+    )
+
+
+def issue_ticket(
+    session: Session, space: Space, user: User, now: datetime, holder_username: str | None
+) -> Ticket:
+    """Claim a free ticket for ``user``, or (host only) issue one to ``holder_username``."""
+    if space.ticket_capacity is None:
+        raise Conflict("this Space is not ticketed")
+    if space.state in (SpaceState.ENDED, SpaceState.CANCELED):
+        raise Conflict(f"tickets are closed: the Space is {space.state.value}")
+    holder = user
+    if holder_username is not None and holder_username != user.username:
+        _require_host(space, user, "issue tickets for")
+        holder = accounts.get_user(session, holder_username)
+    if accounts.is_blocked(session, space.host_id, holder.id):
+        raise Forbidden("the host has blocked this account")
+    if has_ticket(session, space, holder):
+        raise Conflict("already holds a ticket")
+    if count_tickets(session, space) >= space.ticket_capacity:
+        raise Conflict("sold out: every ticket is taken")
+    ticket = Ticket(space_id=space.id, user_id=holder.id, created_at=now)
+    session.add(ticket)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict("already holds a ticket") from None
+    return ticket

@@ -1,0 +1,141 @@
+"""Spaces API: create, read, list, edit, cancel, start, end, tickets."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from sqlalchemy.orm import Session
+
+from airspace.accounts.auth import CurrentUser
+from airspace.accounts.schemas import UserOut
+from airspace.dependencies import DbDep, ServicesDep
+from airspace.recordings.models import Recording, RecordingState
+from airspace.recordings.schemas import RecordingOut
+from airspace.recordings.services import recording_for_space
+from airspace.spaces import services as spaces
+from airspace.spaces.models import Space, SpaceState
+from airspace.spaces.schemas import (
+    Listing,
+    SpaceCreate,
+    SpaceOut,
+    SpacePage,
+    SpaceUpdate,
+    TicketOut,
+    TicketRequest,
+)
+from airspace.wiring import Services
+
+router = APIRouter(prefix="/spaces", tags=["spaces"])
+
+HIDDEN_RECORDING_STATES = {RecordingState.DELETED, RecordingState.PURGED}
+
+
+def space_out(session: Session, services: Services, space: Space) -> SpaceOut:
+    recording = recording_for_space(session, space.id)
+    shown = recording if recording and recording.state not in HIDDEN_RECORDING_STATES else None
+    return SpaceOut(
+        id=space.id,
+        url=f"{services.settings.public_url}/i/spaces/{space.id}",
+        title=space.title,
+        description=space.description,
+        topics=list(space.topics),
+        host=UserOut.model_validate(space.host),
+        state=space.state,
+        record=space.record,
+        recording_indicator=space.record and space.state is SpaceState.LIVE,
+        scheduled_start=space.scheduled_start,
+        created_at=space.created_at,
+        started_at=space.started_at,
+        ended_at=space.ended_at,
+        ticket_capacity=space.ticket_capacity,
+        tickets_issued=spaces.count_tickets(session, space) if space.is_ticketed else None,
+        recording=RecordingOut.model_validate(shown) if shown else None,
+    )
+
+
+def _fields(body: SpaceCreate | SpaceUpdate) -> spaces.SpaceFields:
+    return spaces.SpaceFields(**body.model_dump(exclude_unset=True))
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_space(
+    body: SpaceCreate, services: ServicesDep, db: DbDep, user: CurrentUser
+) -> SpaceOut:
+    space = spaces.create(db, user, _fields(body), services.settings.topics, services.clock.now())
+    db.commit()
+    return space_out(db, services, space)
+
+
+@router.get("")
+def list_spaces(
+    services: ServicesDep,
+    db: DbDep,
+    listing: Annotated[Listing, Query(alias="state")] = "live",
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> SpacePage:
+    """Spaces that are live, upcoming or recorded (replayable), newest first."""
+    rows, next_cursor = spaces.list_spaces(db, listing, limit, cursor)
+    return SpacePage(items=[space_out(db, services, s) for s in rows], next_cursor=next_cursor)
+
+
+@router.get("/{space_id}")
+def get_space(space_id: str, services: ServicesDep, db: DbDep) -> SpaceOut:
+    return space_out(db, services, spaces.get(db, space_id))
+
+
+@router.patch("/{space_id}")
+def edit_space(
+    space_id: str, body: SpaceUpdate, services: ServicesDep, db: DbDep, user: CurrentUser
+) -> SpaceOut:
+    space = spaces.get(db, space_id)
+    spaces.edit(db, space, user, _fields(body), services.settings.topics, services.clock.now())
+    db.commit()
+    return space_out(db, services, space)
+
+
+@router.post("/{space_id}/cancel")
+def cancel_space(space_id: str, services: ServicesDep, db: DbDep, user: CurrentUser) -> SpaceOut:
+    space = spaces.get(db, space_id)
+    spaces.cancel(space, user)
+    db.commit()
+    return space_out(db, services, space)
+
+
+@router.post("/{space_id}/start")
+def start_space(space_id: str, services: ServicesDep, db: DbDep, user: CurrentUser) -> SpaceOut:
+    space = spaces.get(db, space_id)
+    spaces.start(db, space, user, services.clock.now())
+    db.commit()
+    return space_out(db, services, space)
+
+
+@router.post("/{space_id}/end")
+def end_space(space_id: str, services: ServicesDep, db: DbDep, user: CurrentUser) -> SpaceOut:
+    space = spaces.get(db, space_id)
+    hold = timedelta(days=services.settings.moderation_hold_days)
+    recording = spaces.end(db, space, user, services.clock.now(), hold)
+    db.commit()
+    if recording is not None:
+        _enqueue_finalize(services, recording)
+    return space_out(db, services, space)
+
+
+def _enqueue_finalize(services: Services, recording: Recording) -> None:
+    services.jobs.enqueue(
+        "recordings.finalize", subject=recording.space_id, recording_id=recording.id
+    )
+
+
+@router.post("/{space_id}/tickets", status_code=status.HTTP_201_CREATED)
+def issue_ticket(
+    space_id: str, body: TicketRequest, services: ServicesDep, db: DbDep, user: CurrentUser
+) -> TicketOut:
+    """Claim a free ticket, or (host) issue one to another user, up to the capacity."""
+    space = spaces.get(db, space_id)
+    ticket = spaces.issue_ticket(db, space, user, services.clock.now(), body.username)
+    holder = body.username or user.username
+    db.commit()
+    return TicketOut(space_id=space.id, username=holder, created_at=ticket.created_at)

@@ -1,0 +1,1 @@
+"""Server-rendered pages, static assets, and media served from local storage."""

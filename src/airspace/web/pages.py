@@ -1,0 +1,147 @@
+"""Pages: home, sign up, log in, log out, and the Space page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from airspace.accounts import services as accounts
+from airspace.accounts.auth import (
+    CSRF_FIELD,
+    OptionalUser,
+    check_csrf,
+    clear_session_cookie,
+    csrf_token_and_new_nonce,
+    session_id_from,
+    set_csrf_cookie,
+    set_session_cookie,
+)
+from airspace.accounts.models import User
+from airspace.dependencies import DbDep, ServicesDep
+from airspace.errors import AirspaceError
+from airspace.spaces import services as spaces
+from airspace.spaces.views import space_out
+from airspace.wiring import Services
+
+WEB_DIR = Path(__file__).parent
+STATIC_DIR = WEB_DIR / "static"
+templates = Jinja2Templates(directory=WEB_DIR / "templates")
+router = APIRouter(include_in_schema=False)
+
+FormField = Annotated[str, Form()]
+LISTING_HEADINGS = (("live", "Live now"), ("upcoming", "Upcoming"), ("recorded", "Recordings"))
+
+
+def render(
+    request: Request,
+    services: Services,
+    template: str,
+    user: User | None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    csrf_token, new_nonce = csrf_token_and_new_nonce(request, services.settings)
+    response = templates.TemplateResponse(
+        request,
+        template,
+        {"user": user, "csrf_token": csrf_token, **context},
+        status_code=status_code,
+    )
+    if new_nonce:
+        set_csrf_cookie(response, services.settings, new_nonce)
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, services: ServicesDep, db: DbDep, user: OptionalUser) -> HTMLResponse:
+    sections = []
+    for listing, heading in LISTING_HEADINGS:
+        rows, _ = spaces.list_spaces(db, listing, 12, None)
+        sections.append((heading, [space_out(db, services, s) for s in rows]))
+    return render(request, services, "home.html", user, sections=sections)
+
+
+@router.get("/signup", response_class=HTMLResponse)
+def signup_form(request: Request, services: ServicesDep, user: OptionalUser) -> HTMLResponse:
+    return render(request, services, "signup.html", user, error=None)
+
+
+@router.post("/signup", response_class=HTMLResponse)
+def signup(
+    request: Request,
+    services: ServicesDep,
+    db: DbDep,
+    username: FormField,
+    password: FormField,
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+) -> Response:
+    check_csrf(request, services.settings, csrf_token)
+    try:
+        user = accounts.register(db, username.strip(), password, services.clock.now())
+    except AirspaceError as exc:
+        return render(request, services, "signup.html", None, exc.status_code, error=exc.detail)
+    return _logged_in(services, db, user)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, services: ServicesDep, user: OptionalUser) -> HTMLResponse:
+    return render(request, services, "login.html", user, error=None)
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    services: ServicesDep,
+    db: DbDep,
+    username: FormField,
+    password: FormField,
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+) -> Response:
+    check_csrf(request, services.settings, csrf_token)
+    try:
+        user = accounts.authenticate(db, username.strip(), password)
+    except AirspaceError as exc:
+        return render(request, services, "login.html", None, exc.status_code, error=exc.detail)
+    return _logged_in(services, db, user)
+
+
+def _logged_in(services: Services, db: DbDep, user: User) -> Response:
+    lifetime = timedelta(days=services.settings.session_days)
+    session_id = accounts.open_session(db, user, services.clock.now(), lifetime)
+    db.commit()
+    response = RedirectResponse("/", status_code=303)
+    set_session_cookie(response, services.settings, session_id)
+    return response
+
+
+@router.post("/logout")
+def logout(
+    request: Request,
+    services: ServicesDep,
+    db: DbDep,
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+) -> Response:
+    check_csrf(request, services.settings, csrf_token)
+    session_id = session_id_from(request, services.settings)
+    if session_id:
+        accounts.close_session(db, session_id)
+        db.commit()
+    response = RedirectResponse("/", status_code=303)
+    clear_session_cookie(response)
+    return response
+
+
+@router.get("/i/spaces/{space_id}", response_class=HTMLResponse)
+def space_page(
+    space_id: str, request: Request, services: ServicesDep, db: DbDep, user: OptionalUser
+) -> HTMLResponse:
+    try:
+        space = space_out(db, services, spaces.get(db, space_id))
+    except AirspaceError as exc:
+        return render(request, services, "error.html", user, exc.status_code, message=exc.detail)
+    return render(request, services, "space.html", user, space=space)

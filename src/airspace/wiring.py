@@ -1,0 +1,62 @@
+"""The one place where settings pick an implementation for each external part."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from airspace.clock import Clock, SystemClock
+from airspace.config import Settings
+from airspace.db.engine import create_database_engine, create_session_factory
+from airspace.jobs.queue import JobQueue, create_job_queue
+from airspace.live.events import InProcessRoomEvents, RedisRoomEvents, RoomEvents
+from airspace.storage.interfaces import Storage
+from airspace.storage.local import LocalStorage
+from airspace.storage.s3 import S3Storage
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    engine: Engine
+    sessions: sessionmaker[Session]
+    storage: Storage
+    events: RoomEvents
+    jobs: JobQueue
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def create_storage(url: str) -> Storage:
+    parts = urlsplit(url)
+    if parts.scheme == "s3":
+        return S3Storage.from_url(url)
+    return LocalStorage(Path(unquote(parts.path)))
+
+
+def create_room_events(url: str) -> RoomEvents:
+    if urlsplit(url).scheme in ("redis", "rediss"):
+        return RedisRoomEvents(url)
+    return InProcessRoomEvents()
+
+
+def build_services(settings: Settings, clock: Clock | None = None) -> Services:
+    """Create every service from ``settings``; raises ConfigError for unusable settings."""
+    engine = create_database_engine(settings.database_url)
+    services = Services(
+        settings=settings,
+        clock=clock or SystemClock(),
+        engine=engine,
+        sessions=create_session_factory(engine),
+        storage=create_storage(settings.storage_url),
+        events=create_room_events(settings.events_url),
+        jobs=create_job_queue(settings.queue_url),
+    )
+    services.jobs.bind(services)
+    return services
