@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from airspace.clock import Clock, SystemClock
 from airspace.config import Settings
+from airspace.db.base import import_all_models
 from airspace.db.engine import create_database_engine, create_session_factory
 from airspace.jobs.queue import JobQueue, create_job_queue
 from airspace.live.events import InProcessRoomEvents, RedisRoomEvents, RoomEvents
@@ -48,6 +49,7 @@ def create_room_events(url: str) -> RoomEvents:
 
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     """Create every service from ``settings``; raises ConfigError for unusable settings."""
+    import_all_models()
     engine = create_database_engine(settings.database_url)
     services = Services(
         settings=settings,

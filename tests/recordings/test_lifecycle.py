@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from airspace.clock import SettableClock
+from airspace.errors import Conflict
+from airspace.recordings import lifecycle
+from airspace.recordings.models import Recording, RecordingState
+from airspace.recordings.services import advance_all, finalize
+from airspace.wiring import Services
+from tests.conftest import register
+
+
+def ended_recording(client: TestClient, clock: SettableClock, headers: dict[str, str]) -> str:
+    space_id = client.post(
+        "/api/v1/spaces", json={"title": "Recorded", "record": True}, headers=headers
+    ).json()["id"]
+    client.post(f"/api/v1/spaces/{space_id}/start", headers=headers)
+    clock.advance(timedelta(minutes=10))
+    client.post(f"/api/v1/spaces/{space_id}/end", headers=headers)
+    return str(space_id)
+
+
+def load(services: Services, space_id: str) -> Recording:
+    with services.sessions() as session:
+        return session.scalars(select(Recording).where(Recording.space_id == space_id)).one()
+
+
+def test_full_lifecycle_follows_the_clock(
+    client: TestClient, services: Services, clock: SettableClock
+) -> None:
+    host = register(client, "host")
+    space_id = ended_recording(client, clock, host)
+    ended_at = clock.now()
+    recording = load(services, space_id)
+    assert recording.state is RecordingState.PROCESSING
+    assert recording.purge_after == ended_at + timedelta(days=120)
+
+    finalize(services, recording.id)
+    recording = load(services, space_id)
+    assert recording.state is RecordingState.AVAILABLE
+    assert recording.available_until == ended_at + timedelta(days=30)
+    listed = client.get("/api/v1/spaces?state=recorded").json()["items"]
+    assert [s["id"] for s in listed] == [space_id]
+
+    services.storage.put(f"spaces/{space_id}/segment-00000.ts", b"media")
+    clock.set(ended_at + timedelta(days=30) - timedelta(seconds=1))
+    assert advance_all(services) == {"expired": 0, "purged": 0}
+    clock.set(ended_at + timedelta(days=30))
+    assert advance_all(services) == {"expired": 1, "purged": 0}
+    assert load(services, space_id).state is RecordingState.EXPIRED
+    assert client.get("/api/v1/spaces?state=recorded").json()["items"] == []
+    assert services.storage.exists(f"spaces/{space_id}/segment-00000.ts")  # held
+
+    clock.set(ended_at + timedelta(days=120))
+    assert advance_all(services) == {"expired": 0, "purged": 1}
+    purged = load(services, space_id)
+    assert purged.state is RecordingState.PURGED
+    assert purged.purged_at == clock.now()
+    assert services.storage.list(f"spaces/{space_id}/") == []
+
+
+def test_host_deletes_at_once_and_media_is_held(
+    client: TestClient, services: Services, clock: SettableClock
+) -> None:
+    host = register(client, "host")
+    listener = register(client, "listener")
+    space_id = ended_recording(client, clock, host)
+    finalize(services, load(services, space_id).id)
+    services.storage.put(f"spaces/{space_id}/segment-00000.ts", b"media")
+    url = f"/api/v1/spaces/{space_id}/recording"
+    assert client.delete(url, headers=listener).status_code == 403
+    assert client.delete(url, headers=host).status_code == 204
+    assert client.get(url, headers=listener).status_code == 410
+    assert client.get(url, headers=host).json()["state"] == "deleted"
+    assert client.get(f"/api/v1/spaces/{space_id}").json()["recording"] is None
+    assert client.get("/api/v1/spaces?state=recorded").json()["items"] == []
+    assert client.delete(url, headers=host).status_code == 409
+    assert services.storage.exists(f"spaces/{space_id}/segment-00000.ts")
+    clock.advance(timedelta(days=121))
+    advance_all(services)
+    assert not services.storage.exists(f"spaces/{space_id}/segment-00000.ts")
+
+
+def test_finalize_is_idempotent(client: TestClient, services: Services, clock: SettableClock) -> None:
+    host = register(client, "host")
+    recording_id = load(services, ended_recording(client, clock, host)).id
+    finalize(services, recording_id)
+    finalize(services, recording_id)
+    with services.sessions() as session:
+        assert session.get(Recording, recording_id).state is RecordingState.AVAILABLE  # type: ignore[union-attr]
+
+
+def test_illegal_transitions_are_conflicts(clock: SettableClock) -> None:
+    recording = lifecycle.begin("AAAAAAAAAAAAA", clock.now())
+    with pytest.raises(Conflict):
+        lifecycle.publish(recording, timedelta(days=30))
+    with pytest.raises(Conflict):
+        lifecycle.mark_purged(recording, clock.now())
+    lifecycle.stop(recording, clock.now(), timedelta(days=120))
+    with pytest.raises(Conflict):
+        lifecycle.stop(recording, clock.now(), timedelta(days=120))
+    lifecycle.publish(recording, timedelta(days=30))
+    lifecycle.delete(recording, clock.now())
+    lifecycle.restore(recording, clock.now())
+    assert recording.state is RecordingState.AVAILABLE
+    clock.advance(timedelta(days=31))
+    lifecycle.delete(recording, clock.now())
+    lifecycle.restore(recording, clock.now())
+    assert recording.state is RecordingState.EXPIRED
