@@ -132,4 +132,6 @@ def _stored_secret(data_dir: Path) -> str:
         path.chmod(0o600)
         return secret
     except OSError as exc:
-        raise ConfigError(f"AIRSPACE_DATA_DIR: cannot keep the secret key in {path}: {exc}") from exc
+        raise ConfigError(
+            f"AIRSPACE_DATA_DIR: cannot keep the secret key in {path}: {exc}"
+        ) from exc

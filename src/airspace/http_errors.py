@@ -29,7 +29,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"loc": list(error.get("loc", ())), "msg": error.get("msg", ""), "type": error.get("type")}
+            {
+                "loc": list(error.get("loc", ())),
+                "msg": error.get("msg", ""),
+                "type": error.get("type"),
+            }
             for error in exc.errors()
         ]
         return JSONResponse({"detail": errors}, status_code=422)
@@ -63,27 +67,37 @@ class BodySizeLimit:
                     return
         received = 0
         response_started = False
+        rejected = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, rejected
+            if rejected:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _BodyTooLarge
+                    # Answer now and tell the app the client went away, so that no
+                    # body parser swallows the condition into a different error.
+                    rejected = True
+                    if not response_started:
+                        await self._reject(send, 413, self._too_large())
+                    return {"type": "http.disconnect"}
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal response_started
+            if rejected:
+                return
             if message["type"] == "http.response.start":
                 response_started = True
             await send(message)
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except _BodyTooLarge:
-            if not response_started:
-                await self._reject(send, 413, self._too_large())
+        except Exception:
+            if not rejected:
+                raise
 
     def _too_large(self) -> str:
         return f"request body is larger than {self.max_bytes} bytes"
@@ -99,7 +113,3 @@ class BodySizeLimit:
             }
         )
         await send({"type": "http.response.body", "body": response.body})
-
-
-class _BodyTooLarge(Exception):
-    pass

@@ -9,11 +9,16 @@ from tests.conftest import register, replace_cookie
 
 
 def test_register_sets_a_signed_httponly_samesite_session_cookie(client: TestClient) -> None:
-    response = client.post("/api/v1/auth/register", json={"username": "ada", "password": "pw-12345678"})
+    response = client.post(
+        "/api/v1/auth/register", json={"username": "ada", "password": "pw-12345678"}
+    )
     assert response.status_code == 201
     body = response.json()
     assert body["user"] == {
-        "username": "ada", "display_name": "ada", "role": "user", "captions_opt_out": False
+        "username": "ada",
+        "display_name": "ada",
+        "role": "user",
+        "captions_opt_out": False,
     }
     cookie_header = ";".join(response.headers.get_list("set-cookie"))
     assert f"{SESSION_COOKIE}=" in cookie_header
@@ -36,7 +41,9 @@ def test_password_is_stored_as_argon2(client: TestClient, services: Services) ->
 def test_tampered_session_cookie_is_not_a_login(client: TestClient) -> None:
     client.post("/api/v1/auth/register", json={"username": "ada", "password": "pw-12345678"})
     value = client.cookies[SESSION_COOKIE]
-    replace_cookie(client, SESSION_COOKIE, value[:-2] + ("AA" if not value.endswith("AA") else "BB"))
+    replace_cookie(
+        client, SESSION_COOKIE, value[:-2] + ("AA" if not value.endswith("AA") else "BB")
+    )
     assert client.get("/api/v1/me").status_code == 401
 
 
@@ -73,7 +80,9 @@ def test_cookie_writes_need_the_csrf_header(client: TestClient) -> None:
     assert accepted.status_code == 201
     # The token is tied to this browser's nonce: another nonce invalidates it.
     replace_cookie(client, CSRF_COOKIE, "another-nonce")
-    assert client.post("/api/v1/spaces", json=body, headers={"X-CSRF-Token": csrf}).status_code == 403
+    assert (
+        client.post("/api/v1/spaces", json=body, headers={"X-CSRF-Token": csrf}).status_code == 403
+    )
 
 
 def test_api_tokens(client: TestClient) -> None:
@@ -101,12 +110,16 @@ def test_tokens_belong_to_their_owner(client: TestClient) -> None:
 
 def test_registration_rules(client: TestClient) -> None:
     register(client, "ada")
-    taken = client.post("/api/v1/auth/register", json={"username": "ada", "password": "pw-12345678"})
+    taken = client.post(
+        "/api/v1/auth/register", json={"username": "ada", "password": "pw-12345678"}
+    )
     assert taken.status_code == 409
     short = client.post("/api/v1/auth/register", json={"username": "eve", "password": "short"})
     assert short.status_code == 422
     assert "password" in short.json()["detail"]
-    bad_name = client.post("/api/v1/auth/register", json={"username": "a b", "password": "pw-12345678"})
+    bad_name = client.post(
+        "/api/v1/auth/register", json={"username": "a b", "password": "pw-12345678"}
+    )
     assert bad_name.status_code == 422
 
 
@@ -125,7 +138,10 @@ def test_block_and_unblock(client: TestClient) -> None:
 def test_only_admins_change_roles(client: TestClient, services: Services) -> None:
     ada = register(client, "ada")
     register(client, "bob")
-    assert client.put("/api/v1/users/bob/role", json={"role": "moderator"}, headers=ada).status_code == 403
+    assert (
+        client.put("/api/v1/users/bob/role", json={"role": "moderator"}, headers=ada).status_code
+        == 403
+    )
     with services.sessions() as session:
         session.query(User).filter_by(username="ada").one().role = Role.ADMIN
         session.commit()

@@ -32,7 +32,9 @@ def fails_then_succeeds(ctx: JobContext, *, failures: int) -> None:
         raise RuntimeError(f"transient failure {len(FAILURES)}")
 
 
-def wait_for_job(client: TestClient, job_id: str, headers: dict[str, str], timeout: float = 30) -> dict[str, Any]:
+def wait_for_job(
+    client: TestClient, job_id: str, headers: dict[str, str], timeout: float = 30
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         run: dict[str, Any] = client.get(f"/api/v1/jobs/{job_id}", headers=headers).json()

@@ -86,7 +86,9 @@ def test_host_deletes_at_once_and_media_is_held(
     assert not services.storage.exists(f"spaces/{space_id}/segment-00000.ts")
 
 
-def test_finalize_is_idempotent(client: TestClient, services: Services, clock: SettableClock) -> None:
+def test_finalize_is_idempotent(
+    client: TestClient, services: Services, clock: SettableClock
+) -> None:
     host = register(client, "host")
     recording_id = load(services, ended_recording(client, clock, host)).id
     finalize(services, recording_id)

@@ -16,14 +16,18 @@ def host(client: TestClient) -> dict[str, str]:
 
 
 def create(client: TestClient, headers: dict[str, str], **fields: object) -> dict[str, object]:
-    response = client.post("/api/v1/spaces", json={"title": "Morning show", **fields}, headers=headers)
+    response = client.post(
+        "/api/v1/spaces", json={"title": "Morning show", **fields}, headers=headers
+    )
     assert response.status_code == 201, response.text
     body: dict[str, object] = response.json()
     return body
 
 
 def test_create_and_get(client: TestClient, host: dict[str, str]) -> None:
-    space = create(client, host, description="Coffee and news", topics=["music", "News"], record=True)
+    space = create(
+        client, host, description="Coffee and news", topics=["music", "News"], record=True
+    )
     space_id = str(space["id"])
     assert len(space_id) == 13
     assert set(space_id) <= set(BASE62_ALPHABET)
@@ -107,9 +111,14 @@ def test_state_machine(client: TestClient, host: dict[str, str], clock: Settable
 
 def test_cancel(client: TestClient, host: dict[str, str]) -> None:
     space_id = create(client, host)["id"]
-    assert client.post(f"/api/v1/spaces/{space_id}/cancel", headers=host).json()["state"] == "canceled"
+    assert (
+        client.post(f"/api/v1/spaces/{space_id}/cancel", headers=host).json()["state"] == "canceled"
+    )
     assert client.post(f"/api/v1/spaces/{space_id}/start", headers=host).status_code == 409
-    assert client.patch(f"/api/v1/spaces/{space_id}", json={"title": "y"}, headers=host).status_code == 409
+    assert (
+        client.patch(f"/api/v1/spaces/{space_id}", json={"title": "y"}, headers=host).status_code
+        == 409
+    )
 
 
 def test_only_the_host_controls(client: TestClient, host: dict[str, str]) -> None:
@@ -130,7 +139,9 @@ def test_edit_while_scheduled_and_record_is_fixed_once_live(
 ) -> None:
     space_id = create(client, host)["id"]
     base = f"/api/v1/spaces/{space_id}"
-    edited = client.patch(base, json={"title": "Evening show", "record": True, "topics": ["Science"]}, headers=host)
+    edited = client.patch(
+        base, json={"title": "Evening show", "record": True, "topics": ["Science"]}, headers=host
+    )
     assert edited.status_code == 200
     assert edited.json()["title"] == "Evening show"
     assert edited.json()["record"] is True
@@ -201,4 +212,6 @@ def test_blocked_account_gets_no_ticket(client: TestClient, host: dict[str, str]
     fan = register(client, "fan")
     client.put("/api/v1/me/blocks/fan", headers=host)
     space_id = create(client, host, ticket_capacity=5)["id"]
-    assert client.post(f"/api/v1/spaces/{space_id}/tickets", json={}, headers=fan).status_code == 403
+    assert (
+        client.post(f"/api/v1/spaces/{space_id}/tickets", json={}, headers=fan).status_code == 403
+    )

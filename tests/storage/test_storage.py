@@ -103,7 +103,18 @@ def test_client_urls_serve_the_object(storage: Storage) -> None:
 
 @pytest.mark.parametrize(
     "key",
-    ["", "/etc/passwd", "../secret", "a/../../b", "a//b", "a/./b", "a\\b", "a/.hidden", "a/b/", "x" * 600],
+    [
+        "",
+        "/etc/passwd",
+        "../secret",
+        "a/../../b",
+        "a//b",
+        "a/./b",
+        "a\\b",
+        "a/.hidden",
+        "a/b/",
+        "x" * 600,
+    ],
 )
 def test_unsafe_keys_are_refused(storage: Storage, key: str) -> None:
     with pytest.raises(StorageKeyError):

@@ -35,7 +35,9 @@ def _serializer(settings: Settings) -> URLSafeSerializer:
 
 
 def csrf_token_for(settings: Settings, nonce: str) -> str:
-    return hmac.new(settings.secret_key.encode(), f"csrf:{nonce}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(
+        settings.secret_key.encode(), f"csrf:{nonce}".encode(), hashlib.sha256
+    ).hexdigest()
 
 
 def csrf_token_and_new_nonce(request: Request, settings: Settings) -> tuple[str, str | None]:
@@ -64,8 +66,10 @@ def ensure_csrf_nonce(request: Request, response: Response, settings: Settings) 
 def check_csrf(request: Request, settings: Settings, submitted: str | None) -> None:
     """Raise Forbidden unless ``submitted`` is the token for this browser's nonce."""
     nonce = request.cookies.get(CSRF_COOKIE)
-    if not nonce or not submitted or not hmac.compare_digest(
-        csrf_token_for(settings, nonce), submitted
+    if (
+        not nonce
+        or not submitted
+        or not hmac.compare_digest(csrf_token_for(settings, nonce), submitted)
     ):
         raise Forbidden("missing or invalid CSRF token; reload the page and try again")
 

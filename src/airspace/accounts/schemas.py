@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from airspace.accounts.models import Role
+from airspace.text import PlainText
 
 
 class Credentials(BaseModel):
@@ -15,7 +16,7 @@ class Credentials(BaseModel):
 
 
 class Registration(Credentials):
-    display_name: str | None = Field(default=None, max_length=50)
+    display_name: PlainText | None = Field(default=None, max_length=50)
 
 
 class UserOut(BaseModel):
@@ -36,12 +37,12 @@ class SessionOut(BaseModel):
 
 
 class SettingsUpdate(BaseModel):
-    display_name: str | None = Field(default=None, min_length=1, max_length=50)
+    display_name: PlainText | None = Field(default=None, min_length=1, max_length=50)
     captions_opt_out: bool | None = None
 
 
 class TokenCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
+    name: PlainText = Field(min_length=1, max_length=100)
 
 
 class TokenOut(BaseModel):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Path, Request, Response, status
 
 from airspace.accounts import services as accounts
 from airspace.accounts.auth import (
@@ -32,6 +33,9 @@ from airspace.dependencies import DbDep, ServicesDep
 from airspace.wiring import Services
 
 router = APIRouter(tags=["accounts"])
+
+TokenId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Username = Annotated[str, Path(min_length=1, max_length=30)]
 
 
 def _start_session(
@@ -104,14 +108,16 @@ def list_tokens(db: DbDep, user: CurrentUser) -> list[TokenOut]:
 
 
 @router.post("/me/tokens", status_code=status.HTTP_201_CREATED)
-def create_token(body: TokenCreate, services: ServicesDep, db: DbDep, user: CurrentUser) -> TokenCreated:
+def create_token(
+    body: TokenCreate, services: ServicesDep, db: DbDep, user: CurrentUser
+) -> TokenCreated:
     token, secret = accounts.create_api_token(db, user, body.name, services.clock.now())
     db.commit()
     return TokenCreated(**TokenOut.model_validate(token).model_dump(), token=secret)
 
 
 @router.delete("/me/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
-def revoke_token(token_id: int, db: DbDep, user: CurrentUser) -> None:
+def revoke_token(token_id: TokenId, db: DbDep, user: CurrentUser) -> None:
     accounts.revoke_api_token(db, user, token_id)
     db.commit()
 
@@ -122,24 +128,24 @@ def list_blocks(db: DbDep, user: CurrentUser) -> list[UserOut]:
 
 
 @router.put("/me/blocks/{username}", status_code=status.HTTP_204_NO_CONTENT)
-def block_user(username: str, services: ServicesDep, db: DbDep, user: CurrentUser) -> None:
+def block_user(username: Username, services: ServicesDep, db: DbDep, user: CurrentUser) -> None:
     accounts.block(db, user, username, services.clock.now())
     db.commit()
 
 
 @router.delete("/me/blocks/{username}", status_code=status.HTTP_204_NO_CONTENT)
-def unblock_user(username: str, db: DbDep, user: CurrentUser) -> None:
+def unblock_user(username: Username, db: DbDep, user: CurrentUser) -> None:
     accounts.unblock(db, user, username)
     db.commit()
 
 
 @router.get("/users/{username}")
-def get_user(username: str, db: DbDep) -> UserOut:
+def get_user(username: Username, db: DbDep) -> UserOut:
     return UserOut.model_validate(accounts.get_user(db, username))
 
 
 @router.put("/users/{username}/role")
-def set_role(username: str, body: RoleUpdate, db: DbDep, admin: CurrentAdmin) -> UserOut:
+def set_role(username: Username, body: RoleUpdate, db: DbDep, admin: CurrentAdmin) -> UserOut:
     user = accounts.set_role(db, username, body.role)
     db.commit()
     return UserOut.model_validate(user)

@@ -18,11 +18,13 @@ EXIT_CONFIG = 2
 
 
 class CliError(click.ClickException):
-    """One line on stderr, and a non-zero exit."""
+    """One line on stderr (``Error: ...``), and exit code 1."""
 
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+
+class ConfigurationError(CliError):
+    """A setting that cannot be used: exit code 2."""
+
+    exit_code = EXIT_CONFIG
 
 
 def load_services(*, check_schema: bool = True) -> Services:
@@ -34,9 +36,9 @@ def load_services(*, check_schema: bool = True) -> Services:
         services = build_services(Settings.from_env())
         check_connection(services.engine)
     except ConfigError as exc:
-        raise CliError(str(exc), EXIT_CONFIG) from None
+        raise ConfigurationError(str(exc)) from None
     if check_schema and not is_up_to_date(services.engine):
-        raise CliError("the database schema is out of date; run: airspace db upgrade", EXIT_CONFIG)
+        raise ConfigurationError("the database schema is out of date; run: airspace db upgrade")
     return services
 
 
@@ -47,7 +49,13 @@ def cli() -> None:
 
     Settings come from AIRSPACE_* environment variables (see the README).
     """
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+def log_progress() -> None:
+    """Long-running commands report what they do; one-shot commands stay quiet."""
+    for name in ("airspace", "huey"):
+        logging.getLogger(name).setLevel(logging.INFO)
 
 
 @cli.command()
@@ -59,16 +67,23 @@ def serve(host: str, port: int) -> None:
 
     from airspace.app import create_app
 
+    log_progress()
     services = load_services()
     app = create_app(services, run_jobs=True)
     uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="info")
 
 
 @cli.command()
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
-              help="Jobs run at once by this process.")
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Jobs run at once by this process.",
+)
 def worker(workers: int) -> None:
     """Consume background jobs from the shared queue (AIRSPACE_QUEUE_URL=redis://...)."""
+    log_progress()
     services = load_services()
     if services.jobs.in_process:
         click.echo(
@@ -104,10 +119,19 @@ def user() -> None:
 @click.option("--admin", "role", flag_value=Role.ADMIN.value, help="Make an administrator.")
 @click.option("--moderator", "role", flag_value=Role.MODERATOR.value, help="Make a moderator.")
 @click.option("--display-name", default=None, help="Name shown to others (default: NAME).")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="Prompted for when not given.")
-@click.option("--token", "token_name", default=None,
-              help="Also create an API token with this name and print it.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Prompted for when not given.",
+)
+@click.option(
+    "--token",
+    "token_name",
+    default=None,
+    help="Also create an API token with this name and print it.",
+)
 def user_create(
     name: str, role: str | None, display_name: str | None, password: str, token_name: str | None
 ) -> None:

@@ -26,7 +26,9 @@ class JobRun(Base):
     arguments: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     subject: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
     status: Mapped[JobStatus] = mapped_column(
-        Enum(JobStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+        Enum(
+            JobStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
+        )
     )
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

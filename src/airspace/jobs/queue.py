@@ -110,18 +110,23 @@ class HueyJobQueue:
         self._tasks[name](run_id, arguments)
         return run_id
 
+    @staticmethod
+    def _consumer_options(workers: int) -> dict[str, Any]:
+        # An idle consumer polls at most every second, so a queued job starts promptly.
+        return {"workers": workers, "worker_type": "thread", "max_delay": 1.0}
+
     def run_now(self, name: str) -> None:
         """Run a periodic job once, synchronously (for the CLI and tests)."""
         assert self._services is not None
         registered_jobs()[name].function(JobContext(self._services, None))
 
     def start_consumer(self, workers: int) -> Consumer:
-        consumer = _EmbeddedConsumer(self.huey, workers=workers, worker_type="thread")
+        consumer = _EmbeddedConsumer(self.huey, **self._consumer_options(workers))
         consumer.start()
         return consumer
 
     def run_consumer(self, workers: int) -> None:
-        consumer = self.huey.create_consumer(workers=workers, worker_type="thread")
+        consumer = self.huey.create_consumer(**self._consumer_options(workers))
         consumer.run()
 
 

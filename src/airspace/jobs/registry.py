@@ -88,5 +88,3 @@ def lookup(name: str) -> JobSpec:
     if name not in jobs:
         raise KeyError(f"unknown job {name!r}; known: {', '.join(sorted(jobs))}")
     return jobs[name]
-
-

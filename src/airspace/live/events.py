@@ -79,9 +79,7 @@ class _RedisSubscription:
     async def get(self, timeout: float | None = None) -> Event:
         async def next_message() -> Event:
             while True:
-                message = await self.pubsub.get_message(
-                    ignore_subscribe_messages=True, timeout=1.0
-                )
+                message = await self.pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
                 if message is not None and message["type"] == "message":
                     event: Event = json.loads(message["data"])
                     return event
@@ -108,7 +106,7 @@ class RedisRoomEvents:
             yield _RedisSubscription(pubsub)
         finally:
             await pubsub.unsubscribe()
-            await pubsub.aclose()
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def close(self) -> None:
         await self.client.aclose()

@@ -55,9 +55,7 @@ def publish(recording: Recording, window: timedelta) -> None:
 
 def delete(recording: Recording, now: datetime) -> None:
     """The host deleted it: gone for listeners at once, media held for moderation."""
-    _require(
-        recording, RecordingState.PROCESSING, RecordingState.AVAILABLE, RecordingState.EXPIRED
-    )
+    _require(recording, RecordingState.PROCESSING, RecordingState.AVAILABLE, RecordingState.EXPIRED)
     recording.state = RecordingState.DELETED
     recording.deleted_at = now
 

@@ -26,9 +26,7 @@ class Recording(Base):
     __tablename__ = "recordings"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    space_id: Mapped[str] = mapped_column(
-        ForeignKey("spaces.id", ondelete="CASCADE"), unique=True
-    )
+    space_id: Mapped[str] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"), unique=True)
     state: Mapped[RecordingState] = mapped_column(
         Enum(
             RecordingState,

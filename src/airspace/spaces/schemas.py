@@ -10,21 +10,22 @@ from pydantic import BaseModel, Field
 from airspace.accounts.schemas import UserOut
 from airspace.recordings.schemas import RecordingOut
 from airspace.spaces.models import SpaceState
+from airspace.text import PlainText
 
 
 class SpaceCreate(BaseModel):
-    title: str = Field(min_length=1, max_length=70)
-    description: str = Field(default="", max_length=280)
-    topics: list[str] = Field(default_factory=list, max_length=3)
+    title: PlainText = Field(min_length=1, max_length=70)
+    description: PlainText = Field(default="", max_length=280)
+    topics: list[PlainText] = Field(default_factory=list, max_length=3)
     record: bool = False
     scheduled_start: datetime | None = None
     ticket_capacity: int | None = Field(default=None, ge=1, le=100_000)
 
 
 class SpaceUpdate(BaseModel):
-    title: str | None = Field(default=None, min_length=1, max_length=70)
-    description: str | None = Field(default=None, max_length=280)
-    topics: list[str] | None = Field(default=None, max_length=3)
+    title: PlainText | None = Field(default=None, min_length=1, max_length=70)
+    description: PlainText | None = Field(default=None, max_length=280)
+    topics: list[PlainText] | None = Field(default=None, max_length=3)
     record: bool | None = None
     scheduled_start: datetime | None = None
     ticket_capacity: int | None = Field(default=None, ge=1, le=100_000)

@@ -122,8 +122,10 @@ def edit(
     now: datetime,
 ) -> Space:
     _require_host(space, user, "edit")
-    if fields.record is not None and fields.record != space.record and space.state is not (
-        SpaceState.SCHEDULED
+    if (
+        fields.record is not None
+        and fields.record != space.record
+        and space.state is not (SpaceState.SCHEDULED)
     ):
         raise Conflict("recording is chosen before going live and cannot change now")
     _require_state(space, SpaceState.SCHEDULED, "edit")
@@ -190,14 +192,14 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created, space_id = json.loads(raw)
         moment = datetime.fromisoformat(created)
-        if not isinstance(space_id, str) or moment.tzinfo is None:
+        if not isinstance(space_id, str) or not is_space_id(space_id) or moment.tzinfo is None:
             raise ValueError
         return moment, space_id
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         raise Invalid("invalid cursor") from None
 
 
-def _listing_query(listing: str) -> Select[tuple[Space]]:
+def _listing_query(listing: str) -> Select[Space]:
     query = select(Space)
     if listing == "live":
         return query.where(Space.state == SpaceState.LIVE)

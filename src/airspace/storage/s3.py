@@ -48,7 +48,9 @@ class S3Storage:
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         unknown = set(query) - {"endpoint_url", "region", "public_url"}
         if unknown:
-            raise ConfigError(f"AIRSPACE_STORAGE_URL: unknown option(s) {', '.join(sorted(unknown))}")
+            raise ConfigError(
+                f"AIRSPACE_STORAGE_URL: unknown option(s) {', '.join(sorted(unknown))}"
+            )
         return cls(
             parts.netloc,
             prefix=parts.path,
@@ -61,8 +63,12 @@ class S3Storage:
         return self.prefix + validate_key(key)
 
     def put(self, key: str, data: bytes, content_type: str | None = None) -> None:
-        extra = {"ContentType": content_type} if content_type else {}
-        self.client.put_object(Bucket=self.bucket, Key=self._object(key), Body=data, **extra)
+        if content_type:
+            self.client.put_object(
+                Bucket=self.bucket, Key=self._object(key), Body=data, ContentType=content_type
+            )
+        else:
+            self.client.put_object(Bucket=self.bucket, Key=self._object(key), Body=data)
 
     def get(self, key: str) -> bytes:
         try:

@@ -1,0 +1,21 @@
+"""Text that people type: printable, so every database and every page can hold it."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+ALLOWED_CONTROLS = frozenset("\n\t")
+
+
+def check_printable(value: str) -> str:
+    """Refuse control characters (NUL and friends) other than newline and tab."""
+    for char in value:
+        if char not in ALLOWED_CONTROLS and unicodedata.category(char) in ("Cc", "Cs"):
+            raise ValueError(f"contains a control character (U+{ord(char):04X})")
+    return value
+
+
+PlainText = Annotated[str, AfterValidator(check_printable)]

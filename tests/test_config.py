@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from airspace.config import DEFAULT_TOPICS, Settings
+from airspace.errors import ConfigError
+
+
+def test_embedded_defaults_live_under_the_data_dir(tmp_path: Path) -> None:
+    settings = Settings.from_env({"AIRSPACE_DATA_DIR": str(tmp_path)})
+    assert settings.database_url == f"sqlite:///{tmp_path / 'airspace.db'}"
+    assert settings.storage_url == f"file://{tmp_path / 'media'}"
+    assert settings.queue_url == f"sqlite:///{tmp_path / 'jobs.db'}"
+    assert settings.events_url == "memory://"
+    assert settings.topics == DEFAULT_TOPICS
+    assert settings.replay_days == 30
+
+
+def test_secret_key_is_kept_across_starts(tmp_path: Path) -> None:
+    first = Settings.from_env({"AIRSPACE_DATA_DIR": str(tmp_path)}).secret_key
+    second = Settings.from_env({"AIRSPACE_DATA_DIR": str(tmp_path)}).secret_key
+    assert first == second
+    assert len(first) > 40
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_topics_are_configurable(tmp_path: Path) -> None:
+    settings = Settings.from_env({"AIRSPACE_DATA_DIR": str(tmp_path), "AIRSPACE_TOPICS": "A, B ,C"})
+    assert settings.topics == ("A", "B", "C")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("AIRSPACE_STORAGE_URL", "ftp://x", "AIRSPACE_STORAGE_URL: unsupported URL"),
+        ("AIRSPACE_QUEUE_URL", "amqp://x", "AIRSPACE_QUEUE_URL: unsupported URL"),
+        ("AIRSPACE_EVENTS_URL", "kafka://x", "AIRSPACE_EVENTS_URL: unsupported URL"),
+        ("AIRSPACE_REPLAY_DAYS", "soon", "AIRSPACE_REPLAY_DAYS: expected a whole number"),
+        ("AIRSPACE_REPLAY_DAYS", "0", "AIRSPACE_REPLAY_DAYS: must be at least 1"),
+        ("AIRSPACE_COOKIE_SECURE", "maybe", "AIRSPACE_COOKIE_SECURE: expected true or false"),
+        ("AIRSPACE_TOPICS", " , ", "AIRSPACE_TOPICS"),
+    ],
+)
+def test_bad_settings_name_the_variable(
+    tmp_path: Path, name: str, value: str, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env({"AIRSPACE_DATA_DIR": str(tmp_path), name: value})

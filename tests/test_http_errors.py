@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from airspace.app import create_app
+from airspace.wiring import Services
+from tests.conftest import register
+
+
+def test_oversized_body_is_413(client: TestClient, services: Services) -> None:
+    headers = register(client, "ada")
+    limit = services.settings.max_body_bytes
+    response = client.post(
+        "/api/v1/spaces",
+        content=b'{"title": "' + b"x" * limit + b'"}',
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.json() == {"detail": f"request body is larger than {limit} bytes"}
+
+
+def test_streamed_oversized_body_is_413(client: TestClient, services: Services) -> None:
+    headers = register(client, "ada")
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"title": "'
+        for _ in range(services.settings.max_body_bytes // 1024 + 2):
+            yield b"x" * 1024
+        yield b'"}'
+
+    response = client.post(
+        "/api/v1/spaces", content=chunks(), headers={**headers, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+
+
+def test_errors_are_json_with_detail(client: TestClient) -> None:
+    missing = client.get("/api/v1/nowhere")
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": "Not Found"}
+    wrong_method = client.put("/api/v1/health")
+    assert wrong_method.status_code == 405
+    assert "detail" in wrong_method.json()
+    broken_json = client.post(
+        "/api/v1/auth/login", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert broken_json.status_code == 422
+    assert isinstance(broken_json.json()["detail"], list)
+
+
+def test_unexpected_errors_hide_the_trace(services: Services) -> None:
+    app = create_app(services)
+
+    @app.get("/api/v1/explode")
+    def explode() -> None:
+        raise RuntimeError("secret internals at /srv/airspace")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/api/v1/explode")
+    assert response.status_code == 500
+    assert response.json() == {"detail": "internal server error"}
+    assert "secret" not in response.text
+
+
+def test_openapi_is_published(client: TestClient) -> None:
+    spec = client.get("/api/v1/openapi.json").json()
+    assert spec["info"]["title"] == "Airspace"
+    assert "/api/v1/spaces" in spec["paths"]
+    assert "/api/v1/spaces/{space_id}/start" in spec["paths"]
+
+
+@pytest.mark.parametrize("path", ["/media/../secret_key", "/media/%2e%2e/secret_key"])
+def test_media_cannot_escape_storage(client: TestClient, path: str) -> None:
+    assert client.get(path).status_code == 404
+
+
+def test_media_serves_stored_objects_with_ranges(client: TestClient, services: Services) -> None:
+    services.storage.put("spaces/AAAAAAAAAAAAA/seg-0.ts", bytes(range(50)))
+    whole = client.get("/media/spaces/AAAAAAAAAAAAA/seg-0.ts")
+    assert whole.content == bytes(range(50))
+    assert whole.headers["content-type"] == "video/mp2t"
+    part = client.get("/media/spaces/AAAAAAAAAAAAA/seg-0.ts", headers={"Range": "bytes=10-19"})
+    assert part.status_code == 206
+    assert part.content == bytes(range(10, 20))
