@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 from huey import RedisHuey, SqliteHuey, crontab
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+@runtime_checkable
 class JobQueue(Protocol):
     in_process: bool
     """True when ``airspace serve`` consumes the queue itself."""

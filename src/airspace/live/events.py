@@ -9,7 +9,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import redis.asyncio as aioredis
 
@@ -22,6 +22,7 @@ class Subscription(Protocol):
         ...
 
 
+@runtime_checkable
 class RoomEvents(Protocol):
     async def publish(self, channel: str, event: Event) -> None:
         """Deliver ``event`` (JSON-serialisable) to every current subscriber of ``channel``."""

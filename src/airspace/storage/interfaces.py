@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from airspace.errors import Invalid
 
@@ -44,6 +44,7 @@ def validate_prefix(prefix: str) -> str:
     return prefix
 
 
+@runtime_checkable
 class Storage(Protocol):
     """Blobs of media under validated keys. Methods are blocking; call them off the event loop."""
 
