@@ -1,0 +1,1 @@
+"""Media: audio constants, AAC framing, HLS segment muxing."""

@@ -1,0 +1,109 @@
+"""ADTS: the self-describing framing of AAC that HLS carries (in MPEG-TS, or raw)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ADTS_SAMPLE_RATES = (
+    96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350,
+)
+ADTS_HEADER_BYTES = 7
+
+
+class ADTSError(ValueError):
+    """Bytes that are not a well-formed ADTS frame."""
+
+
+@dataclass(frozen=True)
+class ADTSHeader:
+    profile: int
+    """Audio object type minus one (1 = AAC-LC)."""
+    sample_rate: int
+    channels: int
+    frame_length: int
+    """Bytes, header included."""
+    header_length: int
+
+
+def parse_header(data: bytes | memoryview, offset: int = 0) -> ADTSHeader:
+    if len(data) - offset < ADTS_HEADER_BYTES:
+        raise ADTSError("truncated ADTS header")
+    b = data[offset : offset + ADTS_HEADER_BYTES]
+    if b[0] != 0xFF or (b[1] & 0xF6) != 0xF0:
+        raise ADTSError("no ADTS sync word")
+    protection_absent = b[1] & 0x01
+    profile = (b[2] >> 6) & 0x03
+    rate_index = (b[2] >> 2) & 0x0F
+    if rate_index >= len(ADTS_SAMPLE_RATES):
+        raise ADTSError(f"invalid ADTS sample-rate index {rate_index}")
+    channels = ((b[2] & 0x01) << 2) | ((b[3] >> 6) & 0x03)
+    frame_length = ((b[3] & 0x03) << 11) | (b[4] << 3) | ((b[5] >> 5) & 0x07)
+    header_length = 7 if protection_absent else 9
+    if frame_length < header_length:
+        raise ADTSError(f"ADTS frame length {frame_length} is shorter than its header")
+    if (b[6] & 0x03) != 0:
+        raise ADTSError("ADTS frames holding several raw blocks are not supported")
+    return ADTSHeader(profile, ADTS_SAMPLE_RATES[rate_index], channels, frame_length, header_length)
+
+
+def split_frames(data: bytes) -> tuple[list[bytes], ADTSHeader | None, int]:
+    """Split a run of ADTS frames.
+
+    Returns the whole frames, the first header (None when there is none), and how many
+    trailing bytes did not form a whole frame (a truncated stream has some).
+    """
+    frames: list[bytes] = []
+    first: ADTSHeader | None = None
+    offset = 0
+    view = memoryview(data)
+    while offset < len(data):
+        try:
+            header = parse_header(view, offset)
+        except ADTSError:
+            break
+        if offset + header.frame_length > len(data):
+            break
+        if first is None:
+            first = header
+        elif (header.sample_rate, header.channels) != (first.sample_rate, first.channels):
+            break
+        frames.append(bytes(view[offset : offset + header.frame_length]))
+        offset += header.frame_length
+    return frames, first, len(data) - offset
+
+
+def skip_id3(data: bytes) -> tuple[bytes, bytes]:
+    """Split a leading ID3v2 tag (as HLS packed audio starts with) from the audio after it."""
+    if len(data) >= 10 and data[:3] == b"ID3":
+        size = (data[6] << 21) | (data[7] << 14) | (data[8] << 7) | data[9]
+        footer = 10 if data[5] & 0x10 else 0
+        end = 10 + size + footer
+        return data[:end], data[end:]
+    return b"", data
+
+
+def transport_stream_timestamp(id3: bytes) -> int | None:
+    """The 33-bit 90 kHz timestamp of HLS packed audio, from its ID3 PRIV frame."""
+    owner = b"com.apple.streaming.transportStreamTimestamp\x00"
+    at = id3.find(owner)
+    if at < 0 or at + len(owner) + 8 > len(id3):
+        return None
+    value = int.from_bytes(id3[at + len(owner) : at + len(owner) + 8], "big")
+    return value & ((1 << 33) - 1)
+
+
+def make_header(payload_length: int, sample_rate: int, channels: int, profile: int = 1) -> bytes:
+    """A 7-byte ADTS header (no CRC) for a raw AAC frame of ``payload_length`` bytes."""
+    rate_index = ADTS_SAMPLE_RATES.index(sample_rate)
+    frame_length = payload_length + ADTS_HEADER_BYTES
+    return bytes(
+        (
+            0xFF,
+            0xF1,
+            (profile << 6) | (rate_index << 2) | (channels >> 2),
+            ((channels & 0x03) << 6) | (frame_length >> 11),
+            (frame_length >> 3) & 0xFF,
+            ((frame_length & 0x07) << 5) | 0x1F,
+            0xFC,
+        )
+    )
