@@ -41,12 +41,16 @@ def decode(data: bytes | Path, format: str | None = None) -> tuple[np.ndarray, i
     source = io.BytesIO(data) if isinstance(data, bytes) else str(data)
     with av.open(source, format=format) as container:
         stream = container.streams.audio[0]
-        blocks = [f.to_ndarray()[:1].astype(np.float32).reshape(-1) for f in container.decode(stream)]
+        blocks = [
+            f.to_ndarray()[:1].astype(np.float32).reshape(-1) for f in container.decode(stream)
+        ]
         rate = stream.codec_context.sample_rate
     return (np.concatenate(blocks) if blocks else np.zeros(0, np.float32)), rate
 
 
-def best_lag(reference: np.ndarray, candidate: np.ndarray, max_lag: int = 4800) -> tuple[int, float]:
+def best_lag(
+    reference: np.ndarray, candidate: np.ndarray, max_lag: int = 4800
+) -> tuple[int, float]:
     """The shift of ``candidate`` against ``reference`` (in samples) and the normalised
     correlation there, computed over their common length."""
     n = min(len(reference), len(candidate))

@@ -10,6 +10,7 @@ import click
 
 from airspace import __version__
 from airspace.accounts.models import Role
+from airspace.cli.download import download as download_command
 from airspace.config import Settings
 from airspace.errors import AirspaceError, ConfigError
 from airspace.wiring import Services, build_services
@@ -154,6 +155,9 @@ def user_create(
     click.echo(f"created {account.role.value} {account.username}")
     if secret:
         click.echo(f"API token: {secret}")
+
+
+cli.add_command(download_command)
 
 
 def main() -> NoReturn:

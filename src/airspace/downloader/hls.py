@@ -97,9 +97,7 @@ class MediaPlaylist:
 
 
 def is_master(text: str) -> bool:
-    return "#EXT-X-STREAM-INF" in text or (
-        "#EXT-X-MEDIA:" in text and "#EXTINF" not in text
-    )
+    return "#EXT-X-STREAM-INF" in text or ("#EXT-X-MEDIA:" in text and "#EXTINF" not in text)
 
 
 def parse_master(text: str, base_url: str) -> MasterPlaylist:
@@ -180,9 +178,9 @@ def parse_media(text: str, base_url: str) -> MediaPlaylist:
             program_date_time = _datetime(line.split(":", 1)[1])
         elif line.startswith("#EXT-X-BYTERANGE:"):
             length_text, _, offset_text = line.split(":", 1)[1].partition("@")
-            offset = _int(offset_text) if offset_text else next_range_offset
-            byte_range = (offset, _int(length_text))
-            next_range_offset = offset + byte_range[1]
+            range_start = _int(offset_text) if offset_text else next_range_offset
+            byte_range = (range_start, _int(length_text))
+            next_range_offset = range_start + byte_range[1]
         elif not line.startswith("#"):
             if duration is None:
                 raise PlaylistError(f"segment {line!r} has no #EXTINF duration")

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -143,7 +144,7 @@ class ChunkPlanner:
 
 
 def _decode_parts(job: ChunkJob) -> tuple[np.ndarray, int]:
-    """PCM (channels × samples, float32) of the job's parts; and the count of damaged frames."""
+    """PCM (channels x samples, float32) of the job's parts; and the count of damaged frames."""
     decoder = av.CodecContext.create("aac", "r")
     blocks: list[np.ndarray] = []
     damaged = 0
@@ -185,7 +186,7 @@ def encode_chunk(job: ChunkJob) -> ChunkResult:
         "reservoir": "0",
     }
     encoder.open()
-    packets: list[av.Packet] = []
+    packets: list[av.Packet[Any]] = []
     step = 1152 * 64
     for offset in range(0, pcm.shape[1], step):
         frame = av.AudioFrame.from_ndarray(
@@ -238,12 +239,12 @@ def info_frame(
     needed = 4 + side_info + XING_BYTES + LAME_BYTES
     bitrates = _MPEG1_L3_BITRATES if mpeg1 else _MPEG2_L3_BITRATES
     coefficient = 144 if mpeg1 else 72
-    for index, kbps in enumerate(bitrates):
-        size = coefficient * kbps * 1000 // sample_rate if kbps else 0
-        if size >= needed:
-            break
-    else:  # pragma: no cover - the largest bitrate always fits
-        raise ValueError("no MP3 frame size fits the Xing header")
+    bitrate_index = next(
+        i
+        for i, kbps in enumerate(bitrates)
+        if kbps and coefficient * kbps * 1000 // sample_rate >= needed
+    )
+    size = coefficient * bitrates[bitrate_index] * 1000 // sample_rate
     version_bits = 0b11 if mpeg1 else 0b10
     mode = 0b11 if channels == 1 else 0b01
     header = (
@@ -251,7 +252,7 @@ def info_frame(
         | (version_bits << 19)
         | (0b01 << 17)  # layer III
         | (1 << 16)  # no CRC
-        | (index << 12)
+        | (bitrate_index << 12)
         | (_RATE_INDEX[sample_rate] << 10)
         | (mode << 6)
     )

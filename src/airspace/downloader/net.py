@@ -8,8 +8,8 @@ header and TLS server name, and redirects are followed by hand, each hop checked
 from __future__ import annotations
 
 import asyncio
-import json
 import ipaddress
+import json
 import random
 import socket
 from collections.abc import Iterable, Mapping
@@ -125,7 +125,11 @@ class Http:
         await self.client.aclose()
 
     async def _send_once(
-        self, method: str, url: str, headers: Mapping[str, str] | None, max_bytes: int | None,
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        max_bytes: int | None,
         content: bytes | None = None,
     ) -> Fetched:
         hops = 0
@@ -142,7 +146,10 @@ class Http:
                 extra = {"Host": parts.netloc.rpartition("@")[2]}
                 extensions = {"sni_hostname": parts.hostname}
             request = self.client.build_request(
-                method, request_url, headers={**(headers or {}), **extra}, content=content,
+                method,
+                request_url,
+                headers={**(headers or {}), **extra},
+                content=content,
                 extensions=extensions,
             )
             response = await self.client.send(request, stream=True)
@@ -179,6 +186,7 @@ class Http:
         content: bytes | None = None,
         max_bytes: int | None = None,
         ok_statuses: Iterable[int] = (),
+        retries: int | None = None,
     ) -> Fetched:
         """Send with retries; returns a response whose body is read.
 
@@ -186,8 +194,9 @@ class Http:
         with exponential backoff; other 4xx answers are returned to the caller as they are.
         """
         options = self.options
+        retries = options.retries if retries is None else retries
         last_error = ""
-        for attempt in range(options.retries + 1):
+        for attempt in range(retries + 1):
             try:
                 response = await self._send_once(method, url, headers, max_bytes, content)
             except (httpx.TimeoutException, httpx.TransportError) as exc:
@@ -198,10 +207,10 @@ class Http:
                 ):
                     return response
                 last_error = f"HTTP {response.status_code}"
-            if attempt < options.retries:
+            if attempt < retries:
                 delay = min(options.max_backoff_seconds, options.backoff_seconds * 2**attempt)
                 await asyncio.sleep(delay * (0.5 + random.random() / 2))
-        raise FetchError(f"{url}: {last_error} (after {options.retries + 1} attempts)")
+        raise FetchError(f"{last_error} (after {retries + 1} attempts)")
 
     async def get(
         self, url: str, *, headers: Mapping[str, str] | None = None, max_bytes: int | None = None

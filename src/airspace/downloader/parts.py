@@ -19,7 +19,8 @@ def playlist_identity(segments: Sequence[Segment]) -> str:
     which often carry expiring signatures, are left out)."""
     digest = hashlib.sha256()
     for segment in segments:
-        digest.update(f"{segment.sequence}|{segment.url.split('?', 1)[0]}|{segment.duration}\n".encode())
+        line = f"{segment.sequence}|{segment.url.split('?', 1)[0]}|{segment.duration}\n"
+        digest.update(line.encode())
     return digest.hexdigest()[:24]
 
 
@@ -50,6 +51,12 @@ class PartsCache:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(name, self.path(sequence))
+
+    def write_filler(self, sequence: int, data: bytes) -> Path:
+        """Silence standing in for a segment that failed; a later run tries it again."""
+        path = self.directory / f"{sequence:010d}.silence"
+        path.write_bytes(data)
+        return path
 
     def read(self, sequence: int) -> bytes:
         return self.path(sequence).read_bytes()

@@ -47,14 +47,16 @@ class SegmentAudio:
 
 
 def is_transport_stream(data: bytes) -> bool:
-    return len(data) >= TS_PACKET and data[0] == 0x47 and (
-        len(data) < 2 * TS_PACKET or data[TS_PACKET] == 0x47
+    return (
+        len(data) >= TS_PACKET
+        and data[0] == 0x47
+        and (len(data) < 2 * TS_PACKET or data[TS_PACKET] == 0x47)
     )
 
 
 def _frames_from_transport_stream(data: bytes) -> bytes:
     try:
-        with av.open(io.BytesIO(data), format="mpegts") as container:
+        with av.open(io.BytesIO(data), mode="r", format="mpegts") as container:
             if not container.streams.audio:
                 raise DamagedSegment("the MPEG-TS segment has no audio stream")
             stream = container.streams.audio[0]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
+from typing import Any
 
 import av
 import numpy as np
@@ -12,7 +14,7 @@ from airspace.media.constants import AAC_BIT_RATE, AAC_FRAME_SAMPLES, CHANNELS, 
 
 
 class AacEncoder:
-    """A continuous AAC-LC encoder: PCM in (float32, channels × samples), ADTS frames out.
+    """A continuous AAC-LC encoder: PCM in (float32, channels x samples), ADTS frames out.
 
     Output frames are numbered from the first input sample, so frame ``n`` holds audio
     starting at sample ``n * 1024`` (the encoder's priming frame is dropped).
@@ -39,7 +41,7 @@ class AacEncoder:
         self._skip = 1  # the priming frame
         self._emitted = 0
 
-    def _frames(self, packets: list[av.Packet]) -> list[bytes]:
+    def _frames(self, packets: Sequence[av.Packet[Any]]) -> list[bytes]:
         out = []
         for packet in packets:
             if self._skip:

@@ -5,7 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ADTS_SAMPLE_RATES = (
-    96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350,
+    96000,
+    88200,
+    64000,
+    48000,
+    44100,
+    32000,
+    24000,
+    22050,
+    16000,
+    12000,
+    11025,
+    8000,
+    7350,
 )
 ADTS_HEADER_BYTES = 7
 

@@ -1,0 +1,144 @@
+"""``airspace download``: paste a Space link, get an MP3."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import click
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from airspace.downloader.converters import FORMATS
+from airspace.downloader.errors import EXIT_CODES, EXIT_COMPLETED_WITH_GAPS, DownloadError
+from airspace.downloader.naming import DEFAULT_TEMPLATE
+from airspace.downloader.pipeline import DownloadOptions, download_async
+from airspace.downloader.pipeline import Progress as DownloadProgress
+
+EXIT_INTERRUPTED = 130
+
+
+def _exit_codes_help() -> str:
+    lines = [f"  {code:>3}  {meaning}" for code, meaning in sorted(EXIT_CODES.items())]
+    lines.append(f"  {EXIT_INTERRUPTED:>3}  interrupted (run the same command again to resume)")
+    return "\b\nExit codes:\n" + "\n".join(lines)
+
+
+class ProgressBar:
+    """A rich progress bar: bytes, segments, speed and time left."""
+
+    def __init__(self) -> None:
+        self.bar = Progress(
+            TextColumn("[bold]{task.fields[stage]:<11}"),
+            BarColumn(),
+            TextColumn("{task.fields[segments]}"),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            transient=False,
+        )
+        self.task: TaskID | None = None
+
+    def __call__(self, state: DownloadProgress) -> None:
+        if self.task is None:
+            self.bar.start()
+            self.task = self.bar.add_task("download", total=None, stage="", segments="")
+        fraction = state.segments_done / state.segments_total if state.segments_total else 0.0
+        # Bytes are what the bar shows; the total is estimated from the share of segments.
+        estimated = state.bytes_done / fraction if fraction else None
+        self.bar.update(
+            self.task,
+            completed=state.bytes_done,
+            total=estimated if state.stage != "done" else state.bytes_done,
+            stage=state.stage,
+            segments=f"{state.segments_done}/{state.segments_total} segments",
+        )
+
+    def stop(self) -> None:
+        if self.task is not None:
+            self.bar.stop()
+
+
+@click.command(epilog=_exit_codes_help())
+@click.argument("url")
+@click.option(
+    "-o",
+    "--output",
+    default=DEFAULT_TEMPLATE,
+    show_default=True,
+    help="File name template: %(title)s %(host)s %(id)s %(date)s %(ext)s.",
+)
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="mp3", show_default=True)
+@click.option(
+    "--concurrency",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Segments fetched at once.",
+)
+@click.option(
+    "--live",
+    is_flag=True,
+    help="Record a live Space from now to its end, then add the earlier part.",
+)
+@click.option(
+    "--cookies",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Netscape cookies.txt of a logged-in browser (X).",
+)
+@click.option("--token", help="API token for private Spaces on an Airspace instance.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def download(
+    url: str,
+    output: str,
+    fmt: str,
+    concurrency: int,
+    live: bool,
+    cookies: str | None,
+    token: str | None,
+    quiet: bool,
+) -> None:
+    """Download the recording of a Space as one audio file.
+
+    URL is an Airspace Space link (page, share or embed link, from any instance), an
+    X/Twitter Space link, or an HLS playlist. An interrupted download resumes when the
+    same command is run again.
+    """
+    options = DownloadOptions(
+        output_template=output,
+        format=fmt,
+        concurrency=concurrency,
+        live=live,
+        cookies_file=cookies,
+        token=token,
+    )
+    bar = ProgressBar() if not quiet and sys.stderr.isatty() else None
+    try:
+        result = asyncio.run(download_async(url, options, bar))
+    except DownloadError as exc:
+        if bar:
+            bar.stop()
+        click.echo(f"Error: {exc.message}", err=True)
+        sys.exit(exc.exit_code)
+    except ValueError as exc:  # a bad output template
+        raise click.UsageError(str(exc)) from None
+    except KeyboardInterrupt:
+        if bar:
+            bar.stop()
+        click.echo("Interrupted; run the same command again to resume.", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    if bar:
+        bar.stop()
+    for warning in result.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    minutes, seconds = divmod(result.duration, 60)
+    click.echo(f"{result.path} ({int(minutes)}:{seconds:06.3f})")
+    if result.warnings:
+        sys.exit(EXIT_COMPLETED_WITH_GAPS)

@@ -1,0 +1,220 @@
+"""Converters: turn the ordered segment parts into the output file while they download.
+
+MP3 is encoded in chunks on every core (see ``mp3.py``). M4A and TS are lossless
+remuxes of the AAC frames; WAV and Opus decode them. These run in a thread, fed the
+parts in order as they arrive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+import wave
+from collections.abc import Iterator
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Protocol
+
+import av
+import numpy as np
+
+from airspace.downloader.mp3 import ChunkPlanner, ChunkResult, Mp3Writer, encode_chunk
+from airspace.downloader.segments import read_normalized
+from airspace.media.adts import parse_header
+from airspace.media.constants import AAC_FRAME_SAMPLES
+from airspace.media.hls_segments import audio_specific_config
+
+FORMATS = ("mp3", "m4a", "wav", "opus", "ts")
+CONTAINERS = {"m4a": "ipod", "ts": "mpegts"}
+
+
+@dataclass
+class ConversionStats:
+    output_samples: int = 0
+    damaged_frames: int = 0
+
+
+class Converter(Protocol):
+    def feed(self, part: Path, samples: int) -> None:
+        """The next part, in order."""
+        ...
+
+    async def finish(self) -> ConversionStats:
+        """Wait for the output to be complete."""
+        ...
+
+
+class Mp3Converter:
+    def __init__(
+        self,
+        output: Path,
+        executor: Executor,
+        *,
+        sample_rate: int,
+        channels: int,
+        trim_start: int,
+        quality: int,
+        chunk_seconds: float,
+    ) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.executor = executor
+        self.planner = ChunkPlanner(trim_start, sample_rate, channels, chunk_seconds, quality)
+        self.writer = Mp3Writer(output, sample_rate, channels, quality)
+        self.tasks: list[asyncio.Future[None]] = []
+
+    def _submit(self, jobs: list) -> None:  # type: ignore[type-arg]
+        for job in jobs:
+            index = len(self.tasks)
+            future = self.loop.run_in_executor(self.executor, encode_chunk, job)
+            self.tasks.append(asyncio.ensure_future(self._collect(index, future)))
+
+    async def _collect(self, index: int, future: asyncio.Future[ChunkResult]) -> None:
+        self.writer.add(index, await future)
+
+    def feed(self, part: Path, samples: int) -> None:
+        self._submit(self.planner.feed(str(part), samples))
+
+    async def finish(self) -> ConversionStats:
+        self._submit(self.planner.finish())
+        try:
+            await asyncio.gather(*self.tasks)
+        except BaseException:
+            self.writer.abort()
+            raise
+        self.writer.finish(self.planner.output_samples)
+        return ConversionStats(self.planner.output_samples, self.writer.damaged_aac_frames)
+
+
+class _ThreadedConverter:
+    """Consumes parts in a thread; subclasses implement ``convert``."""
+
+    def __init__(self, output: Path, *, sample_rate: int, channels: int, trim_start: int) -> None:
+        self.output = output
+        self.sample_rate = sample_rate
+        self.channels = channels
+        self.trim_start = trim_start
+        self.stats = ConversionStats()
+        self._queue: queue.Queue[Path | None] = queue.Queue()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def feed(self, part: Path, samples: int) -> None:
+        self._queue.put(part)
+
+    async def finish(self) -> ConversionStats:
+        self._queue.put(None)
+        await asyncio.to_thread(self._thread.join)
+        if self._error is not None:
+            raise self._error
+        return self.stats
+
+    def _frames(self) -> Iterator[bytes]:
+        while (part := self._queue.get()) is not None:
+            yield from read_normalized(part.read_bytes()).frames
+
+    def _run(self) -> None:
+        try:
+            self.convert(self._frames())
+        except BaseException as exc:
+            self._error = exc
+            while self._queue.get() is not None:  # let the feeder finish
+                pass
+
+    def convert(self, frames: Iterator[bytes]) -> None:
+        raise NotImplementedError
+
+
+class RemuxConverter(_ThreadedConverter):
+    """AAC frames into MP4 (M4A) or MPEG-TS as they are: no re-encoding. The start is
+    honoured to the AAC frame holding it."""
+
+    def __init__(self, output: Path, fmt: str, **kwargs: int) -> None:
+        self.fmt = fmt
+        super().__init__(output, **kwargs)
+
+    def convert(self, frames: Iterator[bytes]) -> None:
+        skip = self.trim_start // AAC_FRAME_SAMPLES
+        with av.open(str(self.output), "w", format=CONTAINERS[self.fmt]) as container:
+            stream = None
+            written = 0
+            for index, frame in enumerate(frames):
+                if index < skip:
+                    continue
+                header = parse_header(frame)
+                if stream is None:
+                    stream = container.add_stream("aac", rate=header.sample_rate)
+                    stream.codec_context.layout = "mono" if header.channels == 1 else "stereo"
+                    stream.codec_context.extradata = audio_specific_config(frame)
+                    stream.time_base = time_base = Fraction(1, header.sample_rate)
+                packet = av.Packet(frame[header.header_length :])
+                packet.pts = packet.dts = written * AAC_FRAME_SAMPLES
+                packet.duration = AAC_FRAME_SAMPLES
+                packet.time_base = time_base
+                packet.stream = stream
+                container.mux(packet)
+                written += 1
+        self.stats.output_samples = written * AAC_FRAME_SAMPLES
+
+
+class _DecodingConverter(_ThreadedConverter):
+    """Decodes to PCM, trims to the exact sample, and hands blocks to ``write``."""
+
+    def pcm(self, frames: Iterator[bytes]) -> Iterator[np.ndarray]:
+        decoder = av.CodecContext.create("aac", "r")
+        position = 0
+        silence = np.zeros((self.channels, AAC_FRAME_SAMPLES), dtype=np.float32)
+        for frame in frames:
+            try:
+                decoded = decoder.decode(av.Packet(frame))
+            except av.FFmpegError:
+                decoded = []
+            if sum(f.samples for f in decoded) != AAC_FRAME_SAMPLES:
+                self.stats.damaged_frames += 1
+                blocks = [silence]
+            else:
+                blocks = [f.to_ndarray()[: self.channels].astype(np.float32) for f in decoded]
+            for block in blocks:
+                start = max(0, self.trim_start - position)
+                position += block.shape[1]
+                if start < block.shape[1]:
+                    self.stats.output_samples += block.shape[1] - start
+                    yield block[:, start:]
+
+
+class WavConverter(_DecodingConverter):
+    def convert(self, frames: Iterator[bytes]) -> None:
+        with wave.open(str(self.output), "wb") as out:
+            out.setnchannels(self.channels)
+            out.setsampwidth(2)
+            out.setframerate(self.sample_rate)
+            for block in self.pcm(frames):
+                samples = np.clip(block.T, -1.0, 1.0)
+                out.writeframes((samples * 32767).astype("<i2").tobytes())
+
+
+class OpusConverter(_DecodingConverter):
+    BIT_RATE = 48_000
+
+    def convert(self, frames: Iterator[bytes]) -> None:
+        layout = "mono" if self.channels == 1 else "stereo"
+        with av.open(str(self.output), "w", format="ogg") as container:
+            stream = container.add_stream("libopus", rate=48_000)
+            stream.codec_context.layout = layout
+            stream.codec_context.bit_rate = self.BIT_RATE
+            position = 0
+            for block in self.pcm(frames):
+                frame = av.AudioFrame.from_ndarray(
+                    np.ascontiguousarray(block), format="fltp", layout=layout
+                )
+                frame.sample_rate = self.sample_rate
+                frame.pts = position
+                frame.time_base = Fraction(1, self.sample_rate)
+                position += block.shape[1]
+                for packet in stream.encode(frame):
+                    container.mux(packet)
+            for packet in stream.encode(None):
+                container.mux(packet)

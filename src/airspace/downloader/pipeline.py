@@ -1,0 +1,428 @@
+"""``download()``: resolve a link, fetch its segments concurrently, convert on every core."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from airspace.downloader import live as live_follow
+from airspace.downloader.converters import (
+    FORMATS,
+    Converter,
+    Mp3Converter,
+    OpusConverter,
+    RemuxConverter,
+    WavConverter,
+)
+from airspace.downloader.errors import (
+    DownloadError,
+    FetchError,
+    NotRecorded,
+    PlaylistError,
+    SpaceIsLive,
+    TooLarge,
+    UnsupportedURL,
+)
+from airspace.downloader.hls import MediaPlaylist, Segment, is_master, parse_master, parse_media
+from airspace.downloader.naming import DEFAULT_TEMPLATE, render
+from airspace.downloader.net import AddressGuard, Http, HttpOptions, read_netscape_cookies
+from airspace.downloader.parts import PartsCache, playlist_identity
+from airspace.downloader.segments import DamagedSegment, SegmentAudio, read_segment, silence
+from airspace.downloader.sources import (
+    PLAYLIST_MAX_BYTES,
+    Source,
+    classify,
+    hls_source,
+    resolve_airspace,
+)
+from airspace.downloader.tags import write_tags
+from airspace.downloader.x import XConfig, resolve_x
+from airspace.media.constants import AAC_FRAME_SAMPLES
+
+SEGMENT_MAX_BYTES = 16 * 1024 * 1024
+COVER_MAX_BYTES = 5 * 1024 * 1024
+
+
+@dataclass
+class Progress:
+    """How far a download is; handed to the progress callback after every segment."""
+
+    segments_done: int = 0
+    segments_total: int = 0
+    bytes_done: int = 0
+    seconds_done: float = 0.0
+    seconds_total: float = 0.0
+    stage: str = "resolving"
+    """resolving, recording (--live), downloading, finishing, done."""
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass
+class DownloadOptions:
+    output_template: str = DEFAULT_TEMPLATE
+    format: str = "mp3"
+    concurrency: int = 8
+    live: bool = False
+    cookies_file: str | None = None
+    token: str | None = None
+    quality: int = 5
+    """MP3 VBR quality, 0 (best) to 9, as LAME's -V."""
+    workers: int | None = None
+    """Encoding processes; default: every core."""
+    chunk_seconds: float = 60.0
+    retries: int = 4
+    max_bytes: int | None = None
+    max_seconds: float | None = None
+    guard: AddressGuard | None = None
+    x: XConfig = field(default_factory=XConfig.from_env)
+    keep_parts: bool = False
+
+
+@dataclass
+class DownloadResult:
+    path: Path
+    duration: float
+    """Seconds of audio in the file."""
+    warnings: list[str]
+    title: str
+    host: str
+
+    @property
+    def complete(self) -> bool:
+        """False when some audio had to be replaced by silence."""
+        return not self.warnings
+
+
+def download(
+    url: str,
+    output: str | None = None,
+    *,
+    format: str = "mp3",
+    progress: ProgressCallback | None = None,
+    **options: object,
+) -> DownloadResult:
+    """Download the recording behind ``url`` into one audio file.
+
+    ``output`` is a template (``%(title)s %(host)s %(id)s %(date)s %(ext)s``). Raises a
+    DownloadError subclass when it cannot be done.
+    """
+    settings = DownloadOptions(format=format, **options)  # type: ignore[arg-type]
+    if output:
+        settings.output_template = output
+    return asyncio.run(download_async(url, settings, progress))
+
+
+async def download_async(
+    url: str, options: DownloadOptions, progress: ProgressCallback | None = None
+) -> DownloadResult:
+    if options.format not in FORMATS:
+        raise UnsupportedURL(f"unknown format {options.format!r}; choose from {', '.join(FORMATS)}")
+    report = progress or (lambda _: None)
+    state = Progress()
+    report(state)
+    cookies = read_netscape_cookies(options.cookies_file) if options.cookies_file else {}
+    http_options = HttpOptions(
+        concurrency=options.concurrency, retries=options.retries, cookies=cookies
+    )
+    async with Http(http_options, options.guard) as http:
+        source = await _resolve(url, http, options, cookies)
+        output = render(options.output_template, source.info, options.format)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        warnings: list[str] = []
+        live_url: str | None = source.playlist_url if source.is_live else None
+        first_view: MediaPlaylist | None = None
+        if live_url is None:
+            playlist = await load_media_playlist(http, source.playlist_url, source.headers)
+            if playlist.is_live:
+                if not options.live:
+                    raise SpaceIsLive()
+                live_url = source.playlist_url
+                first_view = playlist
+        if live_url is not None:
+            state.stage = "recording"
+            report(state)
+            cache = PartsCache(_parts_dir(output), "live|" + live_url.split("?", 1)[0])
+            segments, warnings = await live_follow.record(
+                http,
+                live_url,
+                source.headers,
+                cache,
+                options.retries,
+                lambda: _replay_url(url, http, options, cookies, source),
+                state,
+                lambda: report(state),
+                first_view,
+            )
+            playlist = MediaPlaylist(segments=segments, target_duration=0, ended=True)
+            start_offset = 0.0
+        else:
+            cache = PartsCache(_parts_dir(output), playlist_identity(playlist.segments))
+            start_offset = (
+                playlist.start_offset if playlist.start_offset is not None else source.start_offset
+            )
+        if not playlist.segments:
+            raise PlaylistError("the playlist names no segments")
+        if options.max_seconds is not None and playlist.duration > options.max_seconds:
+            raise TooLarge(
+                f"the recording lasts {playlist.duration / 60:.0f} min; "
+                f"this instance takes at most {options.max_seconds / 60:.0f} min"
+            )
+        return await _fetch_and_convert(
+            http, source, playlist, start_offset, output, cache, warnings, options, state, report
+        )
+
+
+async def _replay_url(
+    url: str, http: Http, options: DownloadOptions, cookies: dict[str, str], source: Source
+) -> str | None:
+    """Where the earlier part of a Space that was followed live can be read, once it ended."""
+    if classify(url) != "airspace":
+        return source.replay_playlist_url
+    for _ in range(30):  # the replay is ready within seconds of the end
+        try:
+            return (await resolve_airspace(url, http, options.token, live=False)).playlist_url
+        except (NotRecorded, SpaceIsLive):
+            await asyncio.sleep(1.0)
+        except DownloadError:
+            return None
+    return None
+
+
+def _parts_dir(output: Path) -> Path:
+    return output.with_name(f".{output.name}.parts")
+
+
+async def _resolve(
+    url: str, http: Http, options: DownloadOptions, cookies: dict[str, str]
+) -> Source:
+    kind = classify(url)
+    if kind == "x":
+        return await resolve_x(url, http, options.x, cookies, options.live)
+    if kind == "airspace":
+        return await resolve_airspace(url, http, options.token, options.live)
+    return hls_source(url)
+
+
+async def load_media_playlist(
+    http: Http, url: str, headers: dict[str, str] | None = None
+) -> MediaPlaylist:
+    """The media playlist at ``url``; a master playlist is followed to its best audio."""
+    for _ in range(3):
+        response = await http.request("GET", url, headers=headers, max_bytes=PLAYLIST_MAX_BYTES)
+        if response.status_code >= 400:
+            raise PlaylistError(f"the playlist {url} answered HTTP {response.status_code}")
+        text = response.text
+        if not text.lstrip("\ufeff").startswith("#EXTM3U"):
+            raise UnsupportedURL(f"{url} is neither a Space link nor an HLS playlist")
+        if is_master(text):
+            url = parse_master(text, response.url).best_audio_url()
+            continue
+        playlist = parse_media(text, response.url)
+        if playlist.encrypted:
+            raise PlaylistError("the playlist is encrypted (EXT-X-KEY); it cannot be downloaded")
+        if playlist.has_init_section:
+            raise PlaylistError("fragmented-MP4 playlists (EXT-X-MAP) are not supported")
+        return playlist
+    raise PlaylistError("master playlists nest too deeply")
+
+
+async def fetch_segment(
+    http: Http, segment: Segment, headers: dict[str, str], retries: int
+) -> tuple[SegmentAudio, int]:
+    """One segment's audio and its size in bytes.
+
+    Timeouts, dropped connections, truncated or damaged bodies and error statuses are
+    tried again with exponential backoff; raises FetchError when every attempt failed.
+    """
+    range_header = {}
+    if segment.byte_range is not None:
+        offset, length = segment.byte_range
+        range_header = {"Range": f"bytes={offset}-{offset + length - 1}"}
+    last = ""
+    for attempt in range(retries + 1):
+        try:
+            response = await http.request(
+                "GET",
+                segment.url,
+                headers={**headers, **range_header},
+                max_bytes=SEGMENT_MAX_BYTES,
+                retries=0,
+            )
+        except FetchError as exc:
+            last = exc.message
+        else:
+            if response.status_code >= 400:
+                last = f"HTTP {response.status_code}"
+            else:
+                try:
+                    return read_segment(response.content, segment.duration), len(response.content)
+                except DamagedSegment as exc:
+                    last = str(exc)
+        if attempt < retries:
+            delay = min(http.options.max_backoff_seconds, http.options.backoff_seconds * 2**attempt)
+            await asyncio.sleep(delay)
+    raise FetchError(f"{last} (after {retries + 1} attempts)")
+
+
+async def _fetch_and_convert(
+    http: Http,
+    source: Source,
+    playlist: MediaPlaylist,
+    start_offset: float,
+    output: Path,
+    cache: PartsCache,
+    warnings: list[str],
+    options: DownloadOptions,
+    state: Progress,
+    report: ProgressCallback,
+) -> DownloadResult:
+    segments = playlist.segments
+    state.stage = "downloading"
+    state.segments_total = len(segments)
+    state.seconds_total = playlist.duration
+    state.segments_done = state.bytes_done = 0
+    state.seconds_done = 0.0
+    report(state)
+    audio_format: tuple[int, int] | None = None
+    ready: dict[int, int] = {}  # index -> samples
+    failed: dict[int, str] = {}
+    next_index = 0
+    converter: Converter | None = None
+    temporary = output.with_name(f".{output.name}.partial")
+    workers = options.workers or os.cpu_count() or 1
+    executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
+    semaphore = asyncio.Semaphore(options.concurrency)
+
+    def start_converter(sample_rate: int, channels: int) -> Converter:
+        trim = round(start_offset * sample_rate)
+        common = {"sample_rate": sample_rate, "channels": channels, "trim_start": trim}
+        if options.format == "mp3":
+            return Mp3Converter(
+                temporary,
+                executor,
+                quality=options.quality,
+                chunk_seconds=options.chunk_seconds,
+                **common,
+            )
+        if options.format in ("m4a", "ts"):
+            return RemuxConverter(temporary, options.format, **common)
+        if options.format == "wav":
+            return WavConverter(temporary, **common)
+        return OpusConverter(temporary, **common)
+
+    def advance() -> None:
+        """Feed the converter every part that is now next in order."""
+        nonlocal next_index, converter
+        if audio_format is None:
+            return
+        if converter is None:
+            converter = start_converter(*audio_format)
+        while next_index in ready or next_index in failed:
+            if next_index in failed:
+                segment = segments[next_index]
+                filler = silence(segment.duration, *audio_format)
+                path = cache.write_filler(segment.sequence, filler.to_bytes())
+                warnings.append(
+                    f"segment {segment.sequence} ({_clock(next_index)}) could not be fetched "
+                    f"({failed.pop(next_index)}); replaced by {filler.duration:.3f} s of silence"
+                )
+                converter.feed(path, filler.samples)
+                next_index += 1
+                continue
+            converter.feed(cache.path(segments[next_index].sequence), ready[next_index])
+            next_index += 1
+
+    def _clock(index: int) -> str:
+        seconds = sum(s.duration for s in segments[:index])
+        return f"at {int(seconds // 3600)}:{int(seconds % 3600 // 60):02d}:{seconds % 60:06.3f}"
+
+    async def get(index: int) -> None:
+        nonlocal audio_format
+        segment = segments[index]
+        async with semaphore:
+            if cache.has(segment.sequence):
+                audio = read_normalized_part(cache, segment.sequence)
+                size = 0
+            else:
+                try:
+                    audio, size = await fetch_segment(
+                        http, segment, source.headers, options.retries
+                    )
+                except FetchError as exc:
+                    failed[index] = exc.message
+                    audio = None
+                    size = 0
+                else:
+                    cache.write(segment.sequence, audio.to_bytes())
+        state.bytes_done += size
+        if options.max_bytes is not None and state.bytes_done > options.max_bytes:
+            raise TooLarge(f"the recording is larger than {options.max_bytes // 2**20} MB")
+        if audio is not None:
+            ready[index] = audio.samples
+            if audio_format is None:
+                audio_format = (audio.sample_rate, audio.channels)
+        state.segments_done += 1
+        state.seconds_done += segment.duration
+        advance()
+        report(state)
+
+    try:
+        tasks = [asyncio.ensure_future(get(i)) for i in range(len(segments))]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            raise
+        if audio_format is None:
+            raise FetchError(f"no segment could be fetched ({next(iter(failed.values()), '')})")
+        advance()
+        assert converter is not None
+        state.stage = "finishing"
+        report(state)
+        stats = await converter.finish()
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+    if stats.damaged_frames:
+        warnings.append(
+            f"{stats.damaged_frames} damaged AAC frame(s) did not decode; each became "
+            f"{AAC_FRAME_SAMPLES} samples of silence"
+        )
+    sample_rate = audio_format[0]
+    cover = await _cover(http, source.info.cover_url)
+    write_tags(temporary, options.format, source.info, cover)
+    os.replace(temporary, output)
+    if not options.keep_parts:
+        cache.remove()
+    state.stage = "done"
+    report(state)
+    return DownloadResult(
+        path=output,
+        duration=stats.output_samples / sample_rate,
+        warnings=warnings,
+        title=source.info.title,
+        host=source.info.host,
+    )
+
+
+def read_normalized_part(cache: PartsCache, sequence: int) -> SegmentAudio:
+    from airspace.downloader.segments import read_normalized
+
+    return read_normalized(cache.read(sequence))
+
+
+async def _cover(http: Http, url: str | None) -> bytes | None:
+    if not url:
+        return None
+    try:
+        response = await http.request("GET", url, max_bytes=COVER_MAX_BYTES)
+    except Exception:  # a missing cover never fails a download
+        return None
+    return response.content if response.status_code == 200 else None

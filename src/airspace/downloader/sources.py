@@ -1,0 +1,164 @@
+"""What a link points at: the playlist to download and what to call the file."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from airspace.downloader.errors import (
+    NotRecorded,
+    PlaylistError,
+    RecordingDeleted,
+    RecordingExpired,
+    SpaceIsLive,
+    SpaceNotFound,
+    SpacePrivate,
+    UnsupportedURL,
+)
+from airspace.downloader.net import Fetched, Http
+
+SPACE_PATH = re.compile(r"^/i/spaces/([A-Za-z0-9]{13})(?:/embed|/peek)?/?$")
+X_HOSTS = frozenset(
+    {"x.com", "www.x.com", "mobile.x.com", "twitter.com", "www.twitter.com", "mobile.twitter.com"}
+)
+PLAYLIST_MAX_BYTES = 8 * 1024 * 1024
+
+
+@dataclass
+class SpaceInfo:
+    """What the file is named and tagged with."""
+
+    title: str = "Space"
+    host: str = "unknown host"
+    space_id: str = ""
+    date: datetime | None = None
+    link: str = ""
+    cover_url: str | None = None
+
+
+@dataclass
+class Source:
+    """A resolved link: the playlist to read, and how."""
+
+    playlist_url: str
+    """A master or media playlist; for a live Space, the live one."""
+    info: SpaceInfo
+    start_offset: float = 0.0
+    """Seconds to skip from the playlist's start (the host's edited start time)."""
+    is_live: bool = False
+    replay_playlist_url: str | None = None
+    """For a live Space followed with --live: where the earlier part will be, once it ends."""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def classify(url: str) -> str:
+    """``x``, ``airspace`` or ``hls``; raises UnsupportedURL."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UnsupportedURL(f"not an http(s) link: {url!r}")
+    if SPACE_PATH.match(parts.path):
+        return "x" if parts.hostname.lower() in X_HOSTS else "airspace"
+    return "hls"
+
+
+def space_id_from(url: str) -> str:
+    match = SPACE_PATH.match(urlsplit(url).path)
+    if match is None:
+        raise UnsupportedURL(f"no Space id in {url!r}")
+    return match.group(1)
+
+
+def _datetime(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def resolve_airspace(url: str, http: Http, token: str | None, live: bool) -> Source:
+    """An Airspace link from any instance, through that instance's public API.
+
+    Reads ``GET /api/v1/spaces/<id>``: ``state`` (live, ended...), ``record``, ``title``,
+    ``host``, ``started_at``, ``url`` and ``recording`` with its ``state``,
+    ``start_offset_seconds``, ``playlist_url`` (the replay) and ``cover_url``; a live
+    Space's program is at ``live_playlist_url``.
+    """
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    space_id = space_id_from(url)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = await http.request(
+        "GET", f"{origin}/api/v1/spaces/{space_id}", headers=headers, max_bytes=1 << 20
+    )
+    if response.status_code == 404:
+        raise SpaceNotFound(f"Space {space_id} was not found on {parts.netloc}")
+    if response.status_code in (401, 403):
+        raise SpacePrivate(
+            f"Space {space_id} is private on {parts.netloc}; pass --token with an API token "
+            "of an account that may listen"
+        )
+    _expect_json(response, "the Airspace API")
+    space = response.json()
+    host = space.get("host") or {}
+    info = SpaceInfo(
+        title=str(space.get("title") or "Space"),
+        host=str(host.get("display_name") or host.get("username") or "unknown host"),
+        space_id=space_id,
+        date=_datetime(space.get("started_at")) or _datetime(space.get("created_at")),
+        link=str(space.get("url") or f"{origin}/i/spaces/{space_id}"),
+    )
+    recording = space.get("recording") or {}
+    info.cover_url = recording.get("cover_url") or space.get("cover_url")
+    state = space.get("state")
+    if state == "live":
+        live_url = space.get("live_playlist_url") or f"{origin}/i/spaces/{space_id}/live.m3u8"
+        if not live:
+            raise SpaceIsLive()
+        return Source(
+            playlist_url=str(live_url),
+            info=info,
+            is_live=True,
+            replay_playlist_url=recording.get("playlist_url"),
+            headers=headers,
+        )
+    if state in ("scheduled", "canceled"):
+        raise NotRecorded(f"Space {space_id} has not taken place ({state})")
+    if not space.get("record"):
+        raise NotRecorded(f"Space {space_id} was not recorded")
+    recording_state = recording.get("state")
+    if not recording:
+        raise RecordingDeleted(f"the recording of Space {space_id} was deleted")
+    if recording_state == "expired":
+        raise RecordingExpired(f"the recording of Space {space_id} is past its replay window")
+    if recording_state in ("deleted", "purged"):
+        raise RecordingDeleted(f"the recording of Space {space_id} was deleted")
+    playlist_url = recording.get("playlist_url")
+    if recording_state != "available" or not playlist_url:
+        raise NotRecorded(
+            f"the recording of Space {space_id} is not ready yet ({recording_state}); "
+            "try again in a few seconds"
+        )
+    return Source(
+        playlist_url=str(playlist_url),
+        info=info,
+        start_offset=float(recording.get("start_offset_seconds") or 0.0),
+        headers=headers,
+    )
+
+
+def _expect_json(response: Fetched, what: str) -> None:
+    if response.status_code >= 400:
+        raise PlaylistError(f"{what} answered HTTP {response.status_code} for {response.url}")
+    if "json" not in response.headers.get("content-type", ""):
+        raise UnsupportedURL(f"{response.url} is not an Airspace instance ({what} gave no JSON)")
+
+
+def hls_source(url: str) -> Source:
+    parts = urlsplit(url)
+    name = parts.path.rstrip("/").rsplit("/", 1)[-1].removesuffix(".m3u8") or parts.netloc
+    return Source(playlist_url=url, info=SpaceInfo(title=name, host=parts.netloc, link=url))
