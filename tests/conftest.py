@@ -20,6 +20,7 @@ from airspace.db.base import Base, import_all_models
 from airspace.db.engine import create_database_engine
 from airspace.db.migrate import upgrade
 from airspace.wiring import Services, build_services
+from tests.downloader.hls_server import FakeServer
 
 POSTGRES_URL = os.environ.get(
     "AIRSPACE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -147,3 +148,10 @@ def replace_cookie(client: TestClient, name: str, value: str) -> None:
     for key, kept_value in kept.items():
         client.cookies.set(key, kept_value)
     client.cookies.set(name, value)
+
+
+@pytest.fixture
+def server() -> Iterator[FakeServer]:
+    """A real HTTP server on loopback for generated HLS, stand-in APIs and faults."""
+    with FakeServer().running() as running:
+        yield running

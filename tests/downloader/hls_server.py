@@ -107,7 +107,7 @@ class FakeServer:
     @property
     def url(self) -> str:
         assert self._server is not None
-        host, port = self._server.server_address[:2]
+        _host, port = self._server.server_address[:2]
         return f"http://127.0.0.1:{port}"
 
     def static(self, path: str, body: bytes | str, content_type: str | None = None) -> None:

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.downloader.hls_server import FakeServer, make_recording
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "airspace", "download", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=cwd,
+    )
+
+
+def test_download_prints_the_file_and_exits_0(server: FakeServer, tmp_path: Path) -> None:
+    url = server.serve_recording(make_recording(6.0, "ts"))
+    result = run(url, "-o", "%(title)s.%(ext)s", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "index.mp3 (0:06.016)"
+    assert result.stderr == ""  # no progress bar when not on a terminal
+    assert (tmp_path / "index.mp3").stat().st_size > 10_000
+
+
+def test_live_space_has_its_own_exit_code(server: FakeServer, tmp_path: Path) -> None:
+    recording = make_recording(4.0, "ts")
+    server.serve_recording(recording)
+    server.static("/hls/live.m3u8", recording.playlist(ended=False))
+    result = run(f"{server.url}/hls/live.m3u8", "-q", cwd=tmp_path)
+    assert result.returncode == 5
+    assert result.stderr.strip() == (
+        "Error: This Space is live; use --live to record it from now until it ends"
+    )
+
+
+def test_missing_segment_is_a_warning_and_exit_20(server: FakeServer, tmp_path: Path) -> None:
+    url = server.serve_recording(make_recording(6.0, "ts"))
+    del server.routes["/hls/seg1.ts"]
+    result = run(url, "-q", "-o", "out.%(ext)s", cwd=tmp_path)
+    assert result.returncode == 20
+    assert result.stderr.startswith(
+        "Warning: segment 1 (at 0:00:02.005) could not be fetched (HTTP 404"
+    )
+
+
+def test_bad_template_is_a_usage_error(server: FakeServer, tmp_path: Path) -> None:
+    url = server.serve_recording(make_recording(2.0, "ts"))
+    result = run(url, "-o", "%(nope)s", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "fields" in result.stderr
+
+
+def test_not_a_link(tmp_path: Path) -> None:
+    result = run("not a link", cwd=tmp_path)
+    assert result.returncode == 3
+    assert result.stderr.strip() == "Error: not an http(s) link: 'not a link'"
