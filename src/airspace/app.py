@@ -11,6 +11,8 @@ from fastapi.staticfiles import StaticFiles
 
 from airspace import __version__
 from airspace.accounts.views import router as accounts_router
+from airspace.downloader.views import api as downloads_api
+from airspace.downloader.views import pages as downloads_pages
 from airspace.http_errors import BodySizeLimit, install_error_handlers
 from airspace.jobs.views import router as jobs_router
 from airspace.recordings.views import router as recordings_router
@@ -52,7 +54,7 @@ def create_app(services: Services, *, run_jobs: bool = False) -> FastAPI:
     )
     app.state.services = services
     install_error_handlers(app)
-    for router in (accounts_router, spaces_router, recordings_router, jobs_router):
+    for router in (accounts_router, spaces_router, recordings_router, jobs_router, downloads_api):
         app.include_router(router, prefix=API_PREFIX)
 
     @app.get(f"{API_PREFIX}/health", tags=["meta"])
@@ -63,5 +65,6 @@ def create_app(services: Services, *, run_jobs: bool = False) -> FastAPI:
         app.include_router(media_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(pages_router)
+    app.include_router(downloads_pages)
     app.add_middleware(BodySizeLimit, max_bytes=services.settings.max_body_bytes)
     return app

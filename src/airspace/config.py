@@ -47,6 +47,10 @@ class Settings:
     session_days: int = 30
     cookie_secure: bool = False
     job_workers: int = 2
+    download_allow_hosts: frozenset[str] = frozenset()
+    download_max_mb: int = 500
+    download_max_minutes: int = 360
+    download_rate_per_hour: int = 10
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -86,6 +90,14 @@ class Settings:
             session_days=_int(env, "AIRSPACE_SESSION_DAYS", 30, minimum=1),
             cookie_secure=_bool(env, "AIRSPACE_COOKIE_SECURE", False),
             job_workers=_int(env, "AIRSPACE_JOB_WORKERS", 2, minimum=1),
+            download_allow_hosts=frozenset(
+                h.strip().lower()
+                for h in env.get("AIRSPACE_DOWNLOAD_ALLOW_HOSTS", "").split(",")
+                if h.strip()
+            ),
+            download_max_mb=_int(env, "AIRSPACE_DOWNLOAD_MAX_MB", 500, minimum=1),
+            download_max_minutes=_int(env, "AIRSPACE_DOWNLOAD_MAX_MINUTES", 360, minimum=1),
+            download_rate_per_hour=_int(env, "AIRSPACE_DOWNLOAD_RATE_PER_HOUR", 10, minimum=1),
         )
 
 

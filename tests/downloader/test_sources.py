@@ -233,7 +233,8 @@ def fake_x(
         return Reply(200, json.dumps(body).encode(), "application/json")
 
     server.routes["/graphql/HPEisOmj1epUNLCWTYhUWw/AudioSpaceById"] = graphql
-    location = f"{server.url}/Transcoding/v1/hls/abc/non_transcode/r/b/audio-space/playlist_1698.m3u8?type=replay"
+    replay_dir = "/Transcoding/v1/hls/abc/non_transcode/r/b/audio-space/"
+    location = f"{server.url}{replay_dir}playlist_1698.m3u8?type=replay"
     server.json(
         "/1.1/live_video_stream/status/28_1689453492111626240",
         {"source": {"location": location, "status": "LIVE_REPLAY", "streamType": "HLS"}},

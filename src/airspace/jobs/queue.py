@@ -16,7 +16,7 @@ from huey.exceptions import RetryTask
 
 from airspace.errors import ConfigError
 from airspace.jobs import status
-from airspace.jobs.registry import JobContext, JobSpec, registered_jobs
+from airspace.jobs.registry import JobContext, JobFailed, JobSpec, registered_jobs
 
 if TYPE_CHECKING:
     from airspace.wiring import Services
@@ -87,6 +87,9 @@ class HueyJobQueue:
             attempt = status.mark_running(services, run_id)
             try:
                 spec.function(JobContext(services, run_id), **arguments)
+            except JobFailed as exc:
+                status.mark_failed(services, run_id, str(exc), will_retry=False)
+                return
             except Exception as exc:
                 will_retry = attempt <= spec.retries
                 reason = f"{type(exc).__name__}: {exc}"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from airspace.wiring import Services
 
-TASK_MODULES = ("airspace.recordings.tasks",)
+TASK_MODULES = ("airspace.recordings.tasks", "airspace.downloader.tasks")
 
 
 class JobContext:
@@ -26,6 +26,10 @@ class JobContext:
             from airspace.jobs.status import set_progress
 
             set_progress(self.services, self.job_id, fraction)
+
+
+class JobFailed(Exception):
+    """A job that cannot succeed: no retry, and the message is the reason users see."""
 
 
 JobFunction = Callable[..., None]

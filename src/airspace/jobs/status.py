@@ -60,6 +60,12 @@ def mark_failed(services: Services, run_id: str, error: str, *, will_retry: bool
             run.finished_at = services.clock.now()
 
 
+def set_result(services: Services, run_id: str, result: dict[str, object]) -> None:
+    """What the job produced, for the API to show once it is done."""
+    with transaction(services.sessions) as session:
+        _get(session, run_id).result = result
+
+
 def set_progress(services: Services, run_id: str, fraction: float) -> None:
     with transaction(services.sessions) as session:
         _get(session, run_id).progress = min(max(fraction, 0.0), 1.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from airspace.errors import Invalid
@@ -50,6 +51,10 @@ class Storage(Protocol):
 
     def put(self, key: str, data: bytes, content_type: str | None = None) -> None:
         """Store ``data`` under ``key`` durably before returning, replacing any old object."""
+        ...
+
+    def put_file(self, key: str, path: Path, content_type: str | None = None) -> None:
+        """Store the file at ``path`` under ``key`` (streamed, for large media)."""
         ...
 
     def get(self, key: str) -> bytes:

@@ -40,6 +40,20 @@ class LocalStorage:
             Path(tmp_name).unlink(missing_ok=True)
             raise
 
+    def put_file(self, key: str, path: Path, content_type: str | None = None) -> None:
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        os.close(fd)
+        try:
+            shutil.copyfile(path, tmp_name)
+            with open(tmp_name, "rb") as handle:
+                os.fsync(handle.fileno())
+            os.replace(tmp_name, target)
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
+
     def get(self, key: str) -> bytes:
         try:
             return self.path(key).read_bytes()

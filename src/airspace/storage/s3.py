@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -69,6 +70,10 @@ class S3Storage:
             )
         else:
             self.client.put_object(Bucket=self.bucket, Key=self._object(key), Body=data)
+
+    def put_file(self, key: str, path: Path, content_type: str | None = None) -> None:
+        extra = {"ContentType": content_type} if content_type else None
+        self.client.upload_file(str(path), self.bucket, self._object(key), ExtraArgs=extra)
 
     def get(self, key: str) -> bytes:
         try:

@@ -1,0 +1,93 @@
+"""Downloads for the web page, run as background jobs on the server."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from airspace.downloader.errors import DownloadError
+from airspace.downloader.net import AddressGuard
+from airspace.downloader.pipeline import DownloadOptions, Progress, download_async
+from airspace.jobs.models import JobRun, JobStatus
+from airspace.jobs.registry import JobContext, JobFailed, job, periodic_job
+
+LINK_LIFETIME = timedelta(hours=1)
+CONTENT_TYPES = {"mp3": "audio/mpeg", "m4a": "audio/mp4"}
+PROGRESS_INTERVAL_SECONDS = 0.5
+
+
+@job("downloads.fetch", retries=0)
+def fetch_for_web(ctx: JobContext, *, url: str, fmt: str) -> None:
+    """Download ``url`` on a user's behalf, guarded and capped; keep the file for an hour."""
+    services = ctx.services
+    settings = services.settings
+    scratch = settings.data_dir / "tmp"
+    scratch.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(dir=scratch, prefix="download-"))
+    last_report = 0.0
+
+    def progress(state: Progress) -> None:
+        nonlocal last_report
+        now = time.monotonic()
+        if state.segments_total and now - last_report >= PROGRESS_INTERVAL_SECONDS:
+            last_report = now
+            ctx.report_progress(0.95 * state.segments_done / state.segments_total)
+
+    options = DownloadOptions(
+        output_template=str(workdir / "%(host)s - %(title)s (%(date)s).%(ext)s"),
+        format=fmt,
+        guard=AddressGuard(settings.download_allow_hosts),
+        max_bytes=settings.download_max_mb * 2**20,
+        max_seconds=settings.download_max_minutes * 60.0,
+        workers=1,
+    )
+    try:
+        result = asyncio.run(download_async(url, options, progress))
+        key = f"downloads/{ctx.job_id}/audio.{fmt}"  # the file name people see is kept aside
+        services.storage.put_file(key, result.path, CONTENT_TYPES.get(fmt))
+    except DownloadError as exc:
+        raise JobFailed(exc.message) from None
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    assert ctx.job_id is not None
+    from airspace.jobs.status import set_result
+
+    set_result(
+        services,
+        ctx.job_id,
+        {
+            "file_key": key,
+            "filename": result.path.name,
+            "duration": result.duration,
+            "warnings": result.warnings,
+            "title": result.title,
+            "host": result.host,
+            "expires_at": (services.clock.now() + LINK_LIFETIME).isoformat(),
+        },
+    )
+
+
+@periodic_job("downloads.expire", minute="*/5")
+def expire_downloads(ctx: JobContext) -> None:
+    """Remove files of web downloads whose link has expired."""
+    services = ctx.services
+    cutoff = services.clock.now() - LINK_LIFETIME
+    with services.sessions() as session:
+        runs = session.scalars(
+            select(JobRun).where(
+                JobRun.name == "downloads.fetch",
+                JobRun.status == JobStatus.DONE,
+                JobRun.finished_at < cutoff,
+            )
+        ).all()
+        for run in runs:
+            if run.result and not run.result.get("expired"):
+                services.storage.delete_prefix(f"downloads/{run.id}/")
+                run.result = {**run.result, "expired": True}
+        session.commit()

@@ -1,0 +1,154 @@
+"""The download page and its API: paste a Space link, get an MP3."""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Request, status
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from itsdangerous import BadSignature, URLSafeSerializer
+from pydantic import BaseModel, Field
+
+from airspace.accounts.auth import OptionalUser
+from airspace.dependencies import ServicesDep
+from airspace.downloader.errors import DownloadError
+from airspace.downloader.net import is_public_address
+from airspace.downloader.ratelimit import SlidingWindowLimiter
+from airspace.downloader.sources import classify
+from airspace.errors import AirspaceError, Gone, Invalid, NotFound
+from airspace.jobs.models import JobStatus
+from airspace.jobs.status import get_run
+from airspace.storage.local import LocalStorage
+from airspace.wiring import Services
+
+api = APIRouter(prefix="/downloads", tags=["downloads"])
+pages = APIRouter(include_in_schema=False)
+
+
+class TooManyRequests(AirspaceError):
+    status_code = 429
+
+
+class DownloadRequest(BaseModel):
+    url: Annotated[str, Field(min_length=1, max_length=2048)]
+    format: Literal["mp3", "m4a"] = "mp3"
+
+
+class DownloadOut(BaseModel):
+    id: str
+    status: JobStatus
+    progress: float
+    error: str | None = None
+    title: str | None = None
+    host: str | None = None
+    duration_seconds: float | None = None
+    warnings: list[str] = Field(default_factory=list)
+    file_url: str | None = None
+    expires_at: datetime | None = None
+
+
+def _limiter(request: Request, services: Services) -> SlidingWindowLimiter:
+    state = request.app.state
+    if not hasattr(state, "download_limiter"):
+        state.download_limiter = SlidingWindowLimiter(
+            services.settings.download_rate_per_hour, timedelta(hours=1)
+        )
+    limiter: SlidingWindowLimiter = state.download_limiter
+    return limiter
+
+
+def _check_url(url: str, services: Services) -> None:
+    """Refuse at once what can be refused without a look-up; the job checks the rest."""
+    try:
+        classify(url)
+    except DownloadError as exc:
+        raise Invalid(exc.message) from None
+    host = (urlsplit(url).hostname or "").lower()
+    if host in services.settings.download_allow_hosts:
+        return
+    if host == "localhost" or host.endswith(".localhost"):
+        raise Invalid("links to internal addresses are not fetched")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return
+    if not is_public_address(address):
+        raise Invalid("links to internal addresses are not fetched")
+
+
+def _serializer(services: Services) -> URLSafeSerializer:
+    return URLSafeSerializer(services.settings.secret_key, salt="airspace.download-file")
+
+
+@api.post("", status_code=status.HTTP_202_ACCEPTED)
+def start_download(
+    body: DownloadRequest, request: Request, services: ServicesDep, user: OptionalUser
+) -> DownloadOut:
+    """Queue a download; poll ``GET /downloads/{id}`` for progress and the file link."""
+    url = body.url.strip()
+    _check_url(url, services)
+    client = request.client.host if request.client else "unknown"
+    limiter = _limiter(request, services)
+    now = services.clock.now()
+    if not limiter.allow(client, now):
+        wait = limiter.retry_after(client, now)
+        raise TooManyRequests(f"too many downloads from this address; try again in {wait} s")
+    run_id = services.jobs.enqueue("downloads.fetch", subject=url[:100], url=url, fmt=body.format)
+    return DownloadOut(id=run_id, status=JobStatus.QUEUED, progress=0.0)
+
+
+@api.get("/{download_id}")
+def get_download(download_id: str, services: ServicesDep) -> DownloadOut:
+    run = get_run(services, download_id)
+    if run.name != "downloads.fetch":
+        raise NotFound(f"no download {download_id}")
+    out = DownloadOut(id=run.id, status=run.status, progress=run.progress, error=run.error)
+    result = run.result or {}
+    if run.status is JobStatus.DONE and result:
+        expires = datetime.fromisoformat(str(result["expires_at"]))
+        out.title = str(result.get("title"))
+        out.host = str(result.get("host"))
+        out.duration_seconds = float(str(result.get("duration")))
+        warnings = result.get("warnings")
+        out.warnings = [str(w) for w in warnings] if isinstance(warnings, list) else []
+        out.expires_at = expires
+        if not result.get("expired") and services.clock.now() < expires:
+            token = _serializer(services).dumps(
+                [result["file_key"], expires.timestamp(), result.get("filename")]
+            )
+            out.file_url = f"/download/files/{token}"
+    return out
+
+
+@pages.get("/download/files/{token}")
+def download_file(token: str, services: ServicesDep) -> Response:
+    try:
+        key, expires, name = _serializer(services).loads(token)
+    except (BadSignature, ValueError, TypeError):
+        raise NotFound("no such file") from None
+    if services.clock.now().timestamp() >= float(expires):
+        raise Gone("this download link has expired; paste the Space link again")
+    disposition = {"Content-Disposition": f"attachment; filename*=UTF-8''{_quote(str(name))}"}
+    storage = services.storage
+    if isinstance(storage, LocalStorage):
+        path = storage.path(str(key))
+        if not path.is_file():
+            raise Gone("this download link has expired; paste the Space link again")
+        return FileResponse(path, headers=disposition)
+    return Response(status_code=307, headers={"Location": storage.url(str(key), expires_in=900)})
+
+
+def _quote(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(name, safe="")
+
+
+@pages.get("/download", response_class=HTMLResponse)
+def download_page(request: Request, services: ServicesDep, user: OptionalUser) -> HTMLResponse:
+    from airspace.web.pages import render
+
+    return render(request, services, "download.html", user)
