@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from airspace import __version__
-from airspace.accounts.models import Role
 from airspace.cli.download import download as download_command
-from airspace.config import Settings
 from airspace.errors import AirspaceError, ConfigError
-from airspace.wiring import Services, build_services
+
+if TYPE_CHECKING:
+    from airspace.wiring import Services
+
 
 EXIT_CONFIG = 2
 
@@ -30,8 +31,11 @@ class ConfigurationError(CliError):
 
 def load_services(*, check_schema: bool = True) -> Services:
     """Settings and services from the environment; misconfiguration exits with code 2."""
+    # Imported here: `airspace download` and `--help` start without the server's parts.
+    from airspace.config import Settings
     from airspace.db.engine import check_connection
     from airspace.db.migrate import is_up_to_date
+    from airspace.wiring import build_services
 
     try:
         services = build_services(Settings.from_env())
@@ -117,8 +121,8 @@ def user() -> None:
 
 @user.command("create")
 @click.argument("name")
-@click.option("--admin", "role", flag_value=Role.ADMIN.value, help="Make an administrator.")
-@click.option("--moderator", "role", flag_value=Role.MODERATOR.value, help="Make a moderator.")
+@click.option("--admin", "role", flag_value="admin", help="Make an administrator.")
+@click.option("--moderator", "role", flag_value="moderator", help="Make a moderator.")
 @click.option("--display-name", default=None, help="Name shown to others (default: NAME).")
 @click.option(
     "--password",
@@ -138,6 +142,7 @@ def user_create(
 ) -> None:
     """Create the user NAME (role: user unless --admin or --moderator)."""
     from airspace.accounts import services as accounts
+    from airspace.accounts.models import Role
 
     services = load_services()
     now = services.clock.now()

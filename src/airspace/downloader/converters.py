@@ -28,6 +28,7 @@ from airspace.media.constants import AAC_FRAME_SAMPLES
 from airspace.media.hls_segments import audio_specific_config
 
 FORMATS = ("mp3", "m4a", "wav", "opus", "ts")
+OPUS_RATE = 48_000
 CONTAINERS = {"m4a": "ipod", "ts": "mpegts"}
 
 
@@ -201,8 +202,10 @@ class OpusConverter(_DecodingConverter):
 
     def convert(self, frames: Iterator[bytes]) -> None:
         layout = "mono" if self.channels == 1 else "stereo"
+        # Opus runs at 48 kHz; other sources are resampled on the way in.
+        resampler = av.AudioResampler(format="fltp", layout=layout, rate=OPUS_RATE)
         with av.open(str(self.output), "w", format="ogg") as container:
-            stream = container.add_stream("libopus", rate=48_000)
+            stream = container.add_stream("libopus", rate=OPUS_RATE)
             stream.codec_context.layout = layout
             stream.codec_context.bit_rate = self.BIT_RATE
             position = 0
@@ -214,7 +217,11 @@ class OpusConverter(_DecodingConverter):
                 frame.pts = position
                 frame.time_base = Fraction(1, self.sample_rate)
                 position += block.shape[1]
-                for packet in stream.encode(frame):
+                for resampled in resampler.resample(frame):
+                    for packet in stream.encode(resampled):
+                        container.mux(packet)
+            for resampled in resampler.resample(None):
+                for packet in stream.encode(resampled):
                     container.mux(packet)
             for packet in stream.encode(None):
                 container.mux(packet)

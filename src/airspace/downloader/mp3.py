@@ -16,21 +16,17 @@ import struct
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 import av
 import numpy as np
 
 from airspace.downloader.segments import read_normalized
 from airspace.media.constants import AAC_FRAME_SAMPLES
+from airspace.media.mp3_encoders import DECODER_DELAY, open_mp3_encoder
 
-# LAME's own delay, excluding the 529 samples every MP3 decoder adds.
-DECODER_DELAY = 529
 WARMUP_FRAMES = 3
 DEFAULT_VBR_QUALITY = 5
-FF_QP2LAMBDA = 118
 
 
 @dataclass(frozen=True)
@@ -173,36 +169,18 @@ def encode_chunk(job: ChunkJob) -> ChunkResult:
     pcm, damaged = _decode_parts(job)
     begin = job.input_start - job.parts_start
     end = job.input_end - job.parts_start
-    pcm = np.ascontiguousarray(pcm[:, begin:end])
-    layout = "mono" if job.channels == 1 else "stereo"
-    encoder = av.CodecContext.create("libmp3lame", "w")
-    assert isinstance(encoder, av.AudioCodecContext)
-    encoder.sample_rate = job.sample_rate
-    encoder.layout = layout
-    encoder.format = "fltp"
-    encoder.options = {
-        "flags": "+qscale",
-        "global_quality": str(job.quality * FF_QP2LAMBDA),
-        "reservoir": "0",
-    }
-    encoder.open()
-    packets: list[av.Packet[Any]] = []
+    pcm = pcm[:, begin:end]
+    encoder = open_mp3_encoder(job.sample_rate, job.channels, job.quality)
+    frames: list[bytes] = []
     step = 1152 * 64
     for offset in range(0, pcm.shape[1], step):
-        frame = av.AudioFrame.from_ndarray(
-            np.ascontiguousarray(pcm[:, offset : offset + step]), format="fltp", layout=layout
-        )
-        frame.sample_rate = job.sample_rate
-        frame.pts = offset
-        frame.time_base = Fraction(1, job.sample_rate)
-        packets.extend(encoder.encode(frame))
-    packets.extend(encoder.encode(None))
-    delay = -int(packets[0].pts) if packets and packets[0].pts is not None else 0
+        frames.extend(encoder.encode(pcm[:, offset : offset + step]))
+    frames.extend(encoder.flush())
     stop = None if job.keep_count is None else job.keep_first + job.keep_count
-    kept = [bytes(p) for p in packets[job.keep_first : stop]]
+    kept = frames[job.keep_first : stop]
     if job.keep_count is not None and len(kept) != job.keep_count:
         raise RuntimeError(f"chunk encoded {len(kept)} frames, expected {job.keep_count}")
-    return ChunkResult(kept, delay, damaged)
+    return ChunkResult(kept, encoder.delay, damaged)
 
 
 # --- Xing / LAME header -------------------------------------------------------------

@@ -293,6 +293,9 @@ async def _fetch_and_convert(
     audio_format: tuple[int, int] | None = None
     ready: dict[int, int] = {}  # index -> samples
     failed: dict[int, str] = {}
+    failures: list[int] = []
+    # A few bad segments become silence; many mean the server is failing: stop and resume later.
+    max_failures = max(3, len(segments) // 10)
     next_index = 0
     converter: Converter | None = None
     temporary = output.with_name(f".{output.name}.partial")
@@ -357,6 +360,13 @@ async def _fetch_and_convert(
                     )
                 except FetchError as exc:
                     failed[index] = exc.message
+                    failures.append(index)
+                    if len(failures) > max_failures:
+                        raise FetchError(
+                            f"{len(failures)} segments could not be fetched (the last: "
+                            f"{exc.message}); the server seems to be failing. What was fetched "
+                            "is kept: run the same command again to resume"
+                        ) from None
                     audio = None
                     size = 0
                 else:

@@ -16,6 +16,7 @@ import numpy as np
 
 from airspace.media.adts import ADTSError, ADTSHeader, make_header, skip_id3, split_frames
 from airspace.media.constants import AAC_FRAME_SAMPLES
+from airspace.media.mpegts import TransportStreamError, adts_stream
 
 TS_PACKET = 188
 # A segment may be this many AAC frames shorter than its EXTINF before it counts as damaged
@@ -55,6 +56,10 @@ def is_transport_stream(data: bytes) -> bool:
 
 
 def _frames_from_transport_stream(data: bytes) -> bytes:
+    try:
+        return adts_stream(data)
+    except TransportStreamError:
+        pass  # something unusual: let FFmpeg's demuxer try
     try:
         with av.open(io.BytesIO(data), mode="r", format="mpegts") as container:
             if not container.streams.audio:

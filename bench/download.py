@@ -1,0 +1,170 @@
+"""Benchmark: `airspace download` against yt-dlp and ffmpeg on the same HLS recording.
+
+    .venv/bin/python bench/download.py [--minutes 90] [--rounds 3]
+
+Needs ffmpeg (apt-get install ffmpeg), espeak-ng, and yt-dlp (pip install yt-dlp).
+The recording is served from a separate process on loopback. Prints the median wall
+time of each tool over the rounds, and the ratios the targets are stated in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import mutagen
+from hls_fixture import build, serve
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / "bench" / ".cache" / "hls"
+
+
+def tools(url: str, airspace: str, ytdlp: str) -> dict[str, list[str]]:
+    return {
+        "airspace mp3": [airspace, "download", url, "-q", "-f", "mp3", "-o", "out.%(ext)s"],
+        "airspace m4a": [airspace, "download", url, "-q", "-f", "m4a", "-o", "out.%(ext)s"],
+        "yt-dlp mp3": [
+            ytdlp,
+            "-q",
+            "-N",
+            "8",
+            "-x",
+            "--audio-format",
+            "mp3",
+            "-o",
+            "out.%(ext)s",
+            url,
+        ],
+        "ffmpeg mp3": [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-i",
+            url,
+            "-c:a",
+            "libmp3lame",
+            "-q:a",
+            "5",
+            "out.mp3",
+        ],
+        "ffmpeg m4a copy": ["ffmpeg", "-v", "error", "-i", url, "-c", "copy", "out.m4a"],
+    }
+
+
+def server_process(directory: str, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    url, server = serve(Path(directory))
+    queue.put(url)
+    server.serve_forever()
+
+
+NGINX_CONF = """
+user root;
+worker_processes 1;
+daemon off;
+pid {work}/nginx.pid;
+error_log {work}/error.log;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    sendfile on;
+    keepalive_requests 100000;
+    types {{ application/vnd.apple.mpegurl m3u8; video/mp2t ts; }}
+    client_body_temp_path {work}; proxy_temp_path {work}; fastcgi_temp_path {work};
+    uwsgi_temp_path {work}; scgi_temp_path {work};
+    server {{ listen 127.0.0.1:{port}; root {root}; }}
+}}
+"""
+
+
+def start_server(
+    directory: Path, work: Path
+) -> tuple[str, subprocess.Popen[bytes] | multiprocessing.Process]:
+    """nginx on loopback when installed (as a CDN would serve it), else Python's server."""
+    if shutil.which("nginx"):
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        conf = work / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(work=work, port=port, root=directory))
+        process = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(work)])
+        time.sleep(0.5)
+        return f"http://127.0.0.1:{port}", process
+    queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
+    server = multiprocessing.Process(
+        target=server_process, args=(str(directory), queue), daemon=True
+    )
+    server.start()
+    return queue.get(timeout=30), server
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--minutes", type=float, default=90)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    airspace = str(Path(sys.executable).with_name("airspace"))
+    ytdlp = shutil.which("yt-dlp") or str(Path(sys.executable).with_name("yt-dlp"))
+    for needed in ("ffmpeg", ytdlp, airspace):
+        if not shutil.which(needed):
+            sys.exit(f"error: {needed} is not installed (see this script's docstring)")
+    directory = CACHE / f"{args.minutes:g}min"
+    started = time.monotonic()
+    playlist = build(directory, args.minutes)
+    print(
+        f"recording: {args.minutes:g} min of espeak-ng speech, AAC-LC 64 kb/s mono 48 kHz, "
+        f"{len(list(directory.glob('*.ts')))} segments of 2 s (built in {time.monotonic() - started:.0f} s)"
+    )
+    queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
+    server = multiprocessing.Process(
+        target=server_process, args=(str(directory), queue), daemon=True
+    )
+    server.start()
+    url = f"{queue.get(timeout=30)}/{playlist.name}"
+    times: dict[str, list[float]] = {}
+    durations: dict[str, float] = {}
+    try:
+        for round_number in range(args.rounds):
+            for name, command in tools(url, airspace, ytdlp).items():
+                with tempfile.TemporaryDirectory() as work:
+                    begin = time.monotonic()
+                    subprocess.run(command, cwd=work, check=True)
+                    elapsed = time.monotonic() - begin
+                    output = next(p for p in Path(work).iterdir() if p.name.startswith("out."))
+                    durations[name] = mutagen.File(output).info.length
+                times.setdefault(name, []).append(elapsed)
+                print(f"round {round_number + 1}: {name:<16} {elapsed:7.2f} s", flush=True)
+    finally:
+        server.terminate()
+        shutil.rmtree(work, ignore_errors=True)
+    median = {name: statistics.median(values) for name, values in times.items()}
+    print()
+    print(f"| tool | median of {args.rounds} (s) | output duration (s) |")
+    print("|---|---:|---:|")
+    for name, value in median.items():
+        print(f"| {name} | {value:.2f} | {durations[name]:.3f} |")
+    print()
+    ratios = [
+        ("airspace mp3 / yt-dlp mp3", "airspace mp3", "yt-dlp mp3", 0.3),
+        ("airspace mp3 / ffmpeg mp3", "airspace mp3", "ffmpeg mp3", 0.6),
+        ("airspace m4a / ffmpeg m4a copy", "airspace m4a", "ffmpeg m4a copy", 1.0),
+    ]
+    print("| ratio | value | target |")
+    print("|---|---:|---:|")
+    for label, ours, theirs, target in ratios:
+        value = median[ours] / median[theirs]
+        print(f"| {label} | {value:.2f} | ≤ {target} {'✓' if value <= target else '✗'} |")
+
+
+if __name__ == "__main__":
+    main()
