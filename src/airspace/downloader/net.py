@@ -1,8 +1,9 @@
 """HTTP for the downloader: retries with backoff, size caps, and an SSRF guard.
 
 With a guard (the web page's downloads), every connection goes to an address that was
-resolved and checked first: the request is sent to that IP with the original Host
-header and TLS server name, and redirects are followed by hand, each hop checked again.
+resolved and checked first (the resolver aiohttp connects with refuses internal
+addresses; the host name stays in the Host header and TLS), and redirects are followed
+by hand, each hop checked again.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ import ipaddress
 import json
 import random
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import httpx
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 from airspace import __version__
 from airspace.downloader.errors import BlockedAddress, FetchError, TooLarge
@@ -47,15 +49,10 @@ class AddressGuard:
     async def resolve(self, host: str, port: int) -> str:
         """The checked address to connect to; raises BlockedAddress."""
         host = host.strip("[]").lower()
+        allowed = host in self.allow_hosts
         try:
-            literal: IPAddress | None = ipaddress.ip_address(host)
+            candidates: list[IPAddress] = [ipaddress.ip_address(host)]
         except ValueError:
-            literal = None
-        if host in self.allow_hosts:
-            return host
-        if literal is not None:
-            candidates = [literal]
-        else:
             loop = asyncio.get_running_loop()
             try:
                 infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -63,12 +60,19 @@ class AddressGuard:
                 raise FetchError(f"cannot resolve {host}: {exc.strerror}") from None
             candidates = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
         blocked = [a for a in candidates if not is_public_address(a)]
-        if blocked or not candidates:
+        if not candidates or (blocked and not allowed):
             raise BlockedAddress(
                 f"{host} resolves to an internal address ({blocked[0] if blocked else 'none'}); "
                 "it will not be fetched"
             )
         return str(candidates[0])
+
+    def is_literal(self, host: str) -> bool:
+        try:
+            ipaddress.ip_address(host.strip("[]"))
+        except ValueError:
+            return False
+        return True
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ class Fetched:
 
     url: str
     status_code: int
-    headers: httpx.Headers
+    headers: Mapping[str, str]
     content: bytes
 
     @property
@@ -95,34 +99,81 @@ class HttpOptions:
     backoff_seconds: float = 0.25
     max_backoff_seconds: float = 8.0
     timeout_seconds: float = 20.0
-    cookies: Mapping[str, str] | None = None
     headers: Mapping[str, str] | None = None
 
 
+class GuardedResolver(AbstractResolver):
+    """Resolves names for aiohttp, refusing any that lead to an internal address: the
+    connection then goes to exactly the addresses that were checked."""
+
+    def __init__(self, guard: AddressGuard) -> None:
+        self.guard = guard
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        address = await self.guard.resolve(host, port)
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        return [
+            {
+                "hostname": host,
+                "host": address,
+                "port": port,
+                "family": family,
+                "proto": 0,
+                "flags": socket.AI_NUMERICHOST,
+            }
+        ]
+
+    async def close(self) -> None:
+        pass
+
+
 class Http:
-    """An HTTP client that retries what is worth retrying."""
+    """An HTTP client (aiohttp) that retries what is worth retrying."""
 
     def __init__(self, options: HttpOptions | None = None, guard: AddressGuard | None = None):
         self.options = options or HttpOptions()
         self.guard = guard
-        limits = httpx.Limits(
-            max_connections=self.options.concurrency + 2,
-            max_keepalive_connections=self.options.concurrency + 2,
-        )
-        self.client = httpx.AsyncClient(
-            limits=limits,
-            timeout=httpx.Timeout(self.options.timeout_seconds),
-            headers={"User-Agent": USER_AGENT, **(self.options.headers or {})},
-            cookies=dict(self.options.cookies or {}),
-            follow_redirects=guard is None,
-            trust_env=guard is None,
-        )
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(
+                limit=self.options.concurrency + 2,
+                resolver=GuardedResolver(self.guard) if self.guard else None,
+                ttl_dns_cache=60,
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=aiohttp.ClientTimeout(
+                    total=None,
+                    sock_connect=self.options.timeout_seconds,
+                    sock_read=self.options.timeout_seconds,
+                ),
+                headers={"User-Agent": USER_AGENT, **(self.options.headers or {})},
+                trust_env=self.guard is None,
+            )
+        return self._session
 
     async def __aenter__(self) -> Http:
         return self
 
     async def __aexit__(self, *_: object) -> None:
-        await self.client.aclose()
+        if self._session is not None:
+            await self._session.close()
+
+    async def _check(self, url: str) -> None:
+        """Refuse internal addresses written into the URL; names are checked by the
+        resolver, whose answer is the address aiohttp connects to."""
+        if self.guard is None:
+            return
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise BlockedAddress(f"only http and https URLs are fetched: {url}")
+        if self.guard.is_literal(parts.hostname):
+            await self.guard.resolve(parts.hostname, parts.port or 80)
 
     async def _send_once(
         self,
@@ -134,34 +185,22 @@ class Http:
     ) -> Fetched:
         hops = 0
         while True:
-            request_url, extensions, extra = url, {}, {}
-            if self.guard is not None:
-                parts = urlsplit(url)
-                if parts.scheme not in ("http", "https") or not parts.hostname:
-                    raise BlockedAddress(f"only http and https URLs are fetched: {url}")
-                port = parts.port or (443 if parts.scheme == "https" else 80)
-                address = await self.guard.resolve(parts.hostname, port)
-                literal = f"[{address}]" if ":" in address else address
-                request_url = parts._replace(netloc=f"{literal}:{port}").geturl()
-                extra = {"Host": parts.netloc.rpartition("@")[2]}
-                extensions = {"sni_hostname": parts.hostname}
-            request = self.client.build_request(
+            await self._check(url)
+            async with self.session.request(
                 method,
-                request_url,
-                headers={**(headers or {}), **extra},
-                content=content,
-                extensions=extensions,
-            )
-            response = await self.client.send(request, stream=True)
-            try:
-                if self.guard is not None and response.is_redirect:
+                url,
+                headers=dict(headers or {}),
+                data=content,
+                allow_redirects=self.guard is None,
+            ) as response:
+                if self.guard is not None and response.status in (301, 302, 303, 307, 308):
                     hops += 1
                     if hops > MAX_REDIRECTS:
                         raise FetchError(f"too many redirects from {url}")
-                    url = urljoin(url, response.headers["location"])
+                    url = urljoin(url, response.headers.get("location", ""))
                     continue
                 body = bytearray()
-                async for chunk in response.aiter_bytes():
+                async for chunk in response.content.iter_chunked(1 << 16):
                     body.extend(chunk)
                     if max_bytes is not None and len(body) > max_bytes:
                         raise TooLarge(f"{url} is larger than {max_bytes} bytes")
@@ -172,10 +211,10 @@ class Http:
                     and "content-encoding" not in response.headers
                     and int(declared) != len(body)
                 ):
-                    raise httpx.ReadError(f"truncated body: {len(body)} of {declared} bytes")
-                return Fetched(url, response.status_code, response.headers, bytes(body))
-            finally:
-                await response.aclose()
+                    raise aiohttp.ClientPayloadError(
+                        f"truncated body: {len(body)} of {declared} bytes"
+                    )
+                return Fetched(str(response.url), response.status, response.headers, bytes(body))
 
     async def request(
         self,
@@ -185,7 +224,6 @@ class Http:
         headers: Mapping[str, str] | None = None,
         content: bytes | None = None,
         max_bytes: int | None = None,
-        ok_statuses: Iterable[int] = (),
         retries: int | None = None,
     ) -> Fetched:
         """Send with retries; returns a response whose body is read.
@@ -199,12 +237,10 @@ class Http:
         for attempt in range(retries + 1):
             try:
                 response = await self._send_once(method, url, headers, max_bytes, content)
-            except (httpx.TimeoutException, httpx.TransportError) as exc:
+            except (aiohttp.ClientError, TimeoutError) as exc:
                 last_error = f"{type(exc).__name__}: {exc}".rstrip(": ")
             else:
-                if response.status_code not in RETRY_STATUSES or response.status_code in set(
-                    ok_statuses
-                ):
+                if response.status_code not in RETRY_STATUSES:
                     return response
                 last_error = f"HTTP {response.status_code}"
             if attempt < retries:

@@ -7,7 +7,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -47,10 +46,12 @@ class PartsCache:
         return self.path(sequence).is_file()
 
     def write(self, sequence: int, data: bytes) -> None:
-        fd, name = tempfile.mkstemp(dir=self.directory, prefix=".part-")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(name, self.path(sequence))
+        # Written aside and renamed, so a part on disk is always whole. Each sequence has
+        # one writer, so the side name needs no randomness (and no extra system calls).
+        path = self.path(sequence)
+        side = path.with_suffix(".partial")
+        side.write_bytes(data)
+        os.replace(side, path)
 
     def write_filler(self, sequence: int, data: bytes) -> Path:
         """Silence standing in for a segment that failed; a later run tries it again."""

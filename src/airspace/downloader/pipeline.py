@@ -128,9 +128,7 @@ async def download_async(
     state = Progress()
     report(state)
     cookies = read_netscape_cookies(options.cookies_file) if options.cookies_file else {}
-    http_options = HttpOptions(
-        concurrency=options.concurrency, retries=options.retries, cookies=cookies
-    )
+    http_options = HttpOptions(concurrency=options.concurrency, retries=options.retries)
     async with Http(http_options, options.guard) as http:
         source = await _resolve(url, http, options, cookies)
         output = render(options.output_template, source.info, options.format)

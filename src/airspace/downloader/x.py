@@ -71,6 +71,9 @@ def master_playlist_url(location: str) -> str:
 
 async def _auth_headers(http: Http, config: XConfig, cookies: Mapping[str, str]) -> dict[str, str]:
     headers = {"Authorization": f"Bearer {config.bearer_token}"}
+    if cookies:
+        # The log-in cookies go to X's API only, never to the media hosts.
+        headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
     if "ct0" in cookies:
         headers["x-csrf-token"] = cookies["ct0"]
     if "auth_token" in cookies:
