@@ -125,12 +125,11 @@ def main() -> None:
         f"recording: {args.minutes:g} min of espeak-ng speech, AAC-LC 64 kb/s mono 48 kHz, "
         f"{len(list(directory.glob('*.ts')))} segments of 2 s (built in {time.monotonic() - started:.0f} s)"
     )
-    queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
-    server = multiprocessing.Process(
-        target=server_process, args=(str(directory), queue), daemon=True
-    )
-    server.start()
-    url = f"{queue.get(timeout=30)}/{playlist.name}"
+    work = Path(tempfile.mkdtemp(prefix="bench-server-"))
+    base, server = start_server(directory.resolve(), work)
+    kind = "nginx" if isinstance(server, subprocess.Popen) else "Python's http.server"
+    print(f"served by {kind} on loopback")
+    url = f"{base}/{playlist.name}"
     times: dict[str, list[float]] = {}
     durations: dict[str, float] = {}
     try:

@@ -70,6 +70,10 @@ def test_m4a_is_a_lossless_remux_from_the_best_variant(server: FakeServer, tmp_p
     with av.open(str(result.path)) as container:
         payloads = [bytes(p) for p in container.demux(audio=0) if p.size]
     assert payloads == [f[7:] for f in good.frames]
+    tags = mutagen.mp4.MP4(result.path).tags
+    assert tags is not None
+    assert tags["\xa9nam"] == ["master"]
+    assert tags["\xa9cmt"] == [f"{server.url}/master.m3u8"]
 
 
 @pytest.mark.parametrize("fmt", ["wav", "opus", "ts"])
@@ -149,7 +153,7 @@ def test_resume_after_interruption_gives_the_same_file(server: FakeServer, tmp_p
     before = dict(server.hits)
     with pytest.raises(Interrupted):
         download(url, str(tmp_path / "resumed" / "out.%(ext)s"), progress=interrupt_midway, **FAST)
-    parts = list((tmp_path / "resumed").glob(".out.mp3.parts/*.aac"))
+    parts = (tmp_path / "resumed" / ".out.mp3.parts" / "index.tsv").read_text().splitlines()
     assert len(parts) >= 5
     fetched_first = {k: server.hits[k] - before.get(k, 0) for k in server.hits}
     resumed = download(url, str(tmp_path / "resumed" / "out.%(ext)s"), **FAST)

@@ -7,24 +7,27 @@ import numpy as np
 import pytest
 
 from airspace.downloader.mp3 import ChunkPlanner, Mp3Writer, encode_chunk
+from airspace.downloader.parts import Part
 from airspace.media.hls_segments import segment_frames
 from tests.audio import SAMPLE_RATE, aac_frames, best_lag, decode, tone_bursts
 
 
-def write_parts(tmp_path: Path, frames: list[bytes]) -> list[tuple[str, int]]:
+def write_parts(tmp_path: Path, frames: list[bytes]) -> list[tuple[Part, int]]:
     parts = []
     for index, group in enumerate(segment_frames(frames, 2.0, SAMPLE_RATE)):
         path = tmp_path / f"{index:05d}.aac"
         path.write_bytes(b"".join(group))
-        parts.append((str(path), len(group) * 1024))
+        parts.append((Part(str(path), 0, path.stat().st_size), len(group) * 1024))
     return parts
 
 
-def encode(tmp_path: Path, parts: list[tuple[str, int]], trim: int, chunk_seconds: float) -> Path:
+def encode(
+    tmp_path: Path, parts: list[tuple[Part, int]], trim: int, chunk_seconds: float
+) -> Path:
     planner = ChunkPlanner(trim, SAMPLE_RATE, 1, chunk_seconds)
     jobs = []
-    for path, samples in parts:
-        jobs += planner.feed(path, samples)
+    for part, samples in parts:
+        jobs += planner.feed(part, samples)
     jobs += planner.finish()
     output = tmp_path / "out.mp3"
     writer = Mp3Writer(output, SAMPLE_RATE, 1, 5)

@@ -26,7 +26,8 @@ def test_encoders_make_standalone_frames_of_the_input(encoder_class: type) -> No
         frames += encoder.encode(pcm[:, start : start + 10_000])
     frames += encoder.flush()
     assert encoder.delay == 1105
-    assert len(frames) == -(-(pcm.shape[1] + encoder.delay) // 1152) + 1 or len(frames) > 250
+    # Every input sample, delayed, fits in the frames, with less than two frames to spare.
+    assert 0 <= len(frames) * 1152 - (pcm.shape[1] + encoder.delay) < 2 * 1152
     decoded, _ = decode(b"".join(frames), format="mp3")
     # Without a LAME tag to say so, decoders keep the whole delay in front of the audio.
     lag, correlation = best_lag(pcm[0], decoded[encoder.delay :])

@@ -22,10 +22,12 @@ import av
 import numpy as np
 
 from airspace.downloader.mp3 import ChunkPlanner, ChunkResult, Mp3Writer, encode_chunk
+from airspace.downloader.parts import Part, read_parts
 from airspace.downloader.segments import read_normalized
 from airspace.media.adts import parse_header
 from airspace.media.constants import AAC_FRAME_SAMPLES
 from airspace.media.hls_segments import audio_specific_config
+from airspace.media.mp4 import Mp4AudioWriter
 
 FORMATS = ("mp3", "m4a", "wav", "opus", "ts")
 OPUS_RATE = 48_000
@@ -39,7 +41,7 @@ class ConversionStats:
 
 
 class Converter(Protocol):
-    def feed(self, part: Path, samples: int) -> None:
+    def feed(self, part: Part, samples: int) -> None:
         """The next part, in order."""
         ...
 
@@ -75,8 +77,8 @@ class Mp3Converter:
     async def _collect(self, index: int, future: asyncio.Future[ChunkResult]) -> None:
         self.writer.add(index, await future)
 
-    def feed(self, part: Path, samples: int) -> None:
-        self._submit(self.planner.feed(str(part), samples))
+    def feed(self, part: Part, samples: int) -> None:
+        self._submit(self.planner.feed(part, samples))
 
     async def finish(self) -> ConversionStats:
         self._submit(self.planner.finish())
@@ -98,12 +100,12 @@ class _ThreadedConverter:
         self.channels = channels
         self.trim_start = trim_start
         self.stats = ConversionStats()
-        self._queue: queue.Queue[Path | None] = queue.Queue()
+        self._queue: queue.Queue[Part | None] = queue.Queue()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
-    def feed(self, part: Path, samples: int) -> None:
+    def feed(self, part: Part, samples: int) -> None:
         self._queue.put(part)
 
     async def finish(self) -> ConversionStats:
@@ -113,9 +115,13 @@ class _ThreadedConverter:
             raise self._error
         return self.stats
 
-    def _frames(self) -> Iterator[bytes]:
+    def _parts(self) -> Iterator[Part]:
         while (part := self._queue.get()) is not None:
-            yield from read_normalized(part.read_bytes()).frames
+            yield part
+
+    def _frames(self) -> Iterator[bytes]:
+        for data in read_parts(self._parts()):
+            yield from read_normalized(data).frames
 
     def _run(self) -> None:
         try:
@@ -129,17 +135,48 @@ class _ThreadedConverter:
         raise NotImplementedError
 
 
-class RemuxConverter(_ThreadedConverter):
-    """AAC frames into MP4 (M4A) or MPEG-TS as they are: no re-encoding. The start is
-    honoured to the AAC frame holding it."""
+class M4aConverter(_ThreadedConverter):
+    """AAC frames into MP4 as they are: no re-encoding. Whole frames before the start are
+    left out and the rest of the start is cut by an edit list, so it is exact."""
 
-    def __init__(self, output: Path, fmt: str, **kwargs: int) -> None:
-        self.fmt = fmt
-        super().__init__(output, **kwargs)
+    def convert(self, frames: Iterator[bytes]) -> None:
+        skip_frames, skip_samples = divmod(self.trim_start, AAC_FRAME_SAMPLES)
+        writer: Mp4AudioWriter | None = None
+        batch: list[bytes] = []
+        try:
+            for index, frame in enumerate(frames):
+                if index < skip_frames:
+                    continue
+                header = parse_header(frame)
+                if writer is None:
+                    writer = Mp4AudioWriter(
+                        self.output,
+                        audio_specific_config(frame),
+                        header.sample_rate,
+                        header.channels,
+                    )
+                batch.append(frame[header.header_length :])
+                if len(batch) >= 256:
+                    writer.add(batch)
+                    batch = []
+            if writer is None:
+                raise ValueError("nothing to write after the start offset")
+            writer.add(batch)
+            writer.finish(skip_samples)
+        except BaseException:
+            if writer is not None:
+                writer.abort()
+            raise
+        self.stats.output_samples = writer.frames * AAC_FRAME_SAMPLES - skip_samples
+
+
+class TsConverter(_ThreadedConverter):
+    """AAC frames into one MPEG-TS stream, as they are. The start is honoured to the AAC
+    frame holding it."""
 
     def convert(self, frames: Iterator[bytes]) -> None:
         skip = self.trim_start // AAC_FRAME_SAMPLES
-        with av.open(str(self.output), "w", format=CONTAINERS[self.fmt]) as container:
+        with av.open(str(self.output), "w", format="mpegts") as container:
             stream = None
             written = 0
             for index, frame in enumerate(frames):

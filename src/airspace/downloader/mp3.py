@@ -21,6 +21,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from airspace.downloader.parts import Part, read_parts
 from airspace.downloader.segments import read_normalized
 from airspace.media.constants import AAC_FRAME_SAMPLES
 from airspace.media.mp3_encoders import DECODER_DELAY, open_mp3_encoder
@@ -33,8 +34,8 @@ DEFAULT_VBR_QUALITY = 5
 class ChunkJob:
     """One chunk for a worker process. Sample positions count from the playlist's start."""
 
-    parts: tuple[str, ...]
-    """Part files (ADTS) to decode, from one segment before the input on."""
+    parts: tuple[Part, ...]
+    """Parts (ADTS frames) to decode, from one segment before the input on."""
     parts_start: int
     """Where the first part's audio begins."""
     input_start: int
@@ -83,7 +84,7 @@ class ChunkPlanner:
         self.frames_per_chunk = max(1, round(chunk_seconds * sample_rate / self.frame_samples))
         self.chunk_length = self.frames_per_chunk * self.frame_samples
         self.warmup = WARMUP_FRAMES * self.frame_samples
-        self.paths: list[str] = []
+        self.parts: list[Part] = []
         self.starts: list[int] = [0]
         self.cut = trim_start
         self.planned = 0
@@ -96,9 +97,9 @@ class ChunkPlanner:
     def output_samples(self) -> int:
         return max(0, self.total - self.trim_start)
 
-    def feed(self, path: str, samples: int) -> list[ChunkJob]:
+    def feed(self, part: Part, samples: int) -> list[ChunkJob]:
         """Add the next part; returns the chunks that can now be encoded."""
-        self.paths.append(path)
+        self.parts.append(part)
         self.starts.append(self.total + samples)
         jobs = []
         # A chunk is planned once a whole part lies beyond its post-roll: it never ends early.
@@ -124,7 +125,7 @@ class ChunkPlanner:
         first = max(0, bisect_right(self.starts, input_start) - 2)
         stop = bisect_left(self.starts, input_end)
         job = ChunkJob(
-            parts=tuple(self.paths[first:stop]),
+            parts=tuple(self.parts[first:stop]),
             parts_start=self.starts[first],
             input_start=input_start,
             input_end=input_end,
@@ -145,8 +146,8 @@ def _decode_parts(job: ChunkJob) -> tuple[np.ndarray, int]:
     blocks: list[np.ndarray] = []
     damaged = 0
     silence = np.zeros((job.channels, AAC_FRAME_SAMPLES), dtype=np.float32)
-    for path in job.parts:
-        for frame_bytes in read_normalized(Path(path).read_bytes()).frames:
+    for data in read_parts(job.parts):
+        for frame_bytes in read_normalized(data).frames:
             try:
                 decoded = decoder.decode(av.Packet(frame_bytes))
             except av.FFmpegError:

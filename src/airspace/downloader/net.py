@@ -153,7 +153,7 @@ class Http:
                     sock_read=self.options.timeout_seconds,
                 ),
                 headers={"User-Agent": USER_AGENT, **(self.options.headers or {})},
-                trust_env=self.guard is None,
+                trust_env=False,
             )
         return self._session
 

@@ -1,16 +1,47 @@
 """The parts cache: each finished segment's AAC frames on disk, so an interrupted
-download picks up where it stopped and produces the same file."""
+download picks up where it stopped and produces the same file.
+
+Parts are appended to one data file and listed in an append-only index (sequence,
+offset, length): a handful of system calls per segment, whatever the file system.
+A part is listed only after its bytes are written, so a kill never leaves a listed
+part half there; an unlisted tail is simply written again on the next run.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from airspace.downloader.hls import Segment
+
+
+@dataclass(frozen=True)
+class Part:
+    """Where one segment's frames are: a byte range of a file."""
+
+    file: str
+    offset: int
+    length: int
+
+
+def read_parts(parts: Iterable[Part]) -> Iterator[bytes]:
+    """The bytes of each part in turn, opening each file once."""
+    handles: dict[str, int] = {}
+    try:
+        for part in parts:
+            handle = handles.get(part.file)
+            if handle is None:
+                handle = handles[part.file] = os.open(part.file, os.O_RDONLY)
+            yield os.pread(handle, part.length, part.offset)
+    finally:
+        for handle in handles.values():
+            os.close(handle)
 
 
 def playlist_identity(segments: Sequence[Segment]) -> str:
@@ -23,8 +54,16 @@ def playlist_identity(segments: Sequence[Segment]) -> str:
     return digest.hexdigest()[:24]
 
 
+def _write_all(handle: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(handle, view) :]
+
+
 class PartsCache:
     MANIFEST = "manifest.json"
+    DATA = "parts.bin"
+    INDEX = "index.tsv"
 
     def __init__(self, directory: Path, identity: str) -> None:
         self.directory = directory
@@ -38,29 +77,58 @@ class PartsCache:
                 shutil.rmtree(directory)
         directory.mkdir(parents=True, exist_ok=True)
         manifest.write_text(json.dumps({"identity": identity}))
+        self.data_path = str(directory / self.DATA)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+        self._data = os.open(self.data_path, flags, 0o644)
+        self._size = os.fstat(self._data).st_size
+        self._reader = os.open(self.data_path, os.O_RDONLY)
+        index_path = directory / self.INDEX
+        self._parts: dict[int, Part] = {}
+        if index_path.exists():
+            for line in index_path.read_text().splitlines():
+                fields = line.split("\t")
+                if len(fields) != 3 or not all(f.isdigit() for f in fields):
+                    continue  # a line cut short by a kill
+                sequence, offset, length = map(int, fields)
+                if offset + length <= self._size:
+                    self._parts[sequence] = Part(self.data_path, offset, length)
+        self._index = os.open(index_path, flags, 0o644)
 
-    def path(self, sequence: int) -> Path:
-        return self.directory / f"{sequence:010d}.aac"
+    def __len__(self) -> int:
+        return len(self._parts)
 
     def has(self, sequence: int) -> bool:
-        return self.path(sequence).is_file()
+        return sequence in self._parts
 
-    def write(self, sequence: int, data: bytes) -> None:
-        # Written aside and renamed, so a part on disk is always whole. Each sequence has
-        # one writer, so the side name needs no randomness (and no extra system calls).
-        path = self.path(sequence)
-        side = path.with_suffix(".partial")
-        side.write_bytes(data)
-        os.replace(side, path)
+    def get(self, sequence: int) -> Part:
+        return self._parts[sequence]
 
-    def write_filler(self, sequence: int, data: bytes) -> Path:
-        """Silence standing in for a segment that failed; a later run tries it again."""
-        path = self.directory / f"{sequence:010d}.silence"
-        path.write_bytes(data)
-        return path
+    def _append(self, data: bytes) -> Part:
+        part = Part(self.data_path, self._size, len(data))
+        _write_all(self._data, data)
+        self._size += len(data)
+        return part
+
+    def write(self, sequence: int, data: bytes) -> Part:
+        part = self._append(data)
+        _write_all(self._index, f"{sequence}\t{part.offset}\t{part.length}\n".encode())
+        self._parts[sequence] = part
+        return part
+
+    def write_filler(self, sequence: int, data: bytes) -> Part:
+        """Silence standing in for a segment that failed; left out of the index, so a
+        later run tries the segment again."""
+        return self._append(data)
 
     def read(self, sequence: int) -> bytes:
-        return self.path(sequence).read_bytes()
+        part = self._parts[sequence]
+        return os.pread(self._reader, part.length, part.offset)
+
+    def close(self) -> None:
+        for handle in (self._data, self._index, self._reader):
+            with contextlib.suppress(OSError):
+                os.close(handle)
 
     def remove(self) -> None:
+        self.close()
         shutil.rmtree(self.directory, ignore_errors=True)

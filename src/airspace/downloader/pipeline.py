@@ -14,9 +14,10 @@ from airspace.downloader import live as live_follow
 from airspace.downloader.converters import (
     FORMATS,
     Converter,
+    M4aConverter,
     Mp3Converter,
     OpusConverter,
-    RemuxConverter,
+    TsConverter,
     WavConverter,
 )
 from airspace.downloader.errors import (
@@ -32,7 +33,13 @@ from airspace.downloader.hls import MediaPlaylist, Segment, is_master, parse_mas
 from airspace.downloader.naming import DEFAULT_TEMPLATE, render
 from airspace.downloader.net import AddressGuard, Http, HttpOptions, read_netscape_cookies
 from airspace.downloader.parts import PartsCache, playlist_identity
-from airspace.downloader.segments import DamagedSegment, SegmentAudio, read_segment, silence
+from airspace.downloader.segments import (
+    DamagedSegment,
+    SegmentAudio,
+    read_normalized,
+    read_segment,
+    silence,
+)
 from airspace.downloader.sources import (
     PLAYLIST_MAX_BYTES,
     Source,
@@ -312,8 +319,10 @@ async def _fetch_and_convert(
                 chunk_seconds=options.chunk_seconds,
                 **common,
             )
-        if options.format in ("m4a", "ts"):
-            return RemuxConverter(temporary, options.format, **common)
+        if options.format == "m4a":
+            return M4aConverter(temporary, **common)
+        if options.format == "ts":
+            return TsConverter(temporary, **common)
         if options.format == "wav":
             return WavConverter(temporary, **common)
         return OpusConverter(temporary, **common)
@@ -329,15 +338,15 @@ async def _fetch_and_convert(
             if next_index in failed:
                 segment = segments[next_index]
                 filler = silence(segment.duration, *audio_format)
-                path = cache.write_filler(segment.sequence, filler.to_bytes())
+                part = cache.write_filler(segment.sequence, filler.to_bytes())
                 warnings.append(
                     f"segment {segment.sequence} ({_clock(next_index)}) could not be fetched "
                     f"({failed.pop(next_index)}); replaced by {filler.duration:.3f} s of silence"
                 )
-                converter.feed(path, filler.samples)
+                converter.feed(part, filler.samples)
                 next_index += 1
                 continue
-            converter.feed(cache.path(segments[next_index].sequence), ready[next_index])
+            converter.feed(cache.get(segments[next_index].sequence), ready[next_index])
             next_index += 1
 
     def _clock(index: int) -> str:
@@ -349,7 +358,7 @@ async def _fetch_and_convert(
         segment = segments[index]
         async with semaphore:
             if cache.has(segment.sequence):
-                audio = read_normalized_part(cache, segment.sequence)
+                audio = read_normalized(cache.read(segment.sequence))
                 size = 0
             else:
                 try:
@@ -398,6 +407,7 @@ async def _fetch_and_convert(
         stats = await converter.finish()
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
+        cache.close()
     if stats.damaged_frames:
         warnings.append(
             f"{stats.damaged_frames} damaged AAC frame(s) did not decode; each became "
@@ -418,12 +428,6 @@ async def _fetch_and_convert(
         title=source.info.title,
         host=source.info.host,
     )
-
-
-def read_normalized_part(cache: PartsCache, sequence: int) -> SegmentAudio:
-    from airspace.downloader.segments import read_normalized
-
-    return read_normalized(cache.read(sequence))
 
 
 async def _cover(http: Http, url: str | None) -> bytes | None:
