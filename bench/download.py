@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import mutagen
-from hls_fixture import build, serve
+from hls_fixture import build, serve, serve_with_latency
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "bench" / ".cache" / "hls"
@@ -112,6 +112,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--minutes", type=float, default=90)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        help="answer every request after this delay, as a distant CDN would "
+        "(0: nginx on loopback, no added delay)",
+    )
     args = parser.parse_args()
     airspace = str(Path(sys.executable).with_name("airspace"))
     ytdlp = shutil.which("yt-dlp") or str(Path(sys.executable).with_name("yt-dlp"))
@@ -126,9 +133,20 @@ def main() -> None:
         f"{len(list(directory.glob('*.ts')))} segments of 2 s (built in {time.monotonic() - started:.0f} s)"
     )
     work = Path(tempfile.mkdtemp(prefix="bench-server-"))
-    base, server = start_server(directory.resolve(), work)
-    kind = "nginx" if isinstance(server, subprocess.Popen) else "Python's http.server"
-    print(f"served by {kind} on loopback")
+    if args.latency_ms:
+        queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
+        server: subprocess.Popen[bytes] | multiprocessing.Process = multiprocessing.Process(
+            target=serve_with_latency,
+            args=(directory.resolve(), args.latency_ms, queue),
+            daemon=True,
+        )
+        server.start()
+        base = queue.get(timeout=60)
+        print(f"served from memory by aiohttp on loopback, {args.latency_ms:g} ms per request")
+    else:
+        base, server = start_server(directory.resolve(), work)
+        kind = "nginx" if isinstance(server, subprocess.Popen) else "Python's http.server"
+        print(f"served by {kind} on loopback, no added delay")
     url = f"{base}/{playlist.name}"
     times: dict[str, list[float]] = {}
     durations: dict[str, float] = {}

@@ -109,3 +109,36 @@ def serve(directory: Path) -> tuple[str, ThreadingHTTPServer]:
     server = QuietServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(directory)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{server.server_address[1]}", server
+
+
+def serve_with_latency(directory: Path, latency_ms: float, port_queue: object) -> None:
+    """Serve ``directory`` from memory, answering each request after ``latency_ms``, as a
+    distant CDN would (run in its own process; puts the URL on ``port_queue``)."""
+    import asyncio
+
+    from aiohttp import web
+
+    files = {p.name: p.read_bytes() for p in directory.iterdir() if p.is_file()}
+    types = {".m3u8": "application/vnd.apple.mpegurl", ".ts": "video/mp2t"}
+
+    async def handle(request: web.Request) -> web.Response:
+        await asyncio.sleep(latency_ms / 1000)
+        name = request.match_info["name"]
+        if name not in files:
+            return web.Response(status=404)
+        return web.Response(
+            body=files[name], content_type=types.get(Path(name).suffix, "application/octet-stream")
+        )
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_get("/{name}", handle)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        port_queue.put(f"http://127.0.0.1:{port}")  # type: ignore[attr-defined]
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
