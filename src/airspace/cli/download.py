@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 
 import click
 from rich.progress import (
     BarColumn,
-    DownloadColumn,
+    MofNCompleteColumn,
     Progress,
     TaskID,
     TextColumn,
     TimeRemainingColumn,
-    TransferSpeedColumn,
 )
 
 from airspace.downloader.converters import FORMATS
@@ -31,34 +31,37 @@ def _exit_codes_help() -> str:
     return "\b\nExit codes:\n" + "\n".join(lines)
 
 
+def _megabytes(count: float) -> str:
+    return f"{count / 1e6:.1f} MB"
+
+
 class ProgressBar:
-    """A rich progress bar: bytes, segments, speed and time left."""
+    """A rich progress bar over segments, with bytes, speed and time left."""
 
     def __init__(self) -> None:
         self.bar = Progress(
             TextColumn("[bold]{task.fields[stage]:<11}"),
             BarColumn(),
-            TextColumn("{task.fields[segments]}"),
-            DownloadColumn(),
-            TransferSpeedColumn(),
+            MofNCompleteColumn(),
+            TextColumn("segments  {task.fields[bytes]}  {task.fields[rate]}"),
             TimeRemainingColumn(),
-            transient=False,
         )
         self.task: TaskID | None = None
+        self.started = time.monotonic()
 
     def __call__(self, state: DownloadProgress) -> None:
         if self.task is None:
             self.bar.start()
-            self.task = self.bar.add_task("download", total=None, stage="", segments="")
-        fraction = state.segments_done / state.segments_total if state.segments_total else 0.0
-        # Bytes are what the bar shows; the total is estimated from the share of segments.
-        estimated = state.bytes_done / fraction if fraction else None
+            self.task = self.bar.add_task("download", total=None, stage="", bytes="", rate="")
+        elapsed = max(time.monotonic() - self.started, 1e-3)
         self.bar.update(
             self.task,
-            completed=state.bytes_done,
-            total=estimated if state.stage != "done" else state.bytes_done,
+            # The total changes only when a live Space grows: rich restarts its estimate then.
+            total=state.segments_total or None,
+            completed=state.segments_done,
             stage=state.stage,
-            segments=f"{state.segments_done}/{state.segments_total} segments",
+            bytes=_megabytes(state.bytes_done),
+            rate=f"{_megabytes(state.bytes_done / elapsed)}/s",
         )
 
     def stop(self) -> None:
