@@ -21,9 +21,7 @@ def write_parts(tmp_path: Path, frames: list[bytes]) -> list[tuple[Part, int]]:
     return parts
 
 
-def encode(
-    tmp_path: Path, parts: list[tuple[Part, int]], trim: int, chunk_seconds: float
-) -> Path:
+def encode(tmp_path: Path, parts: list[tuple[Part, int]], trim: int, chunk_seconds: float) -> Path:
     planner = ChunkPlanner(trim, SAMPLE_RATE, 1, chunk_seconds)
     jobs = []
     for part, samples in parts:
