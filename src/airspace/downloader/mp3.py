@@ -24,7 +24,7 @@ import numpy as np
 from airspace.downloader.parts import Part, read_parts
 from airspace.downloader.segments import read_normalized
 from airspace.media.constants import AAC_FRAME_SAMPLES
-from airspace.media.mp3_encoders import DECODER_DELAY, open_mp3_encoder
+from airspace.media.mp3_encoders import DECODER_DELAY, open_mp3_encoder, system_lame
 
 WARMUP_FRAMES = 3
 DEFAULT_VBR_QUALITY = 5
@@ -163,6 +163,11 @@ def _decode_parts(job: ChunkJob) -> tuple[np.ndarray, int]:
                 blocks.append(array if array.shape[0] == job.channels else array[: job.channels])
     pcm = np.concatenate(blocks, axis=1) if blocks else silence[:, :0]
     return pcm, damaged
+
+
+def warm_up() -> None:
+    """Load the MP3 encoder in a worker process before the first chunk needs it."""
+    system_lame()
 
 
 def encode_chunk(job: ChunkJob) -> ChunkResult:

@@ -30,6 +30,7 @@ from airspace.downloader.errors import (
     UnsupportedURL,
 )
 from airspace.downloader.hls import MediaPlaylist, Segment, is_master, parse_master, parse_media
+from airspace.downloader.mp3 import warm_up
 from airspace.downloader.naming import DEFAULT_TEMPLATE, render
 from airspace.downloader.net import AddressGuard, Http, HttpOptions, read_netscape_cookies
 from airspace.downloader.parts import PartsCache, playlist_identity
@@ -200,6 +201,18 @@ async def _replay_url(
     return None
 
 
+def _encoding_pool(options: DownloadOptions) -> ProcessPoolExecutor:
+    """Encoding processes, started now so they are ready when the first chunk is."""
+    workers = options.workers or os.cpu_count() or 1
+    context = multiprocessing.get_context("forkserver")
+    # Workers fork from a server that has imported the encoder once for all of them.
+    context.set_forkserver_preload(["airspace.downloader.mp3"])
+    executor = ProcessPoolExecutor(workers, mp_context=context)
+    for _ in range(workers):
+        executor.submit(warm_up)
+    return executor
+
+
 def _parts_dir(output: Path) -> Path:
     return output.with_name(f".{output.name}.parts")
 
@@ -304,14 +317,13 @@ async def _fetch_and_convert(
     next_index = 0
     converter: Converter | None = None
     temporary = output.with_name(f".{output.name}.partial")
-    workers = options.workers or os.cpu_count() or 1
-    executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
+    executor = _encoding_pool(options) if options.format == "mp3" else None
     semaphore = asyncio.Semaphore(options.concurrency)
 
     def start_converter(sample_rate: int, channels: int) -> Converter:
         trim = round(start_offset * sample_rate)
         common = {"sample_rate": sample_rate, "channels": channels, "trim_start": trim}
-        if options.format == "mp3":
+        if executor is not None:
             return Mp3Converter(
                 temporary,
                 executor,
@@ -406,7 +418,8 @@ async def _fetch_and_convert(
         report(state)
         stats = await converter.finish()
     finally:
-        executor.shutdown(wait=False, cancel_futures=True)
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
         cache.close()
     if stats.damaged_frames:
         warnings.append(
