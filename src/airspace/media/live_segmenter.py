@@ -1,0 +1,127 @@
+"""The live program into HLS: AAC-LC in 2-second MPEG-TS segments, each durable in
+storage before any playlist names it, with one continuous timeline."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from airspace.media.aac import AacEncoder
+from airspace.media.constants import AAC_FRAME_SAMPLES, SAMPLE_RATE, SEGMENT_SECONDS
+from airspace.media.hls_segments import PlaylistEntry, media_playlist, mpegts_segment
+from airspace.storage.interfaces import Storage
+
+HOT_WINDOW = 6
+"""Segments kept in memory for listeners at the live edge (and named by the live playlist)."""
+
+
+@dataclass(frozen=True)
+class StoredSegment:
+    sequence: int
+    key: str
+    """Storage key of the MPEG-TS segment."""
+    first_sample: int
+    """Where the segment starts on the Space's timeline, in samples."""
+    samples: int
+    program_date_time: datetime
+
+    @property
+    def duration(self) -> float:
+        return self.samples / SAMPLE_RATE
+
+    @property
+    def name(self) -> str:
+        return self.key.rsplit("/", 1)[-1]
+
+
+class LiveSegmenter:
+    """Program audio in (float32 mono, any block size), stored segments out.
+
+    Segment ``n`` ends at the AAC frame nearest ``(n + 1) * 2 s``, so segments stay on a
+    2-second grid however long the Space runs; timestamps run on from segment to segment.
+    """
+
+    def __init__(
+        self,
+        storage: Storage,
+        prefix: str,
+        started_at: datetime,
+        on_segment: Callable[[StoredSegment], None] | None = None,
+        seconds: float = SEGMENT_SECONDS,
+    ) -> None:
+        self.storage = storage
+        self.prefix = prefix.rstrip("/") + "/"
+        self.started_at = started_at
+        self.on_segment = on_segment
+        self.seconds = seconds
+        self.encoder = AacEncoder()
+        self.segments: list[StoredSegment] = []
+        self.hot: OrderedDict[str, bytes] = OrderedDict()
+        self._pending: list[bytes] = []
+        self._frames_done = 0
+
+    def _boundary(self, sequence: int) -> int:
+        """The frame index at which segment ``sequence`` ends."""
+        return round((sequence + 1) * self.seconds * SAMPLE_RATE / AAC_FRAME_SAMPLES)
+
+    def push(self, pcm: np.ndarray) -> list[StoredSegment]:
+        """Encode the next program samples; returns the segments completed by them."""
+        self._pending.extend(self.encoder.encode(pcm))
+        return self._cut(final=False)
+
+    def close(self) -> list[StoredSegment]:
+        """Encode what is left and store it as a last, shorter segment."""
+        self._pending.extend(self.encoder.flush())
+        return self._cut(final=True)
+
+    def _cut(self, *, final: bool) -> list[StoredSegment]:
+        done = []
+        while self._pending:
+            sequence = len(self.segments)
+            needed = self._boundary(sequence) - self._frames_done
+            if len(self._pending) < needed and not final:
+                break
+            frames, self._pending = self._pending[:needed], self._pending[needed:]
+            done.append(self._store(sequence, frames))
+        return done
+
+    def _store(self, sequence: int, frames: list[bytes]) -> StoredSegment:
+        first_sample = self._frames_done * AAC_FRAME_SAMPLES
+        data = mpegts_segment(frames, first_sample)
+        key = f"{self.prefix}{sequence:06d}.ts"
+        self.storage.put(key, data, "video/mp2t")  # durable before anything names it
+        segment = StoredSegment(
+            sequence=sequence,
+            key=key,
+            first_sample=first_sample,
+            samples=len(frames) * AAC_FRAME_SAMPLES,
+            program_date_time=self.started_at + timedelta(seconds=first_sample / SAMPLE_RATE),
+        )
+        self._frames_done += len(frames)
+        self.segments.append(segment)
+        self.hot[segment.name] = data
+        while len(self.hot) > HOT_WINDOW:
+            self.hot.popitem(last=False)
+        if self.on_segment is not None:
+            self.on_segment(segment)
+        return segment
+
+    @property
+    def duration(self) -> float:
+        """Seconds of program stored so far."""
+        return self._frames_done * AAC_FRAME_SAMPLES / SAMPLE_RATE
+
+    def live_playlist(self, ended: bool = False, window: int = HOT_WINDOW) -> str:
+        """The live media playlist: the last ``window`` segments, or all with ENDLIST."""
+        shown = self.segments[-window:] if not ended else self.segments
+        entries = [PlaylistEntry(s.name, s.duration, s.program_date_time) for s in shown]
+        return media_playlist(
+            entries,
+            media_sequence=shown[0].sequence if shown else 0,
+            ended=ended,
+            target_duration=self.seconds,
+        )
