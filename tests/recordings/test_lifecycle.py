@@ -114,3 +114,41 @@ def test_illegal_transitions_are_conflicts(clock: SettableClock) -> None:
     lifecycle.delete(recording, clock.now())
     lifecycle.restore(recording, clock.now())
     assert recording.state is RecordingState.EXPIRED
+
+
+def test_recorded_segments_give_the_duration_and_are_purged(
+    client: TestClient, services: Services, clock: SettableClock
+) -> None:
+    import numpy as np
+
+    from airspace.media.live_segmenter import LiveSegmenter
+    from airspace.recordings.services import add_segment, segments_of
+
+    host = register(client, "host")
+    space_id = client.post(
+        "/api/v1/spaces", json={"title": "Recorded", "record": True}, headers=host
+    ).json()["id"]
+    client.post(f"/api/v1/spaces/{space_id}/start", headers=host)
+    recording = load(services, space_id)
+    segmenter = LiveSegmenter(
+        services.storage,
+        f"{recording.media_prefix}live",
+        clock.now(),
+        lambda segment: add_segment(services, recording.id, segment),
+    )
+    silence = np.zeros(960, dtype=np.float32)
+    for _ in range(50 * 7):  # 7 s of program, 20 ms at a time
+        segmenter.push(silence)
+    segmenter.close()
+    clock.advance(timedelta(minutes=1))  # the wall clock is not what counts
+    client.post(f"/api/v1/spaces/{space_id}/end", headers=host)
+    finalize(services, recording.id)
+    done = load(services, space_id)
+    assert done.duration_seconds == pytest.approx(segmenter.duration)
+    with services.sessions() as session:
+        keys = [s.key for s in segments_of(session, recording.id)]
+    assert len(keys) == 4
+    assert all(services.storage.exists(k) for k in keys)
+    clock.advance(timedelta(days=121))
+    advance_all(services)
+    assert not any(services.storage.exists(k) for k in keys)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, Float, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Enum, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from airspace.db.base import Base, UTCDateTime
@@ -45,3 +45,20 @@ class Recording(Base):
     purge_after: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     media_prefix: Mapped[str] = mapped_column(String(200))
+
+
+class RecordingSegment(Base):
+    """One stored HLS segment of a recording, in order: the replay is built from these."""
+
+    __tablename__ = "recording_segments"
+    __table_args__ = (UniqueConstraint("recording_id", "sequence"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recording_id: Mapped[int] = mapped_column(
+        ForeignKey("recordings.id", ondelete="CASCADE"), index=True
+    )
+    sequence: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(300))
+    first_sample: Mapped[int] = mapped_column(BigInteger)
+    samples: Mapped[int] = mapped_column(Integer)
+    program_date_time: Mapped[datetime] = mapped_column(UTCDateTime())
