@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from airspace.downloader.errors import DownloadError, FetchError
+from airspace.downloader.fetching import fetch_segment, load_media_playlist
 from airspace.downloader.hls import MediaPlaylist, Segment
 from airspace.downloader.net import Http
 from airspace.downloader.parts import PartsCache
@@ -32,8 +33,6 @@ async def record(
 ) -> tuple[list[Segment], list[str]]:
     """Follow the live playlist until ``EXT-X-ENDLIST``; returns every segment of the
     Space in order (earlier part from the replay first) and warnings."""
-    from airspace.downloader.pipeline import fetch_segment, load_media_playlist
-
     seen: dict[int, Segment] = {}
     pending: set[asyncio.Task[None]] = set()
     warnings: list[str] = []

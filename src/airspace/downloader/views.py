@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Request, status
 from fastapi.responses import FileResponse, HTMLResponse, Response
@@ -131,7 +131,9 @@ def download_file(token: str, services: ServicesDep) -> Response:
         raise NotFound("no such file") from None
     if services.clock.now().timestamp() >= float(expires):
         raise Gone("this download link has expired; paste the Space link again")
-    disposition = {"Content-Disposition": f"attachment; filename*=UTF-8''{_quote(str(name))}"}
+    disposition = {
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(str(name), safe='')}"
+    }
     storage = services.storage
     if isinstance(storage, LocalStorage):
         path = storage.path(str(key))
@@ -139,12 +141,6 @@ def download_file(token: str, services: ServicesDep) -> Response:
             raise Gone("this download link has expired; paste the Space link again")
         return FileResponse(path, headers=disposition)
     return Response(status_code=307, headers={"Location": storage.url(str(key), expires_in=900)})
-
-
-def _quote(name: str) -> str:
-    from urllib.parse import quote
-
-    return quote(name, safe="")
 
 
 @pages.get("/download", response_class=HTMLResponse)
