@@ -10,7 +10,7 @@ import mutagen.mp4
 import numpy as np
 import pytest
 
-from airspace.downloader import download
+from airspace.downloader import Progress, download
 from airspace.downloader.errors import SpaceIsLive
 from airspace.media.constants import AAC_FRAME_SAMPLES
 from tests.audio import SAMPLE_RATE, best_lag, decode
@@ -210,3 +210,17 @@ def test_live_follows_the_growing_playlist_to_its_end(server: FakeServer, tmp_pa
     assert result.warnings
     assert "before the live edge" in result.warnings[0]
     assert_same_audio(expected, result.path)
+
+
+def test_progress_covers_fetching_and_converting(server: FakeServer, tmp_path: Path) -> None:
+    url = server.serve_recording(make_recording(15.0, "ts", seed=14))
+    seen: list[tuple[str, float, float]] = []
+
+    def progress(state: Progress) -> None:
+        seen.append((state.stage, state.fraction, state.seconds_converted))
+
+    result = download(url, str(tmp_path / "p.%(ext)s"), progress=progress, **FAST)
+    fractions = [fraction for _, fraction, _ in seen]
+    assert fractions == sorted(fractions)  # never goes back
+    assert seen[-1] == ("done", 1.0, pytest.approx(result.duration, abs=0.05))
+    assert {"downloading", "finishing"} <= {stage for stage, _, _ in seen}

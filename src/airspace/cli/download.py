@@ -9,9 +9,9 @@ import time
 import click
 from rich.progress import (
     BarColumn,
-    MofNCompleteColumn,
     Progress,
     TaskID,
+    TaskProgressColumn,
     TextColumn,
     TimeRemainingColumn,
 )
@@ -36,14 +36,15 @@ def _megabytes(count: float) -> str:
 
 
 class ProgressBar:
-    """A rich progress bar over segments, with bytes, speed and time left."""
+    """A rich progress bar over the whole job (fetching and converting), with segments,
+    bytes, speed and time left."""
 
     def __init__(self) -> None:
         self.bar = Progress(
             TextColumn("[bold]{task.fields[stage]:<11}"),
             BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("segments  {task.fields[bytes]}  {task.fields[rate]}"),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[segments]}  {task.fields[bytes]}  {task.fields[rate]}"),
             TimeRemainingColumn(),
         )
         self.task: TaskID | None = None
@@ -52,14 +53,17 @@ class ProgressBar:
     def __call__(self, state: DownloadProgress) -> None:
         if self.task is None:
             self.bar.start()
-            self.task = self.bar.add_task("download", total=None, stage="", bytes="", rate="")
+            self.task = self.bar.add_task(
+                "download", total=None, stage="", segments="", bytes="", rate=""
+            )
         elapsed = max(time.monotonic() - self.started, 1e-3)
         self.bar.update(
             self.task,
-            # The total changes only when a live Space grows: rich restarts its estimate then.
-            total=state.segments_total or None,
-            completed=state.segments_done,
+            # Whole-job progress, in thousandths: fetching and converting count half each.
+            total=1000,
+            completed=round(1000 * state.fraction),
             stage=state.stage,
+            segments=f"{state.segments_done}/{state.segments_total} segments",
             bytes=_megabytes(state.bytes_done),
             rate=f"{_megabytes(state.bytes_done / elapsed)}/s",
         )

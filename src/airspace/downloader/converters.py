@@ -49,6 +49,11 @@ class Converter(Protocol):
         """Wait for the output to be complete."""
         ...
 
+    @property
+    def converted_seconds(self) -> float:
+        """How much of the output is written so far."""
+        ...
+
 
 class Mp3Converter:
     def __init__(
@@ -80,6 +85,11 @@ class Mp3Converter:
     def feed(self, part: Part, samples: int) -> None:
         self._submit(self.planner.feed(part, samples))
 
+    @property
+    def converted_seconds(self) -> float:
+        written = len(self.writer.frame_sizes) * self.planner.frame_samples
+        return written / self.planner.sample_rate
+
     async def finish(self) -> ConversionStats:
         self._submit(self.planner.finish())
         try:
@@ -107,6 +117,10 @@ class _ThreadedConverter:
 
     def feed(self, part: Part, samples: int) -> None:
         self._queue.put(part)
+
+    @property
+    def converted_seconds(self) -> float:
+        return self.stats.output_samples / self.sample_rate
 
     async def finish(self) -> ConversionStats:
         self._queue.put(None)
@@ -159,6 +173,7 @@ class M4aConverter(_ThreadedConverter):
                 if len(batch) >= 256:
                     writer.add(batch)
                     batch = []
+                    self.stats.output_samples = writer.frames * AAC_FRAME_SAMPLES
             if writer is None:
                 raise ValueError("nothing to write after the start offset")
             writer.add(batch)
@@ -195,7 +210,7 @@ class TsConverter(_ThreadedConverter):
                 packet.stream = stream
                 container.mux(packet)
                 written += 1
-        self.stats.output_samples = written * AAC_FRAME_SAMPLES
+                self.stats.output_samples = written * AAC_FRAME_SAMPLES
 
 
 class _DecodingConverter(_ThreadedConverter):

@@ -60,9 +60,24 @@ class Progress:
     segments_total: int = 0
     bytes_done: int = 0
     seconds_done: float = 0.0
+    """Seconds of audio downloaded."""
     seconds_total: float = 0.0
+    seconds_converted: float = 0.0
+    """Seconds of audio written to the output file."""
     stage: str = "resolving"
-    """resolving, recording (--live), downloading, finishing, done."""
+    """resolving, recording (--live), downloading, finishing (the last of the
+    conversion), done."""
+
+    @property
+    def fraction(self) -> float:
+        """How far the whole job is, 0 to 1: fetching and converting count half each."""
+        if self.stage == "done":
+            return 1.0
+        if not self.seconds_total:
+            return 0.0
+        fetched = self.seconds_done / self.seconds_total
+        converted = self.seconds_converted / self.seconds_total
+        return min(1.0, (fetched + converted) / 2)
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -335,6 +350,8 @@ async def _fetch_and_convert(
         state.segments_done += 1
         state.seconds_done += segment.duration
         advance()
+        if converter is not None:
+            state.seconds_converted = converter.converted_seconds
         report(state)
 
     try:
@@ -351,7 +368,12 @@ async def _fetch_and_convert(
         assert converter is not None
         state.stage = "finishing"
         report(state)
-        stats = await converter.finish()
+        finishing = asyncio.ensure_future(converter.finish())
+        while not finishing.done():
+            await asyncio.wait([finishing], timeout=0.25)
+            state.seconds_converted = converter.converted_seconds
+            report(state)
+        stats = finishing.result()
     finally:
         if executor is not None:
             executor.shutdown(wait=False, cancel_futures=True)

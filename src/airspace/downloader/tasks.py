@@ -35,9 +35,9 @@ def fetch_for_web(ctx: JobContext, *, url: str, fmt: str) -> None:
     def progress(state: Progress) -> None:
         nonlocal last_report
         now = time.monotonic()
-        if state.segments_total and now - last_report >= PROGRESS_INTERVAL_SECONDS:
+        if now - last_report >= PROGRESS_INTERVAL_SECONDS:
             last_report = now
-            ctx.report_progress(0.95 * state.segments_done / state.segments_total)
+            ctx.report_progress(0.99 * state.fraction)
 
     options = DownloadOptions(
         output_template=str(workdir / "%(host)s - %(title)s (%(date)s).%(ext)s"),
