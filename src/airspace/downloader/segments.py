@@ -14,7 +14,7 @@ from fractions import Fraction
 import av
 import numpy as np
 
-from airspace.media.adts import ADTSError, ADTSHeader, make_header, skip_id3, split_frames
+from airspace.media.adts import make_header, skip_id3, split_frames
 from airspace.media.constants import AAC_FRAME_SAMPLES
 from airspace.media.mpegts import TransportStreamError, adts_stream
 
@@ -123,6 +123,3 @@ def silence(duration: float, sample_rate: int, channels: int) -> SegmentAudio:
     return SegmentAudio(
         [make_header(len(r), sample_rate, channels) + r for r in raw], sample_rate, channels
     )
-
-
-__all__ = ["ADTSError", "ADTSHeader", "DamagedSegment", "SegmentAudio", "read_segment", "silence"]
