@@ -39,6 +39,14 @@ def is_public_address(address: IPAddress) -> bool:
     )
 
 
+def is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class AddressGuard:
     """Which hosts a server may fetch from on a user's behalf."""
@@ -66,13 +74,6 @@ class AddressGuard:
                 "it will not be fetched"
             )
         return str(candidates[0])
-
-    def is_literal(self, host: str) -> bool:
-        try:
-            ipaddress.ip_address(host.strip("[]"))
-        except ValueError:
-            return False
-        return True
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,7 @@ class Http:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise BlockedAddress(f"only http and https URLs are fetched: {url}")
-        if self.guard.is_literal(parts.hostname):
+        if is_ip_literal(parts.hostname):
             await self.guard.resolve(parts.hostname, parts.port or 80)
 
     async def _send_once(

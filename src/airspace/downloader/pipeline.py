@@ -172,7 +172,7 @@ async def download_async(
                 source.headers,
                 cache,
                 options.retries,
-                lambda: _replay_url(url, http, options, cookies, source),
+                lambda: _replay_url(url, http, options, source),
                 state,
                 lambda: report(state),
                 first_view,
@@ -196,9 +196,7 @@ async def download_async(
         )
 
 
-async def _replay_url(
-    url: str, http: Http, options: DownloadOptions, cookies: dict[str, str], source: Source
-) -> str | None:
+async def _replay_url(url: str, http: Http, options: DownloadOptions, source: Source) -> str | None:
     """Where the earlier part of a Space that was followed live can be read, once it ended."""
     if classify(url) != "airspace":
         return source.replay_playlist_url
