@@ -64,3 +64,15 @@ def best_lag(
     best = int(np.argmax(values))
     norm = float(np.sqrt((a * a).sum() * (b * b).sum())) or 1.0
     return -int(lags[best]), float(values[best] / norm)
+
+
+def band_share(pcm: np.ndarray, frequency: float, sample_rate: int = SAMPLE_RATE) -> float:
+    """The share of ``pcm``'s energy within 3 % of ``frequency`` (0 to 1): a tone a
+    speaker sent is in a mix when its share is large, absent when it is near zero."""
+    if len(pcm) == 0:
+        return 0.0
+    power = np.abs(np.fft.rfft(pcm * np.hanning(len(pcm)))) ** 2
+    frequencies = np.fft.rfftfreq(len(pcm), 1 / sample_rate)
+    band = np.abs(frequencies - frequency) <= frequency * 0.03
+    total = float(power.sum()) or 1.0
+    return float(power[band].sum()) / total

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,13 +16,17 @@ from airspace.downloader.views import api as downloads_api
 from airspace.downloader.views import pages as downloads_pages
 from airspace.http_errors import BodySizeLimit, install_error_handlers
 from airspace.jobs.views import router as jobs_router
+from airspace.live.playlists import router as live_media_router
+from airspace.live.recovery import recover_interrupted
+from airspace.live.rooms import LiveRooms
+from airspace.live.views import router as rooms_router
 from airspace.recordings.views import router as recordings_router
 from airspace.spaces.views import router as spaces_router
 from airspace.storage.local import LocalStorage
 from airspace.web.media import router as media_router
 from airspace.web.pages import STATIC_DIR
 from airspace.web.pages import router as pages_router
-from airspace.wiring import Services
+from airspace.wiring import Services, create_media_engine
 
 API_PREFIX = "/api/v1"
 logger = logging.getLogger(__name__)
@@ -36,9 +41,15 @@ def create_app(services: Services, *, run_jobs: bool = False) -> FastAPI:
         if run_jobs and services.jobs.in_process:
             consumer = services.jobs.start_consumer(services.settings.job_workers)
             logger.info("job consumer running in process")
+        rooms = LiveRooms(services, create_media_engine(services.settings))
+        app.state.rooms = rooms
+        ended = await asyncio.to_thread(recover_interrupted, services, set(rooms.rooms))
+        if ended:
+            logger.warning("ended %d Space(s) left live by a stopped server", len(ended))
         try:
             yield
         finally:
+            await rooms.shutdown()
             if consumer is not None:
                 consumer.stop(graceful=True)
             await services.events.close()
@@ -54,7 +65,14 @@ def create_app(services: Services, *, run_jobs: bool = False) -> FastAPI:
     )
     app.state.services = services
     install_error_handlers(app)
-    for router in (accounts_router, spaces_router, recordings_router, jobs_router, downloads_api):
+    for router in (
+        accounts_router,
+        spaces_router,
+        rooms_router,
+        recordings_router,
+        jobs_router,
+        downloads_api,
+    ):
         app.include_router(router, prefix=API_PREFIX)
 
     @app.get(f"{API_PREFIX}/health", tags=["meta"])
@@ -64,6 +82,7 @@ def create_app(services: Services, *, run_jobs: bool = False) -> FastAPI:
     if isinstance(services.storage, LocalStorage):
         app.include_router(media_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(live_media_router)
     app.include_router(pages_router)
     app.include_router(downloads_pages)
     app.add_middleware(BodySizeLimit, max_bytes=services.settings.max_body_bytes)

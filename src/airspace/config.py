@@ -51,6 +51,7 @@ class Settings:
     download_max_mb: int = 500
     download_max_minutes: int = 360
     download_rate_per_hour: int = 10
+    speaker_timeout_seconds: int = 10
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -98,6 +99,7 @@ class Settings:
             download_max_mb=_int(env, "AIRSPACE_DOWNLOAD_MAX_MB", 500, minimum=1),
             download_max_minutes=_int(env, "AIRSPACE_DOWNLOAD_MAX_MINUTES", 360, minimum=1),
             download_rate_per_hour=_int(env, "AIRSPACE_DOWNLOAD_RATE_PER_HOUR", 10, minimum=1),
+            speaker_timeout_seconds=_int(env, "AIRSPACE_SPEAKER_TIMEOUT", 10, minimum=2),
         )
 
 

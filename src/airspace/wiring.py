@@ -15,6 +15,7 @@ from airspace.db.base import import_all_models
 from airspace.db.engine import create_database_engine, create_session_factory
 from airspace.jobs.queue import JobQueue, create_job_queue
 from airspace.live.events import InProcessRoomEvents, RedisRoomEvents, RoomEvents
+from airspace.media.engine import MediaEngine
 from airspace.storage.interfaces import Storage
 from airspace.storage.local import LocalStorage
 from airspace.storage.s3 import S3Storage
@@ -45,6 +46,13 @@ def create_room_events(url: str) -> RoomEvents:
     if urlsplit(url).scheme in ("redis", "rediss"):
         return RedisRoomEvents(url)
     return InProcessRoomEvents()
+
+
+def create_media_engine(settings: Settings) -> MediaEngine:
+    """The media engine for live rooms; aiortc inside this process is the one there is."""
+    from airspace.media.aiortc_engine import AiortcMediaEngine  # loads aiortc and PyAV
+
+    return AiortcMediaEngine(speaker_timeout=settings.speaker_timeout_seconds)
 
 
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:

@@ -16,6 +16,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response
 from itsdangerous import BadSignature, URLSafeSerializer
+from starlette.requests import HTTPConnection
 
 from airspace.accounts import services as accounts
 from airspace.accounts.models import User
@@ -90,7 +91,7 @@ def clear_session_cookie(response: Response) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 
-def session_id_from(request: Request, settings: Settings) -> str | None:
+def session_id_from(request: HTTPConnection, settings: Settings) -> str | None:
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None

@@ -115,10 +115,15 @@ class LiveSegmenter:
         """Seconds of program stored so far."""
         return self._frames_done * AAC_FRAME_SAMPLES / SAMPLE_RATE
 
-    def live_playlist(self, ended: bool = False, window: int = HOT_WINDOW) -> str:
-        """The live media playlist: the last ``window`` segments, or all with ENDLIST."""
+    def live_playlist(
+        self, ended: bool = False, window: int = HOT_WINDOW, uri_prefix: str = ""
+    ) -> str:
+        """The live media playlist: the last ``window`` segments, or all with ENDLIST.
+        Segment URIs are ``uri_prefix`` + the segment's file name."""
         shown = self.segments[-window:] if not ended else self.segments
-        entries = [PlaylistEntry(s.name, s.duration, s.program_date_time) for s in shown]
+        entries = [
+            PlaylistEntry(uri_prefix + s.name, s.duration, s.program_date_time) for s in shown
+        ]
         return media_playlist(
             entries,
             media_sequence=shown[0].sequence if shown else 0,

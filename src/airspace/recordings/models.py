@@ -62,3 +62,20 @@ class RecordingSegment(Base):
     first_sample: Mapped[int] = mapped_column(BigInteger)
     samples: Mapped[int] = mapped_column(Integer)
     program_date_time: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SpeakerTurn(Base):
+    """One stretch of one speaker talking, in seconds from the start of the recording."""
+
+    __tablename__ = "speaker_turns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recording_id: Mapped[int] = mapped_column(
+        ForeignKey("recordings.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    speaker_name: Mapped[str] = mapped_column(String(50))
+    start_seconds: Mapped[float] = mapped_column(Float)
+    end_seconds: Mapped[float] = mapped_column(Float)

@@ -42,6 +42,10 @@ class Space(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    participant_count: Mapped[int] = mapped_column(Integer, default=0)
+    """Unique people (accounts or anonymous listener sessions) who were in the live room."""
+    peak_listeners: Mapped[int] = mapped_column(Integer, default=0)
+    """Most listeners at once while live."""
 
     host: Mapped[User] = relationship(lazy="joined")
 

@@ -41,6 +41,11 @@ class SpaceOut(BaseModel):
     state: SpaceState
     record: bool
     recording_indicator: bool = Field(description="True while a recorded Space is live.")
+    live_playlist_url: str | None = Field(
+        default=None, description="The HLS program while the Space is live."
+    )
+    participant_count: int = Field(default=0, description="Unique people in the live room.")
+    peak_listeners: int = Field(default=0, description="Most listeners at once while live.")
     scheduled_start: datetime | None
     created_at: datetime
     started_at: datetime | None

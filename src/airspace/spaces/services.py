@@ -167,6 +167,11 @@ def end(
 ) -> Recording | None:
     """End a live Space; returns its recording, now processing, if it was recorded."""
     _require_host(space, user, "end")
+    return finish(session, space, now, hold)
+
+
+def finish(session: Session, space: Space, now: datetime, hold: timedelta) -> Recording | None:
+    """End a live Space whoever asks (the host, a failed room, recovery after a crash)."""
     _require_state(space, SpaceState.LIVE, "end")
     space.state = SpaceState.ENDED
     space.ended_at = now

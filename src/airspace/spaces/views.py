@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from airspace.accounts.auth import CurrentUser
 from airspace.accounts.schemas import UserOut
 from airspace.dependencies import DbDep, ServicesDep
-from airspace.recordings.models import Recording, RecordingState
+from airspace.live.views import RoomsDep
+from airspace.recordings.models import RecordingState
 from airspace.recordings.schemas import RecordingOut
 from airspace.recordings.services import recording_for_space
 from airspace.spaces import services as spaces
@@ -45,6 +46,13 @@ def space_out(session: Session, services: Services, space: Space) -> SpaceOut:
         state=space.state,
         record=space.record,
         recording_indicator=space.record and space.state is SpaceState.LIVE,
+        live_playlist_url=(
+            f"{services.settings.public_url}/i/spaces/{space.id}/live.m3u8"
+            if space.state is SpaceState.LIVE
+            else None
+        ),
+        participant_count=space.participant_count,
+        peak_listeners=space.peak_listeners,
         scheduled_start=space.scheduled_start,
         created_at=space.created_at,
         started_at=space.started_at,
@@ -105,28 +113,26 @@ def cancel_space(space_id: str, services: ServicesDep, db: DbDep, user: CurrentU
 
 
 @router.post("/{space_id}/start")
-def start_space(space_id: str, services: ServicesDep, db: DbDep, user: CurrentUser) -> SpaceOut:
-    space = spaces.get(db, space_id)
-    spaces.start(db, space, user, services.clock.now())
-    db.commit()
-    return space_out(db, services, space)
+async def start_space(
+    space_id: str, services: ServicesDep, rooms: RoomsDep, user: CurrentUser
+) -> SpaceOut:
+    """Go live: the room opens and the program (and the recording) starts."""
+    await rooms.start_space(space_id, user.id)
+    return await asyncio.to_thread(_space_out_by_id, services, space_id)
 
 
 @router.post("/{space_id}/end")
-def end_space(space_id: str, services: ServicesDep, db: DbDep, user: CurrentUser) -> SpaceOut:
-    space = spaces.get(db, space_id)
-    hold = timedelta(days=services.settings.moderation_hold_days)
-    recording = spaces.end(db, space, user, services.clock.now(), hold)
-    db.commit()
-    if recording is not None:
-        _enqueue_finalize(services, recording)
-    return space_out(db, services, space)
+async def end_space(
+    space_id: str, services: ServicesDep, rooms: RoomsDep, user: CurrentUser
+) -> SpaceOut:
+    """End the Space (host only); its recording, if any, moves to processing."""
+    await rooms.end_space(space_id, user.id)
+    return await asyncio.to_thread(_space_out_by_id, services, space_id)
 
 
-def _enqueue_finalize(services: Services, recording: Recording) -> None:
-    services.jobs.enqueue(
-        "recordings.finalize", subject=recording.space_id, recording_id=recording.id
-    )
+def _space_out_by_id(services: Services, space_id: str) -> SpaceOut:
+    with services.sessions() as session:
+        return space_out(session, services, spaces.get(session, space_id))
 
 
 @router.post("/{space_id}/tickets", status_code=status.HTTP_201_CREATED)

@@ -1,0 +1,109 @@
+"""What listeners fetch: the live HLS playlist of a Space and its segments.
+
+While the Space is live both come from memory (the room's hot window), with no database
+or storage access; once it has ended, a recorded Space's playlist lists every stored
+segment and ends with ``EXT-X-ENDLIST``, and an unrecorded one is gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+
+from fastapi import APIRouter, Request, Response
+
+from airspace.dependencies import ServicesDep
+from airspace.errors import Conflict, Gone, NotFound
+from airspace.live.recorder import live_prefix
+from airspace.live.views import RoomsDep
+from airspace.media.constants import SAMPLE_RATE, SEGMENT_SECONDS
+from airspace.media.hls_segments import PlaylistEntry, media_playlist
+from airspace.recordings.models import RecordingState
+from airspace.recordings.services import recording_for_space, segments_of
+from airspace.spaces import services as spaces
+from airspace.spaces.models import SpaceState
+from airspace.storage.interfaces import ObjectNotFound
+from airspace.wiring import Services
+
+router = APIRouter(include_in_schema=False)
+
+PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
+SEGMENT_TYPE = "video/mp2t"
+LISTENER_COOKIE = "airspace_listener"
+SEGMENT_NAME = re.compile(r"^\d{6}\.ts$")
+REPLAYABLE = {RecordingState.RECORDING, RecordingState.PROCESSING, RecordingState.AVAILABLE}
+
+
+@router.get("/i/spaces/{space_id}/live.m3u8")
+async def live_playlist(
+    space_id: str, request: Request, services: ServicesDep, rooms: RoomsDep
+) -> Response:
+    room = rooms.rooms.get(space_id)
+    if room is None:
+        body = await asyncio.to_thread(_ended_playlist, services, space_id)
+        return Response(body, media_type=PLAYLIST_TYPE, headers={"Cache-Control": "no-cache"})
+    listener = request.cookies.get(LISTENER_COOKIE)
+    fresh = listener is None or len(listener) > 64
+    if fresh:
+        listener = secrets.token_urlsafe(16)
+    room.state.heard_listener(str(listener), services.clock.now().timestamp())
+    body = room.recorder.segmenter.live_playlist(uri_prefix="live/")
+    response = Response(body, media_type=PLAYLIST_TYPE, headers={"Cache-Control": "no-cache"})
+    if fresh:
+        response.set_cookie(
+            LISTENER_COOKIE, str(listener), httponly=True, samesite="lax", max_age=86_400
+        )
+    return response
+
+
+def _ended_playlist(services: Services, space_id: str) -> str:
+    with services.sessions() as session:
+        space = spaces.get(session, space_id)
+        if space.state is SpaceState.SCHEDULED:
+            raise Conflict("this Space has not started yet")
+        if space.state is SpaceState.CANCELED:
+            raise Gone("this Space was canceled")
+        recording = recording_for_space(session, space_id)
+        if space.state is SpaceState.LIVE:
+            raise Conflict("this Space is live on another server")
+        if recording is None:
+            raise Gone("this Space has ended and was not recorded")
+        if recording.state not in REPLAYABLE:
+            raise Gone(f"this Space's recording is {recording.state.value}")
+        entries = [
+            PlaylistEntry(
+                "live/" + segment.key.rsplit("/", 1)[-1],
+                segment.samples / SAMPLE_RATE,
+                segment.program_date_time,
+            )
+            for segment in segments_of(session, recording.id)
+        ]
+    return media_playlist(entries, ended=True, target_duration=SEGMENT_SECONDS)
+
+
+@router.get("/i/spaces/{space_id}/live/{name}")
+async def live_segment(
+    space_id: str, name: str, services: ServicesDep, rooms: RoomsDep
+) -> Response:
+    if not SEGMENT_NAME.match(name):
+        raise NotFound("no such segment")
+    room = rooms.rooms.get(space_id)
+    data = room.recorder.segmenter.hot.get(name) if room is not None else None
+    if data is None:
+        data = await asyncio.to_thread(_stored_segment, services, space_id, name, room is not None)
+    return Response(
+        data, media_type=SEGMENT_TYPE, headers={"Cache-Control": "public, max-age=86400"}
+    )
+
+
+def _stored_segment(services: Services, space_id: str, name: str, live: bool) -> bytes:
+    if not live:
+        with services.sessions() as session:
+            recording = recording_for_space(session, space_id)
+            if recording is None or recording.state not in REPLAYABLE:
+                raise NotFound("no such segment")
+    try:
+        return services.storage.get(live_prefix(space_id) + name)
+    except ObjectNotFound:
+        raise NotFound("no such segment") from None

@@ -1,0 +1,93 @@
+"""The program of a live room into storage: encoded and stored on a worker thread, so
+the event loop that carries the speakers never encodes or waits for storage."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from airspace.media.live_segmenter import LiveSegmenter, StoredSegment
+from airspace.recordings.services import add_segment
+
+if TYPE_CHECKING:
+    from airspace.wiring import Services
+
+BATCH_FRAMES = 10
+"""Program frames (20 ms each) handed to the worker thread at a time."""
+
+
+def live_prefix(space_id: str) -> str:
+    """Where a Space's live segments are stored (inside the recording's media prefix)."""
+    return f"spaces/{space_id}/live/"
+
+
+class ProgramRecorder:
+    """Takes program frames on the event loop; stores 2 s segments from a worker thread.
+
+    With a ``recording_id`` every stored segment is also listed on the recording (after
+    it is durable in storage). ``on_failure`` is called on the event loop if encoding or
+    storing fails; nothing more is recorded after that.
+    """
+
+    def __init__(
+        self,
+        services: Services,
+        space_id: str,
+        started_at: datetime,
+        recording_id: int | None,
+        on_failure: Callable[[BaseException], None],
+    ) -> None:
+        self.services = services
+        self.recording_id = recording_id
+        self.on_failure = on_failure
+        self.segmenter = LiveSegmenter(
+            services.storage, live_prefix(space_id), started_at, on_segment=self._stored
+        )
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"record-{space_id}")
+        self._loop = asyncio.get_running_loop()
+        self._batch: list[np.ndarray] = []
+        self.failed: BaseException | None = None
+
+    def program(self, frame: np.ndarray) -> None:
+        if self.failed is not None:
+            return
+        self._batch.append(frame)
+        if len(self._batch) >= BATCH_FRAMES:
+            self._submit()
+
+    def _submit(self) -> None:
+        if not self._batch:
+            return
+        pcm = np.concatenate(self._batch)
+        self._batch = []
+        self._executor.submit(self.segmenter.push, pcm).add_done_callback(self._check)
+
+    def _check(self, future: Future[list[StoredSegment]]) -> None:
+        error = future.exception()
+        if error is not None and self.failed is None:
+            self.failed = error
+            self._loop.call_soon_threadsafe(self.on_failure, error)
+
+    def _stored(self, segment: StoredSegment) -> None:
+        if self.recording_id is not None:
+            add_segment(self.services, self.recording_id, segment)
+
+    async def close(self) -> None:
+        """Store what is left as a last, shorter segment; waits for every segment."""
+        if self.failed is None:
+            self._submit()
+            future = self._executor.submit(self.segmenter.close)
+            future.add_done_callback(self._check)
+            with contextlib.suppress(Exception):  # reported through on_failure
+                await asyncio.wrap_future(future)
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    @property
+    def duration(self) -> float:
+        return self.segmenter.duration

@@ -1,0 +1,274 @@
+"""Live rooms of this process: each joins the room rules, the media engine, the program
+recorder and the room's event channel, from go-live to the end of the Space."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from airspace.accounts.models import User
+from airspace.errors import Conflict
+from airspace.live.recorder import ProgramRecorder, live_prefix
+from airspace.live.room import Event, RoomState
+from airspace.media.activity import ActivityChange
+from airspace.media.engine import MediaEngine
+from airspace.recordings.models import SpeakerTurn
+from airspace.spaces import services as spaces
+from airspace.spaces.models import Space
+
+if TYPE_CHECKING:
+    from airspace.wiring import Services
+
+logger = logging.getLogger(__name__)
+
+
+def room_channel(space_id: str) -> str:
+    return f"space:{space_id}"
+
+
+class LiveRoom:
+    """One live Space. The engine calls back into it (RoomCallbacks) on the event loop."""
+
+    def __init__(
+        self,
+        rooms: LiveRooms,
+        state: RoomState,
+        started_at: datetime,
+        recording_id: int | None,
+    ) -> None:
+        self.rooms = rooms
+        self.services = rooms.services
+        self.state = state
+        self.recording_id = recording_id
+        self.recorder = ProgramRecorder(
+            self.services, state.space_id, started_at, recording_id, self.failed
+        )
+        self.open_turns: dict[int, float] = {}
+        self._outbox: asyncio.Queue[Event | None] = asyncio.Queue()
+        self._publisher = asyncio.create_task(self._publish_in_order())
+        self._failing = False
+        self._closing = False
+        self._ending: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def space_id(self) -> str:
+        return self.state.space_id
+
+    # -- RoomCallbacks -----------------------------------------------------------------
+
+    def program(self, frame: np.ndarray) -> None:
+        self.recorder.program(frame)
+
+    def activity(self, change: ActivityChange) -> None:
+        user_id = int(change.speaker)
+        member = self.state.members.get(user_id)
+        if change.speaking:
+            self.open_turns[user_id] = change.at
+        else:
+            started = self.open_turns.pop(user_id, None)
+            if started is not None:
+                self._save_turn(user_id, started, change.at)
+        if member is not None:
+            member.speaking = change.speaking
+            kind = "speaking_started" if change.speaking else "speaking_stopped"
+            self.publish(self.state.event(kind, member, at=round(change.at, 2)))
+
+    def speaker_lost(self, speaker: str) -> None:
+        member = self.state.members.get(int(speaker))
+        if member is not None:
+            member.connected = False
+            event = self.state.leave(member.user_id)
+            if event is not None:
+                self.publish({**event, "reason": "connection lost"})
+
+    def failed(self, error: BaseException) -> None:
+        if not self._failing and not self._closing:
+            self._failing = True
+            logger.error("room %s failed (%s); ending the Space", self.space_id, error)
+            self._ending = asyncio.create_task(self.rooms.end_space(self.space_id, None))
+
+    # -- events ------------------------------------------------------------------------
+
+    def publish(self, event: Event) -> None:
+        self._outbox.put_nowait(event)
+
+    async def _publish_in_order(self) -> None:
+        channel = room_channel(self.space_id)
+        while (event := await self._outbox.get()) is not None:
+            try:
+                await self.services.events.publish(channel, event)
+            except Exception:  # a broken event bus must not take the room down
+                logger.exception("cannot publish a room event of %s", self.space_id)
+
+    async def _drain_events(self) -> None:
+        self._outbox.put_nowait(None)
+        await self._publisher
+
+    # -- speaker timeline --------------------------------------------------------------
+
+    def _save_turn(self, user_id: int, start: float, end: float) -> None:
+        if self.recording_id is None or end <= start:
+            return
+        member = self.state.members.get(user_id)
+        name = member.display_name if member is not None else ""
+        self._background(
+            asyncio.to_thread(
+                _store_turn, self.services, self.recording_id, user_id, name, start, end
+            )
+        )
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        """Stop the media, store the last segment and the counts; announce the end."""
+        self._closing = True
+        await self.rooms.engine.close_room(self.space_id)
+        await self.recorder.close()
+        for user_id, started in list(self.open_turns.items()):
+            self._save_turn(user_id, started, self.recorder.duration)
+        self.open_turns.clear()
+        await asyncio.gather(*self._tasks)
+        await asyncio.to_thread(
+            _store_counts,
+            self.services,
+            self.space_id,
+            len(self.state.participants),
+            self.state.peak_listeners,
+        )
+        if self.recording_id is None:
+            await asyncio.to_thread(self.services.storage.delete_prefix, live_prefix(self.space_id))
+        self.publish(self.state.event("ended"))
+        await self._drain_events()
+
+
+def _store_turn(
+    services: Services, recording_id: int, user_id: int, name: str, start: float, end: float
+) -> None:
+    with services.sessions() as session:
+        session.add(
+            SpeakerTurn(
+                recording_id=recording_id,
+                user_id=user_id,
+                speaker_name=name[:50],
+                start_seconds=round(start, 3),
+                end_seconds=round(end, 3),
+            )
+        )
+        session.commit()
+
+
+def _store_counts(services: Services, space_id: str, participants: int, peak: int) -> None:
+    with services.sessions() as session:
+        space = session.get(Space, space_id)
+        if space is not None:
+            space.participant_count = max(space.participant_count, participants)
+            space.peak_listeners = max(space.peak_listeners, peak)
+            session.commit()
+
+
+class LiveRooms:
+    """The rooms this process hosts, by Space id."""
+
+    def __init__(self, services: Services, engine: MediaEngine) -> None:
+        self.services = services
+        self.engine = engine
+        self.rooms: dict[str, LiveRoom] = {}
+        self._ending: dict[str, asyncio.Task[None]] = {}
+
+    def get(self, space_id: str) -> LiveRoom:
+        room = self.rooms.get(space_id)
+        if room is None:
+            raise Conflict("this Space is not live")
+        return room
+
+    async def start_space(self, space_id: str, user_id: int) -> None:
+        """Go live: the Space's state, its recording row, then its room."""
+        space_id, host_id, record, started_at, recording_id = await asyncio.to_thread(
+            self._start_in_db, space_id, user_id
+        )
+        await self.open(space_id, host_id, record, started_at, recording_id)
+
+    def _start_in_db(
+        self, space_id: str, user_id: int
+    ) -> tuple[str, int, bool, datetime, int | None]:
+        with self.services.sessions() as session:
+            space = spaces.get(session, space_id)
+            user = session.get_one(User, user_id)
+            recording = spaces.start(session, space, user, self.services.clock.now())
+            session.commit()
+            assert space.started_at is not None
+            return (
+                space.id,
+                space.host_id,
+                space.record,
+                space.started_at,
+                recording.id if recording is not None else None,
+            )
+
+    async def open(
+        self,
+        space_id: str,
+        host_id: int,
+        record: bool,
+        started_at: datetime,
+        recording_id: int | None,
+    ) -> LiveRoom:
+        state = RoomState(space_id=space_id, host_id=host_id, recording=record)
+        room = LiveRoom(self, state, started_at, recording_id)
+        self.rooms[space_id] = room
+        await self.engine.open_room(space_id, room)
+        return room
+
+    async def end_space(self, space_id: str, user_id: int | None) -> None:
+        """End a live Space: by its host (``user_id``), or by the system when None.
+        Concurrent calls share one ending."""
+        if space_id in self._ending:
+            await asyncio.shield(self._ending[space_id])
+            return
+        recording_id = await asyncio.to_thread(self._end_in_db, space_id, user_id)
+        task = asyncio.create_task(self._close_and_finalize(space_id, recording_id))
+        self._ending[space_id] = task
+        try:
+            await asyncio.shield(task)
+        finally:
+            self._ending.pop(space_id, None)
+
+    def _end_in_db(self, space_id: str, user_id: int | None) -> int | None:
+        hold = timedelta(days=self.services.settings.moderation_hold_days)
+        now = self.services.clock.now()
+        with self.services.sessions() as session:
+            space = spaces.get(session, space_id)
+            if user_id is None:
+                recording = spaces.finish(session, space, now, hold)
+            else:
+                recording = spaces.end(session, space, session.get_one(User, user_id), now, hold)
+            session.commit()
+            return recording.id if recording is not None else None
+
+    async def _close_and_finalize(self, space_id: str, recording_id: int | None) -> None:
+        room = self.rooms.pop(space_id, None)
+        if room is not None:
+            await room.close()
+        if recording_id is not None:
+            await asyncio.to_thread(
+                self.services.jobs.enqueue,
+                "recordings.finalize",
+                subject=space_id,
+                recording_id=recording_id,
+            )
+
+    async def shutdown(self) -> None:
+        """The server is stopping: end every Space it hosts, keeping what was recorded."""
+        for space_id in list(self.rooms):
+            with contextlib.suppress(Conflict):
+                await self.end_space(space_id, None)

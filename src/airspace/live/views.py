@@ -1,0 +1,275 @@
+"""The room API: join, ask to speak, moderate, publish a microphone; the room's events
+over a WebSocket."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+from starlette.websockets import WebSocketState
+
+from airspace.accounts import services as accounts
+from airspace.accounts.auth import CurrentUser, OptionalUser, session_id_from
+from airspace.accounts.models import User
+from airspace.dependencies import DbDep, ServicesDep
+from airspace.errors import Conflict, Forbidden
+from airspace.live.room import Event
+from airspace.live.rooms import LiveRoom, LiveRooms, room_channel
+from airspace.spaces import services as spaces
+from airspace.spaces.models import Space, SpaceState
+from airspace.wiring import Services
+
+router = APIRouter(prefix="/spaces/{space_id}/room", tags=["rooms"])
+
+MAX_CLIENT_MESSAGE = 1024
+WEBSOCKET_POLICY_VIOLATION = 1008
+
+
+def get_rooms(request: Request) -> LiveRooms:
+    rooms: LiveRooms = request.app.state.rooms
+    return rooms
+
+
+RoomsDep = Annotated[LiveRooms, Depends(get_rooms)]
+
+
+class Username(BaseModel):
+    username: str = Field(min_length=1, max_length=30)
+
+
+class SessionDescription(BaseModel):
+    type: Literal["offer", "answer"]
+    sdp: str = Field(max_length=64_000)
+
+
+def _live_room(db: Session, rooms: LiveRooms, space_id: str, user: User | None) -> LiveRoom:
+    space = spaces.get(db, space_id)
+    if space.state is not SpaceState.LIVE:
+        raise Conflict(f"this Space is {space.state.value}, not live")
+    if space.is_ticketed and not spaces.has_ticket(db, space, user):
+        raise Forbidden("this Space is for ticket holders")
+    return rooms.get(space_id)
+
+
+def _snapshot(services: Services, room: LiveRoom) -> Event:
+    return room.state.snapshot(services.clock.now().timestamp())
+
+
+@router.get("")
+async def room_state(
+    space_id: str, services: ServicesDep, db: DbDep, rooms: RoomsDep, user: OptionalUser
+) -> Event:
+    """Who is in the room, with roles, microphones and the recording indicator."""
+    return _snapshot(services, _live_room(db, rooms, space_id, user))
+
+
+@router.post("/join")
+async def join(
+    space_id: str, services: ServicesDep, db: DbDep, rooms: RoomsDep, user: CurrentUser
+) -> Event:
+    """Enter the room as a listener (the host enters as host). Returns the room state."""
+    room = _live_room(db, rooms, space_id, user)
+    event = room.state.join(user.id, user.username, user.display_name)
+    if event is not None:
+        room.publish(event)
+    return _snapshot(services, room)
+
+
+@router.post("/leave")
+async def leave(space_id: str, db: DbDep, rooms: RoomsDep, user: CurrentUser) -> dict[str, bool]:
+    room = _live_room(db, rooms, space_id, user)
+    await rooms.engine.remove_speaker(space_id, str(user.id))
+    event = room.state.leave(user.id)
+    if event is not None:
+        room.publish(event)
+    return {"left": event is not None}
+
+
+@router.post("/requests")
+async def ask_to_speak(space_id: str, db: DbDep, rooms: RoomsDep, user: CurrentUser) -> Event:
+    """Raise your hand: the host and co-hosts see the request and may approve it."""
+    room = _live_room(db, rooms, space_id, user)
+    blocked = accounts.is_blocked(db, room.state.host_id, user.id)
+    event = room.state.ask_to_speak(user.id, blocked)
+    room.publish(event)
+    return event
+
+
+@router.post("/speakers")
+async def approve(
+    space_id: str, body: Username, db: DbDep, rooms: RoomsDep, user: CurrentUser
+) -> Event:
+    """Give a listener a microphone (host and co-hosts); 409 when all 13 are taken."""
+    room = _live_room(db, rooms, space_id, user)
+    event = room.state.approve(user.id, body.username)
+    room.publish(event)
+    return event
+
+
+@router.post("/cohosts")
+async def add_cohost(
+    space_id: str, body: Username, db: DbDep, rooms: RoomsDep, user: CurrentUser
+) -> Event:
+    """Make someone in the room a co-host (host only; at most 2)."""
+    room = _live_room(db, rooms, space_id, user)
+    event = room.state.add_cohost(user.id, body.username)
+    room.publish(event)
+    return event
+
+
+async def _set_muted(
+    space_id: str, username: str, muted: bool, db: Session, rooms: LiveRooms, user: User
+) -> Event:
+    room = _live_room(db, rooms, space_id, user)
+    event = room.state.set_muted(user.id, username, muted)
+    target = room.state.by_username(username)
+    await rooms.engine.set_muted(space_id, str(target.user_id), muted)
+    room.publish(event)
+    return event
+
+
+@router.post("/members/{username}/mute")
+async def mute(
+    space_id: str, username: str, db: DbDep, rooms: RoomsDep, user: CurrentUser
+) -> Event:
+    """Mute a speaker (yourself, or anyone below you as host or co-host)."""
+    return await _set_muted(space_id, username, True, db, rooms, user)
+
+
+@router.post("/members/{username}/unmute")
+async def unmute(
+    space_id: str, username: str, db: DbDep, rooms: RoomsDep, user: CurrentUser
+) -> Event:
+    """Turn your own microphone back on."""
+    return await _set_muted(space_id, username, False, db, rooms, user)
+
+
+@router.post("/members/{username}/listener")
+async def make_listener(
+    space_id: str, username: str, db: DbDep, rooms: RoomsDep, user: CurrentUser
+) -> Event:
+    """Move a speaker back to the audience (or step down yourself)."""
+    room = _live_room(db, rooms, space_id, user)
+    event = room.state.make_listener(user.id, username)
+    target = room.state.by_username(username)
+    target.connected = False
+    await rooms.engine.remove_speaker(space_id, str(target.user_id))
+    room.publish(event)
+    return event
+
+
+@router.delete("/members/{username}")
+async def remove(
+    space_id: str, username: str, db: DbDep, rooms: RoomsDep, user: CurrentUser
+) -> Event:
+    """Put someone out of the room for the rest of the Space (host and co-hosts)."""
+    room = _live_room(db, rooms, space_id, user)
+    target = room.state.by_username(username)
+    event = room.state.remove(user.id, username)
+    await rooms.engine.remove_speaker(space_id, str(target.user_id))
+    room.publish(event)
+    return event
+
+
+@router.post("/microphone")
+async def publish_microphone(
+    space_id: str, body: SessionDescription, db: DbDep, rooms: RoomsDep, user: CurrentUser
+) -> SessionDescription:
+    """Connect your microphone: send a WebRTC offer (Opus audio), get the answer. The
+    answer's return track carries everyone else in the room."""
+    room = _live_room(db, rooms, space_id, user)
+    if not room.state.can_publish(user.id):
+        raise Forbidden("only the host, co-hosts and approved speakers can use a microphone")
+    if body.type != "offer":
+        raise Conflict("send an SDP offer")
+    answer = await rooms.engine.add_speaker(space_id, str(user.id), body.sdp)
+    member = room.state.member(user.id)
+    member.connected = True
+    await rooms.engine.set_muted(space_id, str(user.id), member.muted)
+    room.publish(room.state.event("microphone_connected", member))
+    return SessionDescription(type="answer", sdp=answer)
+
+
+@router.delete("/microphone")
+async def disconnect_microphone(
+    space_id: str, db: DbDep, rooms: RoomsDep, user: CurrentUser
+) -> dict[str, bool]:
+    room = _live_room(db, rooms, space_id, user)
+    await rooms.engine.remove_speaker(space_id, str(user.id))
+    if user.id in room.state.members:
+        room.state.members[user.id].connected = False
+    return {"connected": False}
+
+
+def _websocket_user(websocket: WebSocket, services: Services, db: Session) -> User | None:
+    now = services.clock.now()
+    authorization = websocket.headers.get("authorization", "")
+    scheme, _, secret = authorization.partition(" ")
+    if scheme.lower() == "bearer" and secret.strip():
+        return accounts.user_for_token(db, secret.strip(), now)
+    session_id = session_id_from(websocket, services.settings)
+    return accounts.user_for_session(db, session_id, now) if session_id else None
+
+
+@router.websocket("/events")
+async def room_events(websocket: WebSocket, space_id: str) -> None:
+    """The room state, then every room event as JSON text messages. Clients may send
+    ``{"type": "ping"}``; anything else closes the socket (1008)."""
+    services: Services = websocket.app.state.services
+    rooms: LiveRooms = websocket.app.state.rooms
+    with services.sessions() as db:
+        user = _websocket_user(websocket, services, db)
+        space = db.get(Space, space_id) if len(space_id) == 13 else None
+        try:
+            if space is None:
+                raise Conflict("no such Space")
+            room = _live_room(db, rooms, space_id, user)
+        except (Conflict, Forbidden) as error:
+            await websocket.close(code=WEBSOCKET_POLICY_VIOLATION, reason=error.detail[:120])
+            return
+    await websocket.accept()
+    async with services.events.subscribe(room_channel(space_id)) as subscription:
+        await websocket.send_json(_snapshot(services, room))
+        reader = asyncio.create_task(_read_client(websocket))
+        try:
+            while not reader.done():
+                getter = asyncio.create_task(subscription.get())
+                done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+                if getter not in done:
+                    getter.cancel()
+                    break
+                event = getter.result()
+                await websocket.send_json(event)
+                if event.get("type") == "ended":
+                    break
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            reader.cancel()
+            if websocket.client_state is WebSocketState.CONNECTED:
+                with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+                    await websocket.close()
+
+
+async def _read_client(websocket: WebSocket) -> None:
+    """Answer pings; close the socket on anything else. Returns when the client is gone."""
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        text = message.get("text")
+        try:
+            parsed = (
+                json.loads(text) if text is not None and len(text) <= MAX_CLIENT_MESSAGE else None
+            )
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict) or parsed.get("type") != "ping":
+            await websocket.close(code=WEBSOCKET_POLICY_VIOLATION, reason="unexpected message")
+            return
+        await websocket.send_json({"type": "pong"})

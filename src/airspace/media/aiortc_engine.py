@@ -1,0 +1,269 @@
+"""The in-process media engine: aiortc peer connections, a 20 ms mixing clock per room.
+
+Each speaker leg receives Opus (decoded by aiortc in its own thread) into a short queue;
+every 20 ms of wall-clock time the room takes one frame from each queue, mixes the
+program and, for each speaker, the mix of everyone else, which goes back on the leg's
+return track. The clock is absolute: after a stall the room catches up frame by frame,
+so the program always holds exactly as much audio as time has passed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import av
+import numpy as np
+from aiortc import (
+    MediaStreamTrack,
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
+from aiortc.mediastreams import MediaStreamError
+
+from airspace.media.activity import ActivityDetector
+from airspace.media.constants import SAMPLE_RATE
+from airspace.media.engine import InvalidOffer, RoomCallbacks
+from airspace.media.mixer import FRAME_SAMPLES, mix_minus_one, mix_program
+
+FRAME_SECONDS = FRAME_SAMPLES / SAMPLE_RATE
+TIME_BASE = Fraction(1, SAMPLE_RATE)
+MAX_QUEUED_FRAMES = 3
+"""Frames a leg may hold in either direction; older ones are dropped to bound the delay."""
+SILENCE = np.zeros(FRAME_SAMPLES, dtype=np.float32)
+MAX_OFFER_BYTES = 64_000
+
+logger = logging.getLogger(__name__)
+
+
+def to_mono(frame: av.AudioFrame) -> np.ndarray:
+    """A decoded frame as float32 mono samples in [-1, 1)."""
+    data = frame.to_ndarray()
+    channels = len(frame.layout.channels)
+    if frame.format.is_planar:
+        samples = data.astype(np.float32).mean(axis=0)
+    else:
+        samples = data.reshape(-1, channels).astype(np.float32).mean(axis=1)
+    if frame.format.name != "s16":
+        raise ValueError(f"unexpected sample format {frame.format.name}")
+    mono: np.ndarray = samples / 32768.0
+    return mono
+
+
+class ReturnTrack(MediaStreamTrack):
+    """What one speaker hears: the mix of everyone else, 20 ms at a time."""
+
+    kind = "audio"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._frames: asyncio.Queue[av.AudioFrame] = asyncio.Queue()
+        self._pts = 0
+
+    def put(self, pcm: np.ndarray) -> None:
+        samples = np.clip(pcm * 32767.0, -32768, 32767).astype(np.int16)
+        frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = SAMPLE_RATE
+        frame.pts = self._pts
+        frame.time_base = TIME_BASE
+        self._pts += len(samples)
+        while self._frames.qsize() >= MAX_QUEUED_FRAMES:
+            self._frames.get_nowait()
+        self._frames.put_nowait(frame)
+
+    async def recv(self) -> av.AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        return await self._frames.get()
+
+
+@dataclass
+class _Leg:
+    pc: RTCPeerConnection
+    returns: ReturnTrack
+    last_heard: float
+    inbound: deque[np.ndarray] = field(default_factory=deque)
+    pending: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    muted: bool = False
+    reader: asyncio.Task[None] | None = None
+
+    def accept(self, samples: np.ndarray) -> None:
+        """Queue received samples as whole 20 ms frames, whatever size they came in."""
+        if self.pending.size:
+            samples = np.concatenate([self.pending, samples])
+        whole = len(samples) // FRAME_SAMPLES * FRAME_SAMPLES
+        for start in range(0, whole, FRAME_SAMPLES):
+            self.inbound.append(samples[start : start + FRAME_SAMPLES])
+        self.pending = samples[whole:]
+        while len(self.inbound) > MAX_QUEUED_FRAMES:
+            self.inbound.popleft()
+
+    async def close(self) -> None:
+        if self.reader is not None:
+            self.reader.cancel()
+        self.returns.stop()
+        await self.pc.close()
+
+
+class _Room:
+    def __init__(self, name: str, callbacks: RoomCallbacks, speaker_timeout: float) -> None:
+        self.name = name
+        self.callbacks = callbacks
+        self.speaker_timeout = speaker_timeout
+        self.legs: dict[str, _Leg] = {}
+        self.muted: set[str] = set()
+        self.detector = ActivityDetector(frame_seconds=FRAME_SECONDS)
+        self.ticks = 0
+        self.clock: asyncio.Task[None] | None = None
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            while True:
+                due = int((loop.time() - started) / FRAME_SECONDS) + 1
+                while self.ticks < due:
+                    self.tick()
+                if self.ticks % 50 == 0:
+                    await self.drop_lost_legs(loop.time())
+                await asyncio.sleep(started + (self.ticks + 1) * FRAME_SECONDS - loop.time())
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # the room must end cleanly, whatever broke
+            logger.exception("media engine failed in room %s", self.name)
+            self.callbacks.failed(error)
+
+    def tick(self) -> None:
+        at = self.ticks * FRAME_SECONDS
+        frames: dict[str, np.ndarray] = {}
+        for speaker, leg in self.legs.items():
+            frame = leg.inbound.popleft() if leg.inbound else None
+            if frame is not None and speaker not in self.muted:
+                frames[speaker] = frame
+            change = self.detector.feed(speaker, frames.get(speaker, SILENCE), at)
+            if change is not None:
+                self.callbacks.activity(change)
+        self.callbacks.program(mix_program(frames))
+        if self.legs:
+            for speaker, mix in mix_minus_one(frames, list(self.legs)).items():
+                self.legs[speaker].returns.put(mix)
+        self.ticks += 1
+
+    async def drop_lost_legs(self, now: float) -> None:
+        for speaker, leg in list(self.legs.items()):
+            state = leg.pc.connectionState
+            if state in ("failed", "closed") or now - leg.last_heard > self.speaker_timeout:
+                logger.info("room %s: %s lost (%s)", self.name, speaker, state)
+                await self.remove(speaker)
+                self.callbacks.speaker_lost(speaker)
+
+    async def remove(self, speaker: str) -> None:
+        leg = self.legs.pop(speaker, None)
+        if leg is not None:
+            change = self.detector.leave(speaker, self.ticks * FRAME_SECONDS)
+            if change is not None:
+                self.callbacks.activity(change)
+            await leg.close()
+
+
+class AiortcMediaEngine:
+    """Rooms in this process. ``speaker_timeout``: seconds without audio after which a
+    speaker's leg is dropped (their connection died without saying goodbye)."""
+
+    def __init__(self, speaker_timeout: float = 10.0) -> None:
+        self.speaker_timeout = speaker_timeout
+        self._rooms: dict[str, _Room] = {}
+
+    def _room(self, room: str) -> _Room:
+        try:
+            return self._rooms[room]
+        except KeyError:
+            raise KeyError(f"no open room {room!r}") from None
+
+    async def open_room(self, room: str, callbacks: RoomCallbacks) -> None:
+        if room in self._rooms:
+            raise ValueError(f"room {room!r} is already open")
+        opened = _Room(room, callbacks, self.speaker_timeout)
+        self._rooms[room] = opened
+        opened.clock = asyncio.create_task(opened.run(), name=f"room-clock-{room}")
+
+    async def add_speaker(self, room: str, speaker: str, offer_sdp: str) -> str:
+        target = self._room(room)
+        _check_offer(offer_sdp)
+        loop = asyncio.get_running_loop()
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        leg = _Leg(pc=pc, returns=ReturnTrack(), last_heard=loop.time())
+
+        @pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            if track.kind == "audio" and leg.reader is None:
+                leg.reader = asyncio.create_task(_receive(leg, track))
+
+        try:
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+            pc.addTrack(leg.returns)
+            answer = await pc.createAnswer()
+            await pc.setLocalDescription(answer)
+        except Exception as error:
+            await pc.close()
+            raise InvalidOffer(f"cannot answer this SDP offer: {error}") from None
+        await target.remove(speaker)
+        target.legs[speaker] = leg
+        return str(pc.localDescription.sdp)
+
+    async def remove_speaker(self, room: str, speaker: str) -> None:
+        if room in self._rooms:
+            await self._rooms[room].remove(speaker)
+
+    async def set_muted(self, room: str, speaker: str, muted: bool) -> None:
+        target = self._room(room)
+        if muted:
+            target.muted.add(speaker)
+        else:
+            target.muted.discard(speaker)
+
+    def connected(self, room: str) -> set[str]:
+        return set(self._room(room).legs)
+
+    async def close_room(self, room: str) -> None:
+        closing = self._rooms.pop(room, None)
+        if closing is None:
+            return
+        if closing.clock is not None:
+            closing.clock.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await closing.clock
+        for speaker in list(closing.legs):
+            await closing.remove(speaker)
+
+    async def close(self) -> None:
+        for room in list(self._rooms):
+            await self.close_room(room)
+
+
+def _check_offer(sdp: str) -> None:
+    if len(sdp) > MAX_OFFER_BYTES:
+        raise InvalidOffer("the SDP offer is too large")
+    if not sdp.startswith("v=0"):
+        raise InvalidOffer("not an SDP offer: it must start with v=0")
+    if "m=audio" not in sdp:
+        raise InvalidOffer("the SDP offer has no audio section")
+    if "opus/48000" not in sdp.lower():
+        raise InvalidOffer("the SDP offer does not offer Opus audio")
+
+
+async def _receive(leg: _Leg, track: MediaStreamTrack) -> None:
+    loop = asyncio.get_running_loop()
+    while True:
+        try:
+            frame = await track.recv()
+        except MediaStreamError:
+            return
+        if isinstance(frame, av.AudioFrame):
+            leg.accept(to_mono(frame))
+            leg.last_heard = loop.time()

@@ -1,0 +1,69 @@
+"""The media engine: where speakers' WebRTC audio is mixed.
+
+The in-process engine (``aiortc_engine.py``) runs inside ``airspace serve``; a Janus
+AudioBridge engine can take its place at scale behind the same Protocol.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from airspace.errors import AirspaceError
+from airspace.media.activity import ActivityChange
+
+
+class InvalidOffer(AirspaceError):
+    """An SDP offer the engine cannot answer (HTTP 400)."""
+
+    status_code = 400
+
+
+class RoomCallbacks(Protocol):
+    """What a room hears back from the engine. Called on the engine's event loop."""
+
+    def program(self, frame: np.ndarray) -> None:
+        """The next 20 ms of the program mix (float32 mono, 48 kHz): one call every 20 ms
+        of wall-clock time from the opening of the room, silence when nobody talks."""
+        ...
+
+    def activity(self, change: ActivityChange) -> None:
+        """A speaker started or stopped talking (time in seconds since the room opened)."""
+        ...
+
+    def speaker_lost(self, speaker: str) -> None:
+        """A speaker's connection dropped and stayed down past the timeout; the engine has
+        already removed them."""
+        ...
+
+    def failed(self, error: BaseException) -> None:
+        """The room's engine failed and stopped producing the program."""
+        ...
+
+
+class MediaEngine(Protocol):
+    async def open_room(self, room: str, callbacks: RoomCallbacks) -> None:
+        """Start the room's program clock; ``callbacks.program`` runs from now on."""
+        ...
+
+    async def add_speaker(self, room: str, speaker: str, offer_sdp: str) -> str:
+        """Connect ``speaker`` from a WebRTC offer; returns the SDP answer. A speaker who
+        is already connected is replaced by the new connection. Raises InvalidOffer."""
+        ...
+
+    async def remove_speaker(self, room: str, speaker: str) -> None:
+        """Disconnect ``speaker``; nothing happens if they are not connected."""
+        ...
+
+    async def set_muted(self, room: str, speaker: str, muted: bool) -> None:
+        """Leave a speaker's audio out of every mix while muted."""
+        ...
+
+    def connected(self, room: str) -> set[str]:
+        """The speakers whose media is connected."""
+        ...
+
+    async def close_room(self, room: str) -> None:
+        """Disconnect everyone and stop the clock; no callbacks after this returns."""
+        ...

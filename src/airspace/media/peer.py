@@ -1,0 +1,131 @@
+"""A speaker in Python: sends audio into a room over WebRTC and keeps what it hears.
+
+A bot speaker for a Space (play a file or a signal into it), and the synthetic speaker
+of the tests and of ``bench/live_capacity.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import av
+import numpy as np
+from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError
+
+from airspace.media.aiortc_engine import FRAME_SECONDS, TIME_BASE, to_mono
+from airspace.media.constants import SAMPLE_RATE
+from airspace.media.mixer import FRAME_SAMPLES
+
+FrameSource = Callable[[int], np.ndarray]
+"""Frame number → the next 20 ms (float32 mono, 960 samples)."""
+
+
+def tone(frequency: float, level: float = 0.3) -> FrameSource:
+    """A steady sine wave, continuous across frames."""
+
+    def frame(number: int) -> np.ndarray:
+        t = (np.arange(FRAME_SAMPLES) + number * FRAME_SAMPLES) / SAMPLE_RATE
+        return (level * np.sin(2 * np.pi * frequency * t)).astype(np.float32)
+
+    return frame
+
+
+def recording(pcm: np.ndarray, loop: bool = False) -> FrameSource:
+    """Play ``pcm`` (48 kHz mono) once, then silence, or over and over with ``loop``."""
+
+    def frame(number: int) -> np.ndarray:
+        start = number * FRAME_SAMPLES
+        if loop and len(pcm):
+            start %= len(pcm)
+        chunk = pcm[start : start + FRAME_SAMPLES]
+        out = np.zeros(FRAME_SAMPLES, dtype=np.float32)
+        out[: len(chunk)] = chunk
+        return out
+
+    return frame
+
+
+class SourceTrack(MediaStreamTrack):
+    """Frames from a FrameSource, paced in real time. ``sent`` maps frame number to the
+    monotonic time it was handed to the encoder."""
+
+    kind = "audio"
+
+    def __init__(self, source: FrameSource) -> None:
+        super().__init__()
+        self.source = source
+        self.number = 0
+        self.started: float | None = None
+        self.sent: dict[int, float] = {}
+
+    async def recv(self) -> av.AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self.started is None:
+            self.started = time.monotonic()
+        delay = self.started + self.number * FRAME_SECONDS - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        pcm = self.source(self.number)
+        samples = np.clip(pcm * 32767.0, -32768, 32767).astype(np.int16)
+        frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = SAMPLE_RATE
+        frame.pts = self.number * FRAME_SAMPLES
+        frame.time_base = TIME_BASE
+        self.sent[self.number] = time.monotonic()
+        self.number += 1
+        return frame
+
+
+@dataclass
+class Heard:
+    """What a speaker received: samples, and when each block arrived (monotonic s)."""
+
+    blocks: list[np.ndarray] = field(default_factory=list)
+    arrivals: list[float] = field(default_factory=list)
+
+    def audio(self) -> np.ndarray:
+        return np.concatenate(self.blocks) if self.blocks else np.zeros(0, np.float32)
+
+
+class SpeakerPeer:
+    """One WebRTC speaker: ``offer()``, hand the SDP to the room, ``accept(answer)``."""
+
+    def __init__(self, source: FrameSource) -> None:
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.track = SourceTrack(source)
+        self.heard = Heard()
+        self._listener: asyncio.Task[None] | None = None
+        self.pc.addTrack(self.track)
+
+        @self.pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            if track.kind == "audio" and self._listener is None:
+                self._listener = asyncio.create_task(self._listen(track))
+
+    async def offer(self) -> str:
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        return str(self.pc.localDescription.sdp)
+
+    async def accept(self, answer_sdp: str) -> None:
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer_sdp, type="answer"))
+
+    async def _listen(self, track: MediaStreamTrack) -> None:
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            if isinstance(frame, av.AudioFrame):
+                self.heard.blocks.append(to_mono(frame))
+                self.heard.arrivals.append(time.monotonic())
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+        self.track.stop()
+        await self.pc.close()
