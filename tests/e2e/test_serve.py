@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,38 +10,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+from tests.e2e.processes import serve
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
-    env = {**os.environ, "AIRSPACE_DATA_DIR": str(tmp_path)}
-    subprocess.run(
-        [sys.executable, "-m", "airspace", "db", "upgrade"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "airspace", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{base}/api/v1/health", timeout=1)
-            break
-        except httpx.TransportError:
-            time.sleep(0.1)
+    process, base = serve(tmp_path)
     try:
         yield base
     finally:

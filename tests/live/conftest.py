@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -15,13 +14,7 @@ import uvicorn
 
 from airspace.app import create_app
 from airspace.wiring import Services
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+from tests.e2e.processes import free_port
 
 
 @dataclass

@@ -4,6 +4,7 @@ program. Audio is checked by content: each speaker sends a tone of its own pitch
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 from typing import Any
@@ -165,7 +166,7 @@ def test_speakers_hear_each_other_and_listeners_hear_both(live_server: LiveServe
             select(SpeakerTurn).where(SpeakerTurn.recording_id == recording.id)
         ).all()
     assert [s.sequence for s in segments] == list(range(len(segments)))
-    for before, after in zip(segments, segments[1:], strict=False):
+    for before, after in itertools.pairwise(segments):
         assert after.first_sample == before.first_sample + before.samples
     assert {t.speaker_name for t in turns} == {"host", "guest"}
     recorded = sum(s.samples for s in segments) / 48_000
@@ -189,7 +190,7 @@ def test_a_minute_of_recording_matches_the_wall_clock(live_server: LiveServer) -
     recorded = sum(s.samples for s in segments) / 48_000
     assert recorded == pytest.approx(wall_clock, abs=0.5)
     assert len(segments) == 31
-    for before, after in zip(segments, segments[1:], strict=False):
+    for before, after in itertools.pairwise(segments):
         assert after.first_sample == before.first_sample + before.samples
         assert after.sequence == before.sequence + 1
     assert all(s.samples / 48_000 == pytest.approx(2.0, abs=0.03) for s in segments[:-1])

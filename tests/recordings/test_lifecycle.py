@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import time
-
 from datetime import timedelta
 
 import pytest

@@ -37,6 +37,8 @@ MAX_QUEUED_FRAMES = 3
 """Frames a leg may hold in either direction; older ones are dropped to bound the delay."""
 SILENCE = np.zeros(FRAME_SAMPLES, dtype=np.float32)
 MAX_OFFER_BYTES = 64_000
+WATCHDOG_SECONDS = 1.0
+"""How often the room looks for speakers whose connection died."""
 
 logger = logging.getLogger(__name__)
 
@@ -124,12 +126,14 @@ class _Room:
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         started = loop.time()
+        next_check = started + WATCHDOG_SECONDS
         try:
             while True:
                 due = int((loop.time() - started) / FRAME_SECONDS) + 1
                 while self.ticks < due:
                     self.tick()
-                if self.ticks % 50 == 0:
+                if loop.time() >= next_check:
+                    next_check = loop.time() + WATCHDOG_SECONDS
                     await self.drop_lost_legs(loop.time())
                 await asyncio.sleep(started + (self.ticks + 1) * FRAME_SECONDS - loop.time())
         except asyncio.CancelledError:

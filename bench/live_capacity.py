@@ -1,0 +1,423 @@
+"""Benchmark: live rooms of synthetic WebRTC speakers against a real Airspace server.
+
+    .venv/bin/python bench/live_capacity.py [--rooms 10] [--speakers 4] [--seconds 60]
+        [--client-processes 2]
+
+The server runs as its own process (`airspace db upgrade`, then `airspace serve` on a
+fresh data directory, on loopback). The speakers are aiortc peers (airspace.media.peer),
+spread room by room over client processes. In each room the host sends a 5 ms noise
+click every second and silence otherwise; every other speaker sends a quiet tone of its
+own pitch, and the first of them keeps what it hears. Over the measured window it prints:
+
+- server CPU seconds per speaker leg per second (the server process alone, read from
+  /proc; the client processes' CPU is reported apart),
+- the recorded program of each room (2 s HLS segments): whether the segments are
+  contiguous, recorded length against wall-clock live time, and the 20 ms frames missing,
+- dropouts: 20 ms program frames in which a tone speaker is missing (its frame came late
+  or not at all, so the mix went on without it),
+- speaker-to-speaker latency: click handed to the sender -> click heard by another
+  speaker in the same room (median and p95),
+
+and whether the target holds: 40 speaker legs with no gap in any recording and a median
+speaker-to-speaker latency under 150 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import multiprocessing
+import os
+import shlex
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import av
+import httpx
+import numpy as np
+
+from airspace.media.peer import FrameSource, SpeakerPeer, tone
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+RATE = 48_000
+FRAME = 960
+CLICK_EVERY = 50  # frames: one click a second
+CLICK_SAMPLES = 240  # 5 ms
+CLICK_LEVEL = 0.8
+ONSET_LEVEL = 0.3
+TONE_LEVEL = 0.03
+PASSWORD = "bench-" + "password"
+TARGET_LEGS = 40
+TARGET_LATENCY_MS = 150.0
+
+
+@dataclass
+class Leg:
+    room: int
+    space_id: str
+    token: str
+    role: str  # "click", "ear" (tone, and keeps what it hears) or "tone"
+    frequency: float = 0.0
+
+
+@dataclass
+class Room:
+    index: int
+    space_id: str = ""
+    started: float = 0.0
+    ending: float = 0.0
+    legs: list[Leg] = field(default_factory=list)
+
+
+def click() -> FrameSource:
+    burst = np.random.default_rng(7).choice([-CLICK_LEVEL, CLICK_LEVEL], CLICK_SAMPLES)
+
+    def frame(number: int) -> np.ndarray:
+        out = np.zeros(FRAME, dtype=np.float32)
+        if number % CLICK_EVERY == 0:
+            out[:CLICK_SAMPLES] = burst
+        return out
+
+    return frame
+
+
+def tone_frequency(speaker: int) -> float:
+    """Whole cycles in 20 ms (multiples of 50 Hz), so one FFT bin per speaker."""
+    return 400.0 + 150.0 * speaker
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (all its threads), from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# --- client processes --------------------------------------------------------------
+
+
+def run_clients(base: str, legs: list[Leg], conn: Connection) -> None:
+    conn.send(asyncio.run(clients(base, legs, conn)))
+
+
+async def clients(base: str, legs: list[Leg], conn: Connection) -> dict[str, Any]:
+    peers = [
+        SpeakerPeer(click() if leg.role == "click" else tone(leg.frequency, TONE_LEVEL))
+        for leg in legs
+    ]
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+
+        async def connect(leg: Leg, peer: SpeakerPeer) -> None:
+            offer = await peer.offer()
+            answer = await http.post(
+                f"/api/v1/spaces/{leg.space_id}/room/microphone",
+                json={"type": "offer", "sdp": offer},
+                headers={"Authorization": f"Bearer {leg.token}"},
+            )
+            answer.raise_for_status()
+            await peer.accept(answer.json()["sdp"])
+
+        await asyncio.gather(*(connect(leg, peer) for leg, peer in zip(legs, peers, strict=True)))
+    for _ in range(300):
+        if all(p.pc.connectionState == "connected" for p in peers):
+            break
+        await asyncio.sleep(0.1)
+    conn.send("ready")
+    loop = asyncio.get_running_loop()
+    window_start, deadline = await loop.run_in_executor(None, conn.recv)
+    cpu = time.process_time()
+    await asyncio.sleep(max(0.0, deadline - time.monotonic()))
+    cpu = time.process_time() - cpu
+    latencies: dict[int, list[float]] = {}
+    clicks: dict[int, tuple[int, int]] = {}
+    for leg, peer in zip(legs, peers, strict=True):
+        if leg.role == "ear":
+            sender = next(
+                p
+                for g, p in zip(legs, peers, strict=True)
+                if g.room == leg.room and g.role == "click"
+            )
+            found = click_latencies(peer, sender.track.sent, window_start, deadline)
+            latencies[leg.room], clicks[leg.room] = found
+    await asyncio.gather(*(p.close() for p in peers))
+    return {"cpu": cpu, "latencies": latencies, "clicks": clicks}
+
+
+def click_latencies(
+    ear: SpeakerPeer, sent: dict[int, float], start: float, end: float
+) -> tuple[list[float], tuple[int, int]]:
+    """Seconds from each click handed to the sender to its onset heard; (heard, sent)."""
+    blocks = list(ear.heard.blocks)
+    arrivals = list(ear.heard.arrivals)[: len(blocks)]
+    sent_clicks = sorted(
+        (t, n) for n, t in sent.items() if n % CLICK_EVERY == 0 and start <= t <= end - 1
+    )
+    if not blocks or not sent_clicks:
+        return [], (0, len(sent_clicks))
+    audio = np.concatenate(blocks)
+    starts = np.cumsum([0] + [len(b) for b in blocks[:-1]])
+    found: dict[int, float] = {}
+    last = -RATE
+    for index in np.flatnonzero(np.abs(audio) > ONSET_LEVEL):
+        if index - last < RATE // 2:
+            continue
+        last = int(index)
+        block = int(np.searchsorted(starts, index, side="right")) - 1
+        heard = arrivals[block] + (index - starts[block]) / RATE
+        before = [(t, n) for t, n in sent_clicks if t < heard]
+        if before and before[-1][1] not in found:
+            found[before[-1][1]] = heard - before[-1][0]
+    return list(found.values()), (len(found), len(sent_clicks))
+
+
+# --- server and rooms --------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(data: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "AIRSPACE_DATA_DIR": str(data)}
+    subprocess.run(
+        [PYTHON, "-m", "airspace", "db", "upgrade"], env=env, check=True, capture_output=True
+    )
+    log = (data / "server.log").open("wb")
+    server = subprocess.Popen(
+        [PYTHON, "-m", "airspace", "serve", "--port", str(port)], env=env, stdout=log, stderr=log
+    )
+    for _ in range(300):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    server.terminate()
+    raise SystemExit(f"server did not come up; see {data / 'server.log'}")
+
+
+async def token_for(base: str, username: str) -> str:
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+        reply = await http.post(
+            "/api/v1/auth/register", json={"username": username, "password": PASSWORD}
+        )
+        reply.raise_for_status()
+        csrf = {"X-CSRF-Token": reply.json()["csrf_token"]}
+        reply = await http.post("/api/v1/me/tokens", json={"name": "bench"}, headers=csrf)
+        reply.raise_for_status()
+        return str(reply.json()["token"])
+
+
+async def open_rooms(base: str, rooms: int, speakers: int) -> list[Room]:
+    names = [[f"r{r}s{s}" for s in range(speakers)] for r in range(rooms)]
+    tokens = await asyncio.gather(*(token_for(base, n) for row in names for n in row))
+    out = []
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+
+        def post(token: str, path: str, body: dict[str, Any] | None = None) -> Any:
+            return http.post(
+                f"/api/v1{path}", json=body, headers={"Authorization": f"Bearer {token}"}
+            )
+
+        for r in range(rooms):
+            room = Room(r)
+            row = tokens[r * speakers : (r + 1) * speakers]
+            host = row[0]
+            created = await post(host, "/spaces", {"title": f"Bench room {r}", "record": True})
+            created.raise_for_status()
+            room.space_id = sid = created.json()["id"]
+            (await post(host, f"/spaces/{sid}/start")).raise_for_status()
+            room.started = time.monotonic()
+            for s, token in enumerate(row):
+                (await post(token, f"/spaces/{sid}/room/join")).raise_for_status()
+                if s:
+                    (await post(token, f"/spaces/{sid}/room/requests")).raise_for_status()
+                    (
+                        await post(host, f"/spaces/{sid}/room/speakers", {"username": names[r][s]})
+                    ).raise_for_status()
+                role = "click" if s == 0 else "ear" if s == 1 else "tone"
+                room.legs.append(Leg(r, sid, token, role, tone_frequency(s)))
+            out.append(room)
+    return out
+
+
+async def end_rooms(base: str, rooms: list[Room]) -> None:
+    async with httpx.AsyncClient(base_url=base, timeout=120) as http:
+
+        async def end(room: Room) -> None:
+            room.ending = time.monotonic()
+            headers = {"Authorization": f"Bearer {room.legs[0].token}"}
+            (
+                await http.post(f"/api/v1/spaces/{room.space_id}/end", headers=headers)
+            ).raise_for_status()
+
+        await asyncio.gather(*(end(room) for room in rooms))
+
+
+# --- the recorded program ----------------------------------------------------------
+
+
+def recording_of(data: Path, space_id: str) -> tuple[bool, float, list[str]]:
+    """(contiguous, recorded seconds, segment keys) from the server's database."""
+    with sqlite3.connect(data / "airspace.db") as db:
+        rows = db.execute(
+            "SELECT s.sequence, s.first_sample, s.samples, s.key FROM recording_segments s "
+            "JOIN recordings r ON r.id = s.recording_id WHERE r.space_id = ? ORDER BY s.sequence",
+            (space_id,),
+        ).fetchall()
+    contiguous = [r[0] for r in rows] == list(range(len(rows))) and all(
+        b[1] == a[1] + a[2] for a, b in zip(rows, rows[1:], strict=False)
+    )
+    return contiguous, sum(r[2] for r in rows) / RATE, [r[3] for r in rows]
+
+
+def dropouts(data: Path, keys: list[str], room: Room, start: float, end: float) -> int:
+    """20 ms program frames in the window where a tone speaker is below half its level."""
+    stream = b"".join((data / "media" / key).read_bytes() for key in keys)
+    with av.open(io.BytesIO(stream), format="mpegts") as container:
+        pcm = np.concatenate([f.to_ndarray()[:1].reshape(-1) for f in container.decode(audio=0)])
+    first, last = int((start - room.started) * RATE), int((end - room.started) * RATE)
+    frames = pcm[first : first + (min(last, len(pcm)) - first) // FRAME * FRAME].reshape(-1, FRAME)
+    if not len(frames):
+        return 0
+    spectrum = np.abs(np.fft.rfft(frames, axis=1)) * 2 / FRAME
+    bins = [int(leg.frequency / (RATE / FRAME)) for leg in room.legs if leg.role != "click"]
+    return int((spectrum[:, bins] < TONE_LEVEL / 2).sum())
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) * 1000 if values else float("nan")
+
+
+# --- main --------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rooms", type=int, default=10)
+    parser.add_argument("--speakers", type=int, default=4, help="speakers per room, host included")
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--client-processes", type=int, default=2)
+    args = parser.parse_args()
+    if args.speakers < 2:
+        parser.error("--speakers must be at least 2 (one clicks, one listens)")
+    print("$", shlex.join(sys.orig_argv), "\n")
+    data = Path(tempfile.mkdtemp(prefix="airspace-bench-"))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = start_server(data, port)
+    try:
+        report(args, data, base, server)
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def report(
+    args: argparse.Namespace, data: Path, base: str, server: subprocess.Popen[bytes]
+) -> None:
+    setup = time.monotonic()
+    rooms = asyncio.run(open_rooms(base, args.rooms, args.speakers))
+    processes = max(1, min(args.client_processes, len(rooms)))
+    spawn = multiprocessing.get_context("spawn")
+    workers = []
+    for w in range(processes):
+        ours, theirs = spawn.Pipe()
+        legs = [leg for room in rooms[w::processes] for leg in room.legs]
+        worker = spawn.Process(target=run_clients, args=(base, legs, theirs), daemon=True)
+        worker.start()
+        workers.append((worker, ours))
+    for _, conn in workers:
+        assert conn.recv() == "ready"
+    legs = args.rooms * args.speakers
+    print(
+        f"{args.rooms} rooms x {args.speakers} speakers = {legs} legs; setup {time.monotonic() - setup:.1f} s; {processes} client processes\n"
+    )
+    start = time.monotonic()
+    deadline = start + args.seconds
+    server_cpu = cpu_seconds(server.pid)
+    for _, conn in workers:
+        conn.send((start, deadline))
+    time.sleep(max(0.0, deadline - time.monotonic()))
+    server_cpu = cpu_seconds(server.pid) - server_cpu
+    window = time.monotonic() - start
+    asyncio.run(end_rooms(base, rooms))
+    results = [conn.recv() for _, conn in workers]
+    for worker, _ in workers:
+        worker.join(30)
+    latencies = {r: v for res in results for r, v in res["latencies"].items()}
+    clicks = {r: v for res in results for r, v in res["clicks"].items()}
+    client_cpu = sum(res["cpu"] for res in results)
+
+    print(
+        "| room | legs | wall s | recorded s | gap frames | contiguous | dropouts | clicks heard | median ms | p95 ms |"
+    )
+    print("|---:|---:|---:|---:|---:|:---:|---:|---:|---:|---:|")
+    all_latencies: list[float] = []
+    gaps = 0
+    all_contiguous = True
+    lost = 0
+    for room in rooms:
+        contiguous, recorded, keys = recording_of(data, room.space_id)
+        wall = room.ending - room.started
+        missing = max(0, round((wall - recorded) / 0.02))
+        dropped = dropouts(data, keys, room, start + 1, deadline - 1) if keys else -1
+        found = latencies.get(room.index, [])
+        heard, sent = clicks.get(room.index, (0, 0))
+        all_latencies += found
+        gaps += missing
+        lost += max(0, dropped)
+        all_contiguous = all_contiguous and contiguous and bool(keys)
+        print(
+            f"| {room.index} | {len(room.legs)} | {wall:.2f} | {recorded:.2f} | {missing} | "
+            f"{'yes' if contiguous and keys else 'no'} | {dropped} | {heard}/{sent} | "
+            f"{pct(found, 50):.0f} | {pct(found, 95):.0f} |"
+        )
+    tone_frames = args.rooms * (args.speakers - 1) * int((window - 2) / 0.02)
+    median = pct(all_latencies, 50)
+    print()
+    print(f"measured window: {window:.1f} s, {legs} speaker legs")
+    print(
+        f"server CPU: {server_cpu:.1f} s = {server_cpu / window:.2f} cores; {server_cpu / (legs * window) * 1000:.1f} ms per leg per second"
+    )
+    print(
+        f"client CPU: {client_cpu:.1f} s = {client_cpu / window:.2f} cores over {len(workers)} processes; {client_cpu / (legs * window) * 1000:.1f} ms per leg per second"
+    )
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {' '.join(Path('/proc/loadavg').read_text().split()[:3])}"
+    )
+    print(
+        f"recordings: {'all contiguous' if all_contiguous else 'NOT all contiguous'}; {gaps} frames missing against the wall clock"
+    )
+    print(
+        f"program dropouts: {lost} of ~{tone_frames} tone-speaker frames ({lost / max(1, tone_frames):.2%})"
+    )
+    print(
+        f"speaker-to-speaker latency: median {median:.0f} ms, p95 {pct(all_latencies, 95):.0f} ms over {len(all_latencies)} clicks"
+    )
+    met = legs >= TARGET_LEGS and all_contiguous and gaps == 0 and median < TARGET_LATENCY_MS
+    print(
+        f"target ({TARGET_LEGS} legs, no gap in any recording, median < {TARGET_LATENCY_MS:.0f} ms): "
+        + (
+            "met"
+            if met
+            else "not met" + (f" (only {legs} legs here)" if legs < TARGET_LEGS else "")
+        )
+    )
+    print(f"\ndata directory: {data}")
+
+
+if __name__ == "__main__":
+    main()
