@@ -216,3 +216,20 @@ def test_a_recorded_space_ends_its_live_playlist(client: TestClient) -> None:
     assert names == ["live/000000.ts", "live/000001.ts"]
     for name in names:
         assert client.get(f"/i/spaces/{space_id}/{name}").status_code == 200
+
+
+def test_a_ticketed_space_is_for_ticket_holders(client: TestClient) -> None:
+    host = register(client, "host")
+    holder = register(client, "holder")
+    stranger = register(client, "stranger")
+    space_id = client.post(
+        "/api/v1/spaces", json={"title": "Tickets", "ticket_capacity": 5}, headers=host
+    ).json()["id"]
+    assert client.post(f"/api/v1/spaces/{space_id}/tickets", json={}, headers=holder).is_success
+    client.post(f"/api/v1/spaces/{space_id}/start", headers=host)
+    assert client.post(room(space_id, "/join"), headers=stranger).status_code == 403
+    assert client.post(room(space_id, "/join"), headers=holder).status_code == 200
+    assert client.get(f"/i/spaces/{space_id}/live.m3u8").status_code == 403
+    assert client.get(f"/i/spaces/{space_id}/live.m3u8", headers=stranger).status_code == 403
+    assert client.get(f"/i/spaces/{space_id}/live.m3u8", headers=holder).status_code == 200
+    assert client.get(f"/i/spaces/{space_id}/live/000000.ts").status_code == 403

@@ -13,8 +13,10 @@ import secrets
 
 from fastapi import APIRouter, Request, Response
 
+from airspace.accounts.auth import optional_user
 from airspace.dependencies import ServicesDep
-from airspace.errors import Conflict, Gone, NotFound
+from airspace.errors import Conflict, Forbidden, Gone, NotFound
+from airspace.ids import is_space_id
 from airspace.live.recorder import live_prefix
 from airspace.live.views import RoomsDep
 from airspace.media.constants import SAMPLE_RATE, SEGMENT_SECONDS
@@ -22,7 +24,7 @@ from airspace.media.hls_segments import PlaylistEntry, media_playlist
 from airspace.recordings.models import RecordingState
 from airspace.recordings.services import recording_for_space, segments_of
 from airspace.spaces import services as spaces
-from airspace.spaces.models import SpaceState
+from airspace.spaces.models import Space, SpaceState
 from airspace.storage.interfaces import ObjectNotFound
 from airspace.wiring import Services
 
@@ -41,8 +43,11 @@ async def live_playlist(
 ) -> Response:
     room = rooms.rooms.get(space_id)
     if room is None:
+        await asyncio.to_thread(_require_ticket_if_ticketed, request, services, space_id)
         body = await asyncio.to_thread(_ended_playlist, services, space_id)
         return Response(body, media_type=PLAYLIST_TYPE, headers={"Cache-Control": "no-cache"})
+    if room.state.ticketed:
+        await asyncio.to_thread(_require_ticket_if_ticketed, request, services, space_id)
     listener = request.cookies.get(LISTENER_COOKIE)
     fresh = listener is None or len(listener) > 64
     if fresh:
@@ -55,6 +60,18 @@ async def live_playlist(
             LISTENER_COOKIE, str(listener), httponly=True, samesite="lax", max_age=86_400
         )
     return response
+
+
+def _require_ticket_if_ticketed(request: Request, services: Services, space_id: str) -> None:
+    """Ticketed Spaces are for ticket holders (signed in with a session cookie or token)."""
+    with services.sessions() as session:
+        space = session.get(Space, space_id) if is_space_id(space_id) else None
+        if space is None:
+            raise NotFound("no such Space")
+        if space.is_ticketed:
+            user = optional_user(request, services, session)
+            if not spaces.has_ticket(session, space, user):
+                raise Forbidden("this Space is for ticket holders")
 
 
 def _ended_playlist(services: Services, space_id: str) -> str:
@@ -84,11 +101,13 @@ def _ended_playlist(services: Services, space_id: str) -> str:
 
 @router.get("/i/spaces/{space_id}/live/{name}")
 async def live_segment(
-    space_id: str, name: str, services: ServicesDep, rooms: RoomsDep
+    space_id: str, name: str, request: Request, services: ServicesDep, rooms: RoomsDep
 ) -> Response:
     if not SEGMENT_NAME.match(name):
         raise NotFound("no such segment")
     room = rooms.rooms.get(space_id)
+    if room is None or room.state.ticketed:
+        await asyncio.to_thread(_require_ticket_if_ticketed, request, services, space_id)
     data = room.recorder.segmenter.hot.get(name) if room is not None else None
     if data is None:
         data = await asyncio.to_thread(_stored_segment, services, space_id, name, room is not None)

@@ -61,6 +61,7 @@ class RoomState:
     space_id: str
     host_id: int
     recording: bool
+    ticketed: bool = False
     members: dict[int, Member] = field(default_factory=dict)
     removed: set[int] = field(default_factory=set)
     participants: set[str] = field(default_factory=set)

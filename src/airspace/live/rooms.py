@@ -193,41 +193,27 @@ class LiveRooms:
 
     async def start_space(self, space_id: str, user_id: int) -> None:
         """Go live: the Space's state, its recording row, then its room."""
-        space_id, host_id, record, started_at, recording_id = await asyncio.to_thread(
+        state, started_at, recording_id = await asyncio.to_thread(
             self._start_in_db, space_id, user_id
         )
-        await self.open(space_id, host_id, record, started_at, recording_id)
+        room = LiveRoom(self, state, started_at, recording_id)
+        self.rooms[space_id] = room
+        await self.engine.open_room(space_id, room)
 
-    def _start_in_db(
-        self, space_id: str, user_id: int
-    ) -> tuple[str, int, bool, datetime, int | None]:
+    def _start_in_db(self, space_id: str, user_id: int) -> tuple[RoomState, datetime, int | None]:
         with self.services.sessions() as session:
             space = spaces.get(session, space_id)
             user = session.get_one(User, user_id)
             recording = spaces.start(session, space, user, self.services.clock.now())
             session.commit()
             assert space.started_at is not None
-            return (
-                space.id,
-                space.host_id,
-                space.record,
-                space.started_at,
-                recording.id if recording is not None else None,
+            state = RoomState(
+                space_id=space.id,
+                host_id=space.host_id,
+                recording=space.record,
+                ticketed=space.is_ticketed,
             )
-
-    async def open(
-        self,
-        space_id: str,
-        host_id: int,
-        record: bool,
-        started_at: datetime,
-        recording_id: int | None,
-    ) -> LiveRoom:
-        state = RoomState(space_id=space_id, host_id=host_id, recording=record)
-        room = LiveRoom(self, state, started_at, recording_id)
-        self.rooms[space_id] = room
-        await self.engine.open_room(space_id, room)
-        return room
+            return state, space.started_at, recording.id if recording is not None else None
 
     async def end_space(self, space_id: str, user_id: int | None) -> None:
         """End a live Space: by its host (``user_id``), or by the system when None.

@@ -18,6 +18,7 @@ from airspace.accounts.auth import CurrentUser, OptionalUser, session_id_from
 from airspace.accounts.models import User
 from airspace.dependencies import DbDep, ServicesDep
 from airspace.errors import Conflict, Forbidden
+from airspace.ids import is_space_id
 from airspace.live.room import Event
 from airspace.live.rooms import LiveRoom, LiveRooms, room_channel
 from airspace.spaces import services as spaces
@@ -224,7 +225,7 @@ async def room_events(websocket: WebSocket, space_id: str) -> None:
     rooms: LiveRooms = websocket.app.state.rooms
     with services.sessions() as db:
         user = _websocket_user(websocket, services, db)
-        space = db.get(Space, space_id) if len(space_id) == 13 else None
+        space = db.get(Space, space_id) if is_space_id(space_id) else None
         try:
             if space is None:
                 raise Conflict("no such Space")
