@@ -20,6 +20,7 @@ from airspace.live.playlists import router as live_media_router
 from airspace.live.recovery import recover_interrupted
 from airspace.live.rooms import LiveRooms
 from airspace.live.views import router as rooms_router
+from airspace.recordings.playback import router as playback_router
 from airspace.recordings.views import router as recordings_router
 from airspace.spaces.views import router as spaces_router
 from airspace.storage.local import LocalStorage
@@ -83,6 +84,7 @@ def create_app(services: Services, *, run_jobs: bool = False) -> FastAPI:
         app.include_router(media_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(live_media_router)
+    app.include_router(playback_router)
     app.include_router(pages_router)
     app.include_router(downloads_pages)
     app.add_middleware(BodySizeLimit, max_bytes=services.settings.max_body_bytes)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import re
-import secrets
 
 from fastapi import APIRouter, Request, Response
 
 from airspace.accounts.auth import optional_user
+from airspace.accounts.listeners import listener_of, remember_listener
 from airspace.dependencies import ServicesDep
 from airspace.errors import Conflict, Forbidden, Gone, NotFound
 from airspace.ids import is_space_id
@@ -21,6 +21,7 @@ from airspace.live.recorder import live_prefix
 from airspace.live.views import RoomsDep
 from airspace.media.constants import SAMPLE_RATE, SEGMENT_SECONDS
 from airspace.media.hls_segments import PlaylistEntry, media_playlist
+from airspace.recordings import services as recordings
 from airspace.recordings.models import RecordingState
 from airspace.recordings.services import recording_for_space, segments_of
 from airspace.spaces import services as spaces
@@ -32,7 +33,6 @@ router = APIRouter(include_in_schema=False)
 
 PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
 SEGMENT_TYPE = "video/mp2t"
-LISTENER_COOKIE = "airspace_listener"
 SEGMENT_NAME = re.compile(r"^\d{6}\.ts$")
 REPLAYABLE = {RecordingState.RECORDING, RecordingState.PROCESSING, RecordingState.AVAILABLE}
 
@@ -48,17 +48,12 @@ async def live_playlist(
         return Response(body, media_type=PLAYLIST_TYPE, headers={"Cache-Control": "no-cache"})
     if room.state.ticketed:
         await asyncio.to_thread(_require_ticket_if_ticketed, request, services, space_id)
-    listener = request.cookies.get(LISTENER_COOKIE)
-    fresh = listener is None or len(listener) > 64
-    if fresh:
-        listener = secrets.token_urlsafe(16)
-    room.state.heard_listener(str(listener), services.clock.now().timestamp())
+    listener, fresh = listener_of(request)
+    room.state.heard_listener(listener, services.clock.now().timestamp())
     body = room.recorder.segmenter.live_playlist(uri_prefix="live/")
     response = Response(body, media_type=PLAYLIST_TYPE, headers={"Cache-Control": "no-cache"})
     if fresh:
-        response.set_cookie(
-            LISTENER_COOKIE, str(listener), httponly=True, samesite="lax", max_age=86_400
-        )
+        remember_listener(response, listener)
     return response
 
 
@@ -110,18 +105,21 @@ async def live_segment(
         await asyncio.to_thread(_require_ticket_if_ticketed, request, services, space_id)
     data = room.recorder.segmenter.hot.get(name) if room is not None else None
     if data is None:
-        data = await asyncio.to_thread(_stored_segment, services, space_id, name, room is not None)
+        data = await asyncio.to_thread(
+            _stored_segment, request, services, space_id, name, room is not None
+        )
     return Response(
         data, media_type=SEGMENT_TYPE, headers={"Cache-Control": "public, max-age=86400"}
     )
 
 
-def _stored_segment(services: Services, space_id: str, name: str, live: bool) -> bytes:
+def _stored_segment(
+    request: Request, services: Services, space_id: str, name: str, live: bool
+) -> bytes:
     if not live:
         with services.sessions() as session:
-            recording = recording_for_space(session, space_id)
-            if recording is None or recording.state not in REPLAYABLE:
-                raise NotFound("no such segment")
+            user = optional_user(request, services, session)
+            recordings.replayable(session, space_id, user, services.clock.now())
     try:
         return services.storage.get(live_prefix(space_id) + name)
     except ObjectNotFound:

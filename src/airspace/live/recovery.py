@@ -3,17 +3,21 @@ is finalized from every segment that reached storage, listed or not."""
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+import av
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from airspace.live.recorder import live_prefix
 from airspace.media.adts import split_frames
 from airspace.media.constants import AAC_FRAME_SAMPLES, SAMPLE_RATE
+from airspace.media.live_segmenter import peaks_of
 from airspace.media.mpegts import TransportStreamError, adts_stream
 from airspace.recordings.models import Recording, RecordingSegment
 from airspace.recordings.services import segments_of
@@ -71,8 +75,10 @@ def list_stored_segments(services: Services, session: Session, recording: Record
         if key in known or match is None or int(match.group(1)) != next_sequence:
             continue
         try:
-            frames, _, _ = split_frames(adts_stream(services.storage.get(key)))
-        except (TransportStreamError, ObjectNotFound) as error:
+            data = services.storage.get(key)
+            frames, _, _ = split_frames(adts_stream(data))
+            peaks = peaks_of(_decode(data), next_sample)
+        except (TransportStreamError, ObjectNotFound, av.FFmpegError) as error:
             logger.warning("skipping unreadable segment %s: %s", key, error)
             break
         samples = len(frames) * AAC_FRAME_SAMPLES
@@ -85,9 +91,16 @@ def list_stored_segments(services: Services, session: Session, recording: Record
                 samples=samples,
                 program_date_time=recording.started_at
                 + timedelta(seconds=next_sample / SAMPLE_RATE),
+                peaks=peaks,
             )
         )
         next_sample += samples
         next_sequence += 1
         added += 1
     return added
+
+
+def _decode(data: bytes) -> np.ndarray:
+    with av.open(io.BytesIO(data), mode="r", format="mpegts") as container:
+        blocks = [frame.to_ndarray()[0].astype(np.float32) for frame in container.decode(audio=0)]
+    return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)

@@ -17,6 +17,8 @@ from airspace.storage.interfaces import Storage
 
 HOT_WINDOW = 6
 """Segments kept in memory for listeners at the live edge (and named by the live playlist)."""
+PEAK_SAMPLES = SAMPLE_RATE // 10
+"""The waveform has one peak per 100 ms of program."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,9 @@ class StoredSegment:
     """Where the segment starts on the Space's timeline, in samples."""
     samples: int
     program_date_time: datetime
+    peaks: bytes = b""
+    """The waveform of the segment: the loudest sample of each 100 ms that starts in it,
+    0 to 255 (full scale)."""
 
     @property
     def duration(self) -> float:
@@ -63,6 +68,8 @@ class LiveSegmenter:
         self.hot: OrderedDict[str, bytes] = OrderedDict()
         self._pending: list[bytes] = []
         self._frames_done = 0
+        self._peaks = bytearray()
+        self._peak_tail = np.zeros(0, dtype=np.float32)
 
     def _boundary(self, sequence: int) -> int:
         """The frame index at which segment ``sequence`` ends."""
@@ -70,13 +77,25 @@ class LiveSegmenter:
 
     def push(self, pcm: np.ndarray) -> list[StoredSegment]:
         """Encode the next program samples; returns the segments completed by them."""
+        self._measure_peaks(pcm)
         self._pending.extend(self.encoder.encode(pcm))
         return self._cut(final=False)
 
     def close(self) -> list[StoredSegment]:
         """Encode what is left and store it as a last, shorter segment."""
+        if self._peak_tail.size:
+            self._peaks.append(_peak_byte(self._peak_tail))
+            self._peak_tail = np.zeros(0, dtype=np.float32)
         self._pending.extend(self.encoder.flush())
         return self._cut(final=True)
+
+    def _measure_peaks(self, pcm: np.ndarray) -> None:
+        samples = np.concatenate([self._peak_tail, pcm]) if self._peak_tail.size else pcm
+        whole = len(samples) // PEAK_SAMPLES * PEAK_SAMPLES
+        if whole:
+            blocks = np.abs(samples[:whole]).reshape(-1, PEAK_SAMPLES).max(axis=1)
+            self._peaks.extend(np.clip(np.round(blocks * 255), 0, 255).astype(np.uint8).tobytes())
+        self._peak_tail = samples[whole:].astype(np.float32, copy=True)
 
     def _cut(self, *, final: bool) -> list[StoredSegment]:
         done = []
@@ -94,12 +113,16 @@ class LiveSegmenter:
         data = mpegts_segment(frames, first_sample)
         key = f"{self.prefix}{sequence:06d}.ts"
         self.storage.put(key, data, "video/mp2t")  # durable before anything names it
+        samples = len(frames) * AAC_FRAME_SAMPLES
+        first_peak = -(-first_sample // PEAK_SAMPLES)
+        end_peak = -(-(first_sample + samples) // PEAK_SAMPLES)
         segment = StoredSegment(
             sequence=sequence,
             key=key,
             first_sample=first_sample,
-            samples=len(frames) * AAC_FRAME_SAMPLES,
+            samples=samples,
             program_date_time=self.started_at + timedelta(seconds=first_sample / SAMPLE_RATE),
+            peaks=bytes(self._peaks[first_peak:end_peak]),
         )
         self._frames_done += len(frames)
         self.segments.append(segment)
@@ -130,3 +153,17 @@ class LiveSegmenter:
             ended=ended,
             target_duration=self.seconds,
         )
+
+
+def _peak_byte(samples: np.ndarray) -> int:
+    return int(np.clip(round(float(np.abs(samples).max()) * 255), 0, 255))
+
+
+def peaks_of(pcm: np.ndarray, first_sample: int) -> bytes:
+    """Segment peaks from its decoded audio (``pcm`` starts at ``first_sample`` of the
+    timeline): one per 100 ms window starting within it, as the segmenter measures them."""
+    start = -(-first_sample // PEAK_SAMPLES) * PEAK_SAMPLES - first_sample
+    out = bytearray()
+    for at in range(start, len(pcm), PEAK_SAMPLES):
+        out.append(_peak_byte(pcm[at : at + PEAK_SAMPLES]))
+    return bytes(out)

@@ -5,7 +5,16 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Enum, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Enum,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from airspace.db.base import Base, UTCDateTime
@@ -45,6 +54,7 @@ class Recording(Base):
     purge_after: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     media_prefix: Mapped[str] = mapped_column(String(200))
+    replay_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class RecordingSegment(Base):
@@ -62,6 +72,8 @@ class RecordingSegment(Base):
     first_sample: Mapped[int] = mapped_column(BigInteger)
     samples: Mapped[int] = mapped_column(Integer)
     program_date_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    peaks: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    """Waveform: the loudest sample of each 100 ms starting in the segment, 0 to 255."""
 
 
 class SpeakerTurn(Base):
@@ -79,3 +91,16 @@ class SpeakerTurn(Base):
     speaker_name: Mapped[str] = mapped_column(String(50))
     start_seconds: Mapped[float] = mapped_column(Float)
     end_seconds: Mapped[float] = mapped_column(Float)
+
+
+class ReplayPlay(Base):
+    """A counted play: one per listener session per 30 minutes."""
+
+    __tablename__ = "replay_plays"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recording_id: Mapped[int] = mapped_column(
+        ForeignKey("recordings.id", ondelete="CASCADE"), index=True
+    )
+    listener: Mapped[str] = mapped_column(String(64))
+    counted_at: Mapped[datetime] = mapped_column(UTCDateTime())

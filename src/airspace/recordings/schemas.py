@@ -1,21 +1,58 @@
-"""Recording response bodies."""
+"""Recording request and response bodies."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, Field
 
 from airspace.recordings.models import RecordingState
 
 
 class RecordingOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
     state: RecordingState
     started_at: datetime
     ended_at: datetime | None
-    duration_seconds: float | None
-    start_offset_seconds: float
+    duration_seconds: float | None = Field(description="The whole recording, in seconds.")
+    start_offset_seconds: float = Field(description="Where the replay starts (set by the host).")
+    playable_seconds: float | None = Field(
+        description="What listeners hear: the duration after the start offset."
+    )
     available_until: datetime | None
     deleted_at: datetime | None
+    replay_count: int
+    playlist_url: str | None = Field(description="The replay: an HLS VOD playlist.")
+    master_url: str | None = Field(description="The whole replay as one MPEG-TS file.")
+    waveform_url: str | None
+    speakers_url: str | None
+
+
+class StartOffset(BaseModel):
+    start_offset_seconds: float = Field(ge=0, le=86_400 * 2)
+
+
+class PlayProgress(BaseModel):
+    position_seconds: float = Field(ge=0, le=86_400 * 2)
+
+
+class PlayCounted(BaseModel):
+    counted: bool
+    replay_count: int
+
+
+class Waveform(BaseModel):
+    peaks_per_second: int
+    start_offset_seconds: float
+    peaks: list[float] = Field(description="Loudest level of each 100 ms, 0 to 1.")
+
+
+class SpeakerTurnOut(BaseModel):
+    speaker: str
+    username: str | None
+    start: float
+    end: float
+
+
+class SpeakerTimeline(BaseModel):
+    start_offset_seconds: float
+    turns: list[SpeakerTurnOut] = Field(description="Seconds of the replay (after the offset).")

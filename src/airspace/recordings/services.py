@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from airspace.accounts.models import User
+from airspace.errors import Conflict, Forbidden, Gone, Invalid, NotFound
 from airspace.media.constants import SAMPLE_RATE
 from airspace.media.live_segmenter import StoredSegment
 from airspace.recordings import lifecycle
-from airspace.recordings.models import Recording, RecordingSegment, RecordingState
+from airspace.recordings.models import (
+    Recording,
+    RecordingSegment,
+    RecordingState,
+    ReplayPlay,
+    SpeakerTurn,
+)
+from airspace.recordings.replay import Turn
+from airspace.spaces import services as spaces
+from airspace.spaces.models import Space
 
 if TYPE_CHECKING:
     from airspace.wiring import Services
+
+PLAY_COUNTS_AFTER_SECONDS = 10.0
+PLAY_COUNT_WINDOW = timedelta(minutes=30)
 
 
 def recording_for_space(session: Session, space_id: str) -> Recording | None:
@@ -33,6 +47,7 @@ def add_segment(services: Services, recording_id: int, segment: StoredSegment) -
                 first_sample=segment.first_sample,
                 samples=segment.samples,
                 program_date_time=segment.program_date_time,
+                peaks=segment.peaks,
             )
         )
         session.commit()
@@ -92,3 +107,77 @@ def advance_all(services: Services) -> dict[str, int]:
                 counts[RecordingState.PURGED.value] += 1
             session.commit()
     return counts
+
+
+def replayable(
+    session: Session, space_id: str, user: User | None, now: datetime
+) -> tuple[Space, Recording]:
+    """The Space and its recording if ``user`` may listen to it now; raises otherwise:
+    404 not recorded, 410 deleted or past its window (moderators still may), 403 a
+    ticketed Space for someone without a ticket, 409 still live."""
+    space = spaces.get(session, space_id)
+    recording = recording_for_space(session, space.id)
+    if recording is None:
+        raise NotFound("this Space was not recorded")
+    moderator = user is not None and user.is_moderator
+    if recording.state is RecordingState.RECORDING:
+        raise Conflict("this Space is still live; listen at its live playlist")
+    if recording.state is RecordingState.PURGED:
+        raise Gone("this recording was deleted")
+    if recording.state is RecordingState.DELETED and not moderator:
+        raise Gone("this recording was deleted")
+    past_window = recording.state is RecordingState.EXPIRED or (
+        recording.available_until is not None and now >= recording.available_until
+    )
+    if past_window and not moderator:
+        raise Gone("this recording is past its replay window")
+    if space.is_ticketed and not moderator and not spaces.has_ticket(session, space, user):
+        raise Forbidden("this Space's replay is for ticket holders")
+    return space, recording
+
+
+def speaker_turns(session: Session, recording_id: int) -> list[Turn]:
+    """Who talked when, in seconds of the whole recording, in order."""
+    rows = session.execute(
+        select(SpeakerTurn, User.username)
+        .outerjoin(User, User.id == SpeakerTurn.user_id)
+        .where(SpeakerTurn.recording_id == recording_id)
+        .order_by(SpeakerTurn.start_seconds)
+    ).all()
+    return [
+        Turn(turn.speaker_name, username, turn.start_seconds, turn.end_seconds)
+        for turn, username in rows
+    ]
+
+
+def set_start_offset(recording: Recording, space: Space, user: User, offset: float) -> None:
+    """The host moves where the replay starts; nothing is cut, it can move again."""
+    if space.host_id != user.id:
+        raise Forbidden("only the host can edit the start time")
+    if recording.state not in (RecordingState.PROCESSING, RecordingState.AVAILABLE):
+        raise Conflict(f"the recording is {recording.state.value}")
+    duration = recording.duration_seconds or 0.0
+    if not 0 <= offset < duration:
+        raise Invalid(f"start_offset_seconds must be at least 0 and below {duration:.3f}")
+    recording.start_offset_seconds = offset
+
+
+def count_play(
+    session: Session, recording: Recording, listener: str, position: float, now: datetime
+) -> bool:
+    """Count a replay once a listener session is past the first seconds; once per
+    session per half hour. Returns whether this call counted one."""
+    if position < PLAY_COUNTS_AFTER_SECONDS:
+        return False
+    recent = session.scalar(
+        select(ReplayPlay.id).where(
+            ReplayPlay.recording_id == recording.id,
+            ReplayPlay.listener == listener,
+            ReplayPlay.counted_at > now - PLAY_COUNT_WINDOW,
+        )
+    )
+    if recent is not None:
+        return False
+    session.add(ReplayPlay(recording_id=recording.id, listener=listener, counted_at=now))
+    recording.replay_count += 1
+    return True

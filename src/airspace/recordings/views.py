@@ -1,36 +1,138 @@
-"""Recording API: its state, and deletion by the host."""
+"""Recording API: state, start time, waveform, speakers, plays, deletion."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, Response, status
 
 from airspace.accounts.auth import CurrentUser, OptionalUser
+from airspace.accounts.listeners import listener_of, remember_listener
 from airspace.dependencies import DbDep, ServicesDep
 from airspace.errors import Forbidden, Gone, NotFound
-from airspace.recordings import lifecycle
+from airspace.recordings import lifecycle, replay
+from airspace.recordings import services as recordings
 from airspace.recordings.models import Recording, RecordingState
-from airspace.recordings.schemas import RecordingOut
-from airspace.recordings.services import recording_for_space
+from airspace.recordings.schemas import (
+    PlayCounted,
+    PlayProgress,
+    RecordingOut,
+    SpeakerTimeline,
+    SpeakerTurnOut,
+    StartOffset,
+    Waveform,
+)
 from airspace.spaces import services as spaces
+from airspace.wiring import Services
 
 router = APIRouter(prefix="/spaces/{space_id}/recording", tags=["recordings"])
+
+PLAYABLE = {RecordingState.PROCESSING, RecordingState.AVAILABLE}
+
+
+def recording_out(services: Services, recording: Recording) -> RecordingOut:
+    base = f"{services.settings.public_url}/i/spaces/{recording.space_id}"
+    api = f"{services.settings.public_url}/api/v1/spaces/{recording.space_id}/recording"
+    playable = recording.state in PLAYABLE
+    duration = recording.duration_seconds
+    return RecordingOut(
+        state=recording.state,
+        started_at=recording.started_at,
+        ended_at=recording.ended_at,
+        duration_seconds=duration,
+        start_offset_seconds=recording.start_offset_seconds,
+        playable_seconds=(
+            max(0.0, duration - recording.start_offset_seconds) if duration is not None else None
+        ),
+        available_until=recording.available_until,
+        deleted_at=recording.deleted_at,
+        replay_count=recording.replay_count,
+        playlist_url=f"{base}/replay.m3u8" if playable else None,
+        master_url=f"{base}/recording.ts" if playable else None,
+        waveform_url=f"{api}/waveform" if playable else None,
+        speakers_url=f"{api}/speakers" if playable else None,
+    )
 
 
 def _recording(db: DbDep, space_id: str) -> Recording:
     space = spaces.get(db, space_id)
-    recording = recording_for_space(db, space.id)
+    recording = recordings.recording_for_space(db, space.id)
     if recording is None:
         raise NotFound("this Space was not recorded")
     return recording
 
 
 @router.get("")
-def get_recording(space_id: str, db: DbDep, user: OptionalUser) -> RecordingOut:
+def get_recording(
+    space_id: str, services: ServicesDep, db: DbDep, user: OptionalUser
+) -> RecordingOut:
     recording = _recording(db, space_id)
     is_host = user is not None and spaces.get(db, space_id).host_id == user.id
     if recording.state in (RecordingState.DELETED, RecordingState.PURGED) and not is_host:
         raise Gone("this recording was deleted")
-    return RecordingOut.model_validate(recording)
+    return recording_out(services, recording)
+
+
+@router.patch("")
+def edit_start_time(
+    space_id: str, body: StartOffset, services: ServicesDep, db: DbDep, user: CurrentUser
+) -> RecordingOut:
+    """Move where the replay starts (host only; 0 ≤ offset < duration). Every output —
+    playlist, master file, waveform, speakers, captions, downloads — follows it."""
+    space = spaces.get(db, space_id)
+    recording = _recording(db, space_id)
+    recordings.set_start_offset(recording, space, user, body.start_offset_seconds)
+    db.commit()
+    return recording_out(services, recording)
+
+
+@router.get("/waveform")
+def get_waveform(space_id: str, services: ServicesDep, db: DbDep, user: OptionalUser) -> Waveform:
+    """Ten peaks a second from the start offset: what the player draws its seek bar on."""
+    _, recording = recordings.replayable(db, space_id, user, services.clock.now())
+    offset = recording.start_offset_seconds
+    peaks = replay.waveform(recordings.segments_of(db, recording.id), offset)
+    return Waveform(
+        peaks_per_second=replay.PEAKS_PER_SECOND, start_offset_seconds=offset, peaks=peaks
+    )
+
+
+@router.get("/speakers")
+def get_speakers(
+    space_id: str, services: ServicesDep, db: DbDep, user: OptionalUser
+) -> SpeakerTimeline:
+    """Who talked when, on the replay's clock."""
+    _, recording = recordings.replayable(db, space_id, user, services.clock.now())
+    offset = recording.start_offset_seconds
+    duration = (recording.duration_seconds or 0.0) - offset
+    turns = replay.shifted_turns(recordings.speaker_turns(db, recording.id), offset, duration)
+    return SpeakerTimeline(
+        start_offset_seconds=offset,
+        turns=[
+            SpeakerTurnOut(speaker=t.speaker, username=t.username, start=t.start, end=t.end)
+            for t in turns
+        ],
+    )
+
+
+@router.post("/plays")
+def report_play(
+    space_id: str,
+    body: PlayProgress,
+    request: Request,
+    response: Response,
+    services: ServicesDep,
+    db: DbDep,
+    user: OptionalUser,
+) -> PlayCounted:
+    """The player reports how far it has played; a play counts past 10 s, once per
+    listener session per 30 minutes."""
+    now = services.clock.now()
+    _, recording = recordings.replayable(db, space_id, user, now)
+    listener, fresh = listener_of(request)
+    if fresh:
+        remember_listener(response, listener)
+    counted = recordings.count_play(db, recording, listener, body.position_seconds, now)
+    db.commit()
+    return PlayCounted(counted=counted, replay_count=recording.replay_count)
 
 
 @router.delete("", status_code=status.HTTP_204_NO_CONTENT)

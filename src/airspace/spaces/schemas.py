@@ -46,6 +46,10 @@ class SpaceOut(BaseModel):
     )
     participant_count: int = Field(default=0, description="Unique people in the live room.")
     peak_listeners: int = Field(default=0, description="Most listeners at once while live.")
+    replay_count: int = Field(default=0, description="Plays of the recording past 10 s.")
+    duration_seconds: float | None = Field(
+        default=None, description="The replay's length (after the host's start offset)."
+    )
     scheduled_start: datetime | None
     created_at: datetime
     started_at: datetime | None

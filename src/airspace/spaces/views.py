@@ -13,8 +13,8 @@ from airspace.accounts.schemas import UserOut
 from airspace.dependencies import DbDep, ServicesDep
 from airspace.live.views import RoomsDep
 from airspace.recordings.models import RecordingState
-from airspace.recordings.schemas import RecordingOut
 from airspace.recordings.services import recording_for_space
+from airspace.recordings.views import recording_out
 from airspace.spaces import services as spaces
 from airspace.spaces.models import Space, SpaceState
 from airspace.spaces.schemas import (
@@ -59,7 +59,13 @@ def space_out(session: Session, services: Services, space: Space) -> SpaceOut:
         ended_at=space.ended_at,
         ticket_capacity=space.ticket_capacity,
         tickets_issued=spaces.count_tickets(session, space) if space.is_ticketed else None,
-        recording=RecordingOut.model_validate(shown) if shown else None,
+        recording=recording_out(services, shown) if shown else None,
+        replay_count=shown.replay_count if shown else 0,
+        duration_seconds=(
+            max(0.0, shown.duration_seconds - shown.start_offset_seconds)
+            if shown and shown.duration_seconds is not None
+            else None
+        ),
     )
 
 

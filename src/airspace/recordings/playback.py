@@ -1,0 +1,43 @@
+"""What a replay player and an archive fetch: the VOD playlist and the master file."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from fastapi.responses import StreamingResponse
+
+from airspace.accounts.auth import OptionalUser
+from airspace.dependencies import DbDep, ServicesDep
+from airspace.recordings import replay
+from airspace.recordings import services as recordings
+
+router = APIRouter(include_in_schema=False)
+
+PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
+
+
+@router.get("/i/spaces/{space_id}/replay.m3u8")
+def replay_playlist(
+    space_id: str, services: ServicesDep, db: DbDep, user: OptionalUser
+) -> Response:
+    """The replay as HLS VOD over the stored segments, from the host's start offset."""
+    _, recording = recordings.replayable(db, space_id, user, services.clock.now())
+    segments = recordings.segments_of(db, recording.id)
+    body = replay.vod_playlist(
+        segments, recording.start_offset_seconds, lambda s: "live/" + s.key.rsplit("/", 1)[-1]
+    )
+    return Response(body, media_type=PLAYLIST_TYPE, headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/i/spaces/{space_id}/recording.ts")
+def master_file(
+    space_id: str, services: ServicesDep, db: DbDep, user: OptionalUser
+) -> StreamingResponse:
+    """The replay as one MPEG-TS file, streamed from the stored segments (no re-encoding)."""
+    space, recording = recordings.replayable(db, space_id, user, services.clock.now())
+    segments = recordings.segments_of(db, recording.id)
+    offset = recording.start_offset_seconds
+    return StreamingResponse(
+        replay.master_ts(segments, offset, services.storage.get),
+        media_type="video/mp2t",
+        headers={"Content-Disposition": f'attachment; filename="{space.id}_0.ts"'},
+    )
