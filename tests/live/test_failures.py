@@ -17,8 +17,7 @@ from airspace.media.peer import SpeakerPeer, tone
 from airspace.recordings.models import Recording
 from airspace.recordings.services import segments_of
 from tests.audio import band_share
-from tests.conftest import make_settings
-from tests.live.conftest import LiveServer
+from tests.conftest import LiveServer, make_settings
 from tests.live.test_speakers import EventLog, connect_microphone, program_audio
 
 

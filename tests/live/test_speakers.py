@@ -20,7 +20,7 @@ from airspace.recordings.models import Recording, RecordingState, SpeakerTurn
 from airspace.recordings.services import segments_of
 from airspace.spaces.models import Space, SpaceState
 from tests.audio import band_share, decode
-from tests.live.conftest import LiveServer
+from tests.conftest import LiveServer
 
 HOST_PITCH = 520.0
 GUEST_PITCH = 1310.0
