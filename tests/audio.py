@@ -76,3 +76,24 @@ def band_share(pcm: np.ndarray, frequency: float, sample_rate: int = SAMPLE_RATE
     band = np.abs(frequencies - frequency) <= frequency * 0.03
     total = float(power.sum()) or 1.0
     return float(power[band].sum()) / total
+
+
+def speech(text: str, voice: str = "en-us", words_per_minute: int = 160) -> np.ndarray:
+    """``text`` spoken by espeak-ng, as float32 mono at 48 kHz."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        spoken, resampled = Path(folder) / "spoken.wav", Path(folder) / "48k.wav"
+        subprocess.run(
+            ["espeak-ng", "-v", voice, "-s", str(words_per_minute), "-w", str(spoken), text],
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            ["sox", str(spoken), "-r", str(SAMPLE_RATE), "-c", "1", str(resampled)],
+            check=True,
+            capture_output=True,
+        )
+        pcm, _ = decode(resampled)
+    return pcm

@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 
 from airspace.app import create_app
+from airspace.captions.models import SEARCH_TABLE
 from airspace.clock import SettableClock
 from airspace.config import Settings
 from airspace.db.base import Base, import_all_models
@@ -80,6 +81,8 @@ def _empty_tables(engine: Engine) -> None:
     with engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())
+        if engine.dialect.name == "sqlite":
+            connection.execute(text(f"DELETE FROM {SEARCH_TABLE}"))
 
 
 @pytest.fixture(params=BACKENDS)

@@ -12,6 +12,8 @@ from fastapi.staticfiles import StaticFiles
 
 from airspace import __version__
 from airspace.accounts.views import router as accounts_router
+from airspace.captions.views import api as captions_api
+from airspace.captions.views import media as captions_media
 from airspace.downloader.views import api as downloads_api
 from airspace.downloader.views import pages as downloads_pages
 from airspace.http_errors import BodySizeLimit, install_error_handlers
@@ -71,6 +73,7 @@ def create_app(services: Services, *, run_jobs: bool = False) -> FastAPI:
         spaces_router,
         rooms_router,
         recordings_router,
+        captions_api,
         jobs_router,
         downloads_api,
     ):
@@ -85,6 +88,7 @@ def create_app(services: Services, *, run_jobs: bool = False) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(live_media_router)
     app.include_router(playback_router)
+    app.include_router(captions_media)
     app.include_router(pages_router)
     app.include_router(downloads_pages)
     app.add_middleware(BodySizeLimit, max_bytes=services.settings.max_body_bytes)

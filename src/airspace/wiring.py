@@ -9,6 +9,7 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from airspace.captions.recognizer import SpeechRecognizer, WhisperRecognizer
 from airspace.clock import Clock, SystemClock
 from airspace.config import Settings
 from airspace.db.base import import_all_models
@@ -30,6 +31,7 @@ class Services:
     storage: Storage
     events: RoomEvents
     jobs: JobQueue
+    recognizer: SpeechRecognizer
 
     def close(self) -> None:
         self.engine.dispose()
@@ -55,6 +57,11 @@ def create_media_engine(settings: Settings) -> MediaEngine:
     return AiortcMediaEngine(speaker_timeout=settings.speaker_timeout_seconds)
 
 
+def create_recognizer(settings: Settings) -> SpeechRecognizer:
+    """Speech recognition for captions: faster-whisper with the configured local model."""
+    return WhisperRecognizer(settings.asr_model)
+
+
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     """Create every service from ``settings``; raises ConfigError for unusable settings."""
     import_all_models()
@@ -67,6 +74,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         storage=create_storage(settings.storage_url),
         events=create_room_events(settings.events_url),
         jobs=create_job_queue(settings.queue_url),
+        recognizer=create_recognizer(settings),
     )
     services.jobs.bind(services)
     return services

@@ -10,7 +10,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from airspace.wiring import Services
 
-TASK_MODULES = ("airspace.recordings.tasks", "airspace.downloader.tasks")
+TASK_MODULES = (
+    "airspace.recordings.tasks",
+    "airspace.captions.tasks",
+    "airspace.downloader.tasks",
+)
 
 
 class JobContext:

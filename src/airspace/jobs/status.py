@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from airspace.db.engine import transaction
@@ -81,3 +82,13 @@ def _get(session: Session, run_id: str) -> JobRun:
     if run is None:
         raise NotFound(f"no job {run_id}")
     return run
+
+
+def latest_run(session: Session, name: str, subject: str) -> JobRun | None:
+    """The most recent run of job ``name`` about ``subject``."""
+    return session.scalar(
+        select(JobRun)
+        .where(JobRun.name == name, JobRun.subject == subject)
+        .order_by(JobRun.created_at.desc(), JobRun.id)
+        .limit(1)
+    )

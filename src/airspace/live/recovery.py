@@ -20,7 +20,7 @@ from airspace.media.constants import AAC_FRAME_SAMPLES, SAMPLE_RATE
 from airspace.media.live_segmenter import peaks_of
 from airspace.media.mpegts import TransportStreamError, adts_stream
 from airspace.recordings.models import Recording, RecordingSegment
-from airspace.recordings.services import segments_of
+from airspace.recordings.services import enqueue_after_end, segments_of
 from airspace.spaces import services as spaces
 from airspace.spaces.models import Space, SpaceState
 from airspace.storage.interfaces import ObjectNotFound
@@ -55,9 +55,7 @@ def recover_interrupted(services: Services, hosted: set[str]) -> list[str]:
                 services.storage.delete_prefix(live_prefix(space.id))
             session.commit()
             if recording is not None:
-                services.jobs.enqueue(
-                    "recordings.finalize", subject=space.id, recording_id=recording.id
-                )
+                enqueue_after_end(services, space.id, recording.id)
             ended.append(space.id)
     return ended
 

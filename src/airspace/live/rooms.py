@@ -19,6 +19,7 @@ from airspace.live.room import Event, RoomState
 from airspace.media.activity import ActivityChange
 from airspace.media.engine import MediaEngine
 from airspace.recordings.models import SpeakerTurn
+from airspace.recordings.services import enqueue_after_end
 from airspace.spaces import services as spaces
 from airspace.spaces.models import Space
 
@@ -246,12 +247,7 @@ class LiveRooms:
         if room is not None:
             await room.close()
         if recording_id is not None:
-            await asyncio.to_thread(
-                self.services.jobs.enqueue,
-                "recordings.finalize",
-                subject=space_id,
-                recording_id=recording_id,
-            )
+            await asyncio.to_thread(enqueue_after_end, self.services, space_id, recording_id)
 
     async def shutdown(self) -> None:
         """The server is stopping: end every Space it hosts, keeping what was recorded."""

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from airspace.jobs.schemas import JobRunOut
 from airspace.recordings.models import RecordingState
 
 
@@ -25,6 +26,14 @@ class RecordingOut(BaseModel):
     master_url: str | None = Field(description="The whole replay as one MPEG-TS file.")
     waveform_url: str | None
     speakers_url: str | None
+    hls_master_url: str | None = Field(
+        description="The replay with its captions as an HLS subtitles rendition."
+    )
+    captions_url: str | None = Field(description="WebVTT with speaker voices, for <track>.")
+    transcript_url: str | None = Field(description="Podcasting 2.0 JSON transcript.")
+    captions: JobRunOut | None = Field(
+        description="The captions job: queued, running with progress, done, or failed."
+    )
 
 
 class StartOffset(BaseModel):

@@ -181,3 +181,10 @@ def count_play(
     session.add(ReplayPlay(recording_id=recording.id, listener=listener, counted_at=now))
     recording.replay_count += 1
     return True
+
+
+def enqueue_after_end(services: Services, space_id: str, recording_id: int) -> None:
+    """The jobs every recording gets when its Space ends: opening the replay, and
+    captions (separately, so a failed transcription never holds back the replay)."""
+    services.jobs.enqueue("recordings.finalize", subject=space_id, recording_id=recording_id)
+    services.jobs.enqueue("captions.transcribe", subject=space_id, recording_id=recording_id)

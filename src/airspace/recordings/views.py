@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
+from sqlalchemy.orm import Session
 
 from airspace.accounts.auth import CurrentUser, OptionalUser
 from airspace.accounts.listeners import listener_of, remember_listener
 from airspace.dependencies import DbDep, ServicesDep
 from airspace.errors import Forbidden, Gone, NotFound
+from airspace.jobs.schemas import JobRunOut
+from airspace.jobs.status import latest_run
 from airspace.recordings import lifecycle, replay
 from airspace.recordings import services as recordings
 from airspace.recordings.models import Recording, RecordingState
@@ -28,10 +31,11 @@ router = APIRouter(prefix="/spaces/{space_id}/recording", tags=["recordings"])
 PLAYABLE = {RecordingState.PROCESSING, RecordingState.AVAILABLE}
 
 
-def recording_out(services: Services, recording: Recording) -> RecordingOut:
+def recording_out(services: Services, session: Session, recording: Recording) -> RecordingOut:
     base = f"{services.settings.public_url}/i/spaces/{recording.space_id}"
     api = f"{services.settings.public_url}/api/v1/spaces/{recording.space_id}/recording"
     playable = recording.state in PLAYABLE
+    captions = latest_run(session, "captions.transcribe", recording.space_id)
     duration = recording.duration_seconds
     return RecordingOut(
         state=recording.state,
@@ -49,6 +53,10 @@ def recording_out(services: Services, recording: Recording) -> RecordingOut:
         master_url=f"{base}/recording.ts" if playable else None,
         waveform_url=f"{api}/waveform" if playable else None,
         speakers_url=f"{api}/speakers" if playable else None,
+        hls_master_url=f"{base}/replay_master.m3u8" if playable else None,
+        captions_url=f"{base}/captions.vtt" if playable else None,
+        transcript_url=f"{api}/transcript" if playable else None,
+        captions=JobRunOut.model_validate(captions) if captions is not None else None,
     )
 
 
@@ -68,7 +76,7 @@ def get_recording(
     is_host = user is not None and spaces.get(db, space_id).host_id == user.id
     if recording.state in (RecordingState.DELETED, RecordingState.PURGED) and not is_host:
         raise Gone("this recording was deleted")
-    return recording_out(services, recording)
+    return recording_out(services, db, recording)
 
 
 @router.patch("")
@@ -81,7 +89,7 @@ def edit_start_time(
     recording = _recording(db, space_id)
     recordings.set_start_offset(recording, space, user, body.start_offset_seconds)
     db.commit()
-    return recording_out(services, recording)
+    return recording_out(services, db, recording)
 
 
 @router.get("/waveform")

@@ -59,7 +59,7 @@ def space_out(session: Session, services: Services, space: Space) -> SpaceOut:
         ended_at=space.ended_at,
         ticket_capacity=space.ticket_capacity,
         tickets_issued=spaces.count_tickets(session, space) if space.is_ticketed else None,
-        recording=recording_out(services, shown) if shown else None,
+        recording=recording_out(services, session, shown) if shown else None,
         replay_count=shown.replay_count if shown else 0,
         duration_seconds=(
             max(0.0, shown.duration_seconds - shown.start_offset_seconds)

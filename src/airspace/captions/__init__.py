@@ -1,0 +1,1 @@
+"""Captions: speech recognition on recordings, WebVTT with speaker names, transcripts, search."""

@@ -1,0 +1,78 @@
+"""Full-text search of transcripts: SQLite FTS5 on the embedded default, PostgreSQL
+full-text search (a GIN index over ``to_tsvector('english', body)``) at scale."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from sqlalchemy import bindparam, delete, func, select, text
+from sqlalchemy.orm import Session
+
+from airspace.captions.models import TranscriptSegment
+
+MAX_TERMS = 12
+_TERM = re.compile(r"[\w']+", re.UNICODE)
+
+
+def _is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def replace_segments(
+    session: Session, recording_id: int, segments: Sequence[TranscriptSegment]
+) -> None:
+    """Make ``segments`` the recording's transcript, in the table and the index."""
+    old = list(
+        session.scalars(
+            select(TranscriptSegment.id).where(TranscriptSegment.recording_id == recording_id)
+        )
+    )
+    if old and _is_sqlite(session):
+        session.execute(
+            text("DELETE FROM transcript_search WHERE segment_id IN :ids").bindparams(
+                bindparam("ids", expanding=True)
+            ),
+            {"ids": old},
+        )
+    session.execute(delete(TranscriptSegment).where(TranscriptSegment.recording_id == recording_id))
+    session.add_all(segments)
+    session.flush()
+    if _is_sqlite(session):
+        for segment in segments:
+            session.execute(
+                text("INSERT INTO transcript_search (segment_id, body) VALUES (:id, :body)"),
+                {"id": segment.id, "body": segment.body},
+            )
+
+
+def matching_segments(session: Session, query: str, limit: int) -> list[TranscriptSegment]:
+    """Transcript segments holding every word of ``query``, best matches first."""
+    terms = _TERM.findall(query)[:MAX_TERMS]
+    if not terms:
+        return []
+    if _is_sqlite(session):
+        fts_query = " ".join('"' + term.replace('"', '""') + '"' for term in terms)
+        ids = [
+            int(row[0])
+            for row in session.execute(
+                text(
+                    "SELECT segment_id FROM transcript_search WHERE transcript_search MATCH :q "
+                    "ORDER BY rank LIMIT :limit"
+                ),
+                {"q": fts_query, "limit": limit},
+            )
+        ]
+        rows = session.scalars(select(TranscriptSegment).where(TranscriptSegment.id.in_(ids)))
+        by_id = {row.id: row for row in rows}
+        return [by_id[i] for i in ids if i in by_id]
+    vector = func.to_tsvector(text("'english'"), TranscriptSegment.body)
+    tsquery = func.plainto_tsquery(text("'english'"), " ".join(terms))
+    return list(
+        session.scalars(
+            select(TranscriptSegment)
+            .where(vector.bool_op("@@")(tsquery))
+            .order_by(func.ts_rank(vector, tsquery).desc(), TranscriptSegment.id)
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,159 @@
+"""Captions and transcripts of replays, and transcript search."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from airspace.accounts.auth import OptionalUser
+from airspace.captions.search import matching_segments
+from airspace.captions.services import cues_of
+from airspace.captions.transcript import on_replay_clock, podcast_transcript, webvtt
+from airspace.dependencies import DbDep, ServicesDep
+from airspace.media.constants import MPEGTS_CLOCK
+from airspace.recordings import lifecycle
+from airspace.recordings import services as recordings
+from airspace.recordings.models import Recording
+from airspace.spaces.models import Space
+
+api = APIRouter(tags=["captions"])
+media = APIRouter(include_in_schema=False)
+
+VTT_TYPE = "text/vtt; charset=utf-8"
+PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
+
+
+@api.get("/spaces/{space_id}/recording/transcript")
+def transcript(
+    space_id: str, services: ServicesDep, db: DbDep, user: OptionalUser
+) -> dict[str, Any]:
+    """The transcript in the Podcasting 2.0 JSON shape, on the replay's clock."""
+    _, recording = recordings.replayable(db, space_id, user, services.clock.now())
+    cues = on_replay_clock(cues_of(db, recording.id), recording.start_offset_seconds)
+    return podcast_transcript(cues)
+
+
+class SearchHit(BaseModel):
+    start: float
+    """Seconds into the replay."""
+    speaker: str
+    text: str
+
+
+class SearchResult(BaseModel):
+    space_id: str
+    title: str
+    url: str
+    hits: list[SearchHit]
+
+
+@api.get("/search")
+def search_transcripts(
+    q: Annotated[str, Query(min_length=1, max_length=200)],
+    services: ServicesDep,
+    db: DbDep,
+    limit: Annotated[int, Query(ge=1, le=50)] = 20,
+) -> list[SearchResult]:
+    """Recordings in which the words of ``q`` were spoken, with the time of each hit.
+    Only public recordings that are replayable now are searched."""
+    now = services.clock.now()
+    results: dict[str, SearchResult] = {}
+    for segment in matching_segments(db, q, limit * 10):
+        row = db.execute(
+            select(Recording, Space)
+            .join(Space, Space.id == Recording.space_id)
+            .where(Recording.id == segment.recording_id)
+        ).one()
+        recording, space = row.tuple()
+        if space.is_ticketed or not lifecycle.is_listenable(recording, now):
+            continue
+        start = segment.start_seconds - recording.start_offset_seconds
+        if segment.end_seconds <= recording.start_offset_seconds:
+            continue
+        result = results.get(space.id)
+        if result is None:
+            if len(results) >= limit:
+                continue
+            result = results[space.id] = SearchResult(
+                space_id=space.id,
+                title=space.title,
+                url=f"{services.settings.public_url}/i/spaces/{space.id}",
+                hits=[],
+            )
+        result.hits.append(
+            SearchHit(
+                start=round(max(0.0, start), 3), speaker=segment.speaker_name, text=segment.body
+            )
+        )
+    for result in results.values():
+        result.hits.sort(key=lambda h: h.start)
+    return list(results.values())
+
+
+def _captions(
+    space_id: str, services: ServicesDep, db: DbDep, user: OptionalUser, for_hls: bool
+) -> str:
+    _, recording = recordings.replayable(db, space_id, user, services.clock.now())
+    offset = recording.start_offset_seconds
+    cues = on_replay_clock(cues_of(db, recording.id), offset)
+    return webvtt(cues, round(offset * MPEGTS_CLOCK) if for_hls else None)
+
+
+@media.get("/i/spaces/{space_id}/captions.vtt")
+def captions_file(space_id: str, services: ServicesDep, db: DbDep, user: OptionalUser) -> Response:
+    """Captions for a ``<track>`` element: WebVTT with ``<v Speaker>`` voices."""
+    body = _captions(space_id, services, db, user, for_hls=False)
+    return Response(body, media_type=VTT_TYPE, headers={"Cache-Control": "no-cache"})
+
+
+@media.get("/i/spaces/{space_id}/captions_hls.vtt")
+def captions_for_hls(
+    space_id: str, services: ServicesDep, db: DbDep, user: OptionalUser
+) -> Response:
+    body = _captions(space_id, services, db, user, for_hls=True)
+    return Response(body, media_type=VTT_TYPE, headers={"Cache-Control": "no-cache"})
+
+
+@media.get("/i/spaces/{space_id}/captions.m3u8")
+def captions_playlist(
+    space_id: str, services: ServicesDep, db: DbDep, user: OptionalUser
+) -> Response:
+    """The HLS subtitles rendition: one WebVTT file over the whole replay."""
+    _, recording = recordings.replayable(db, space_id, user, services.clock.now())
+    seconds = max(0.001, (recording.duration_seconds or 0.0) - recording.start_offset_seconds)
+    body = "\n".join(
+        [
+            "#EXTM3U",
+            "#EXT-X-VERSION:3",
+            f"#EXT-X-TARGETDURATION:{math.ceil(seconds)}",
+            "#EXT-X-MEDIA-SEQUENCE:0",
+            "#EXT-X-PLAYLIST-TYPE:VOD",
+            f"#EXTINF:{seconds:.6f},",
+            "captions_hls.vtt",
+            "#EXT-X-ENDLIST",
+            "",
+        ]
+    )
+    return Response(body, media_type=PLAYLIST_TYPE, headers={"Cache-Control": "no-cache"})
+
+
+@media.get("/i/spaces/{space_id}/replay_master.m3u8")
+def replay_master(space_id: str, services: ServicesDep, db: DbDep, user: OptionalUser) -> Response:
+    """The replay with its captions: a master playlist naming the audio and subtitles."""
+    recordings.replayable(db, space_id, user, services.clock.now())
+    body = "\n".join(
+        [
+            "#EXTM3U",
+            "#EXT-X-VERSION:3",
+            '#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="captions",NAME="English",LANGUAGE="en",'
+            'DEFAULT=YES,AUTOSELECT=YES,URI="captions.m3u8"',
+            '#EXT-X-STREAM-INF:BANDWIDTH=72000,CODECS="mp4a.40.2",SUBTITLES="captions"',
+            "replay.m3u8",
+            "",
+        ]
+    )
+    return Response(body, media_type=PLAYLIST_TYPE, headers={"Cache-Control": "no-cache"})
