@@ -20,7 +20,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 
 from airspace.app import create_app
-from airspace.captions.models import SEARCH_TABLE
 from airspace.clock import SettableClock
 from airspace.config import Settings
 from airspace.db.base import Base, import_all_models
@@ -82,7 +81,7 @@ def _empty_tables(engine: Engine) -> None:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())
         if engine.dialect.name == "sqlite":
-            connection.execute(text(f"DELETE FROM {SEARCH_TABLE}"))
+            connection.execute(text("DELETE FROM transcript_search"))
 
 
 @pytest.fixture(params=BACKENDS)
