@@ -17,12 +17,11 @@ from airspace.accounts import services as accounts
 from airspace.accounts.auth import CurrentUser, OptionalUser, session_id_from
 from airspace.accounts.models import User
 from airspace.dependencies import DbDep, ServicesDep
-from airspace.errors import Conflict, Forbidden
-from airspace.ids import is_space_id
+from airspace.errors import Conflict, Forbidden, NotFound
 from airspace.live.room import Event
 from airspace.live.rooms import LiveRoom, LiveRooms, room_channel
 from airspace.spaces import services as spaces
-from airspace.spaces.models import Space, SpaceState
+from airspace.spaces.models import SpaceState
 from airspace.wiring import Services
 
 router = APIRouter(prefix="/spaces/{space_id}/room", tags=["rooms"])
@@ -48,13 +47,27 @@ class SessionDescription(BaseModel):
     sdp: str = Field(max_length=64_000)
 
 
-def _live_room(db: Session, rooms: LiveRooms, space_id: str, user: User | None) -> LiveRoom:
+def _check_room(db: Session, rooms: LiveRooms, space_id: str, user: User | None) -> LiveRoom:
     space = spaces.get(db, space_id)
     if space.state is not SpaceState.LIVE:
         raise Conflict(f"this Space is {space.state.value}, not live")
     if space.is_ticketed and not spaces.has_ticket(db, space, user):
         raise Forbidden("this Space is for ticket holders")
     return rooms.get(space_id)
+
+
+async def _live_room(db: Session, rooms: LiveRooms, space_id: str, user: User | None) -> LiveRoom:
+    """The live room of ``space_id`` if ``user`` may be in it. The database is read on a
+    worker thread and the connection returned at once: the event loop carries the media
+    and must never wait for a pooled connection."""
+
+    def check() -> LiveRoom:
+        try:
+            return _check_room(db, rooms, space_id, user)
+        finally:
+            db.close()
+
+    return await asyncio.to_thread(check)
 
 
 def _snapshot(services: Services, room: LiveRoom) -> Event:
@@ -66,7 +79,7 @@ async def room_state(
     space_id: str, services: ServicesDep, db: DbDep, rooms: RoomsDep, user: OptionalUser
 ) -> Event:
     """Who is in the room, with roles, microphones and the recording indicator."""
-    return _snapshot(services, _live_room(db, rooms, space_id, user))
+    return _snapshot(services, await _live_room(db, rooms, space_id, user))
 
 
 @router.post("/join")
@@ -74,7 +87,7 @@ async def join(
     space_id: str, services: ServicesDep, db: DbDep, rooms: RoomsDep, user: CurrentUser
 ) -> Event:
     """Enter the room as a listener (the host enters as host). Returns the room state."""
-    room = _live_room(db, rooms, space_id, user)
+    room = await _live_room(db, rooms, space_id, user)
     event = room.state.join(user.id, user.username, user.display_name)
     if event is not None:
         room.publish(event)
@@ -83,7 +96,7 @@ async def join(
 
 @router.post("/leave")
 async def leave(space_id: str, db: DbDep, rooms: RoomsDep, user: CurrentUser) -> dict[str, bool]:
-    room = _live_room(db, rooms, space_id, user)
+    room = await _live_room(db, rooms, space_id, user)
     await rooms.engine.remove_speaker(space_id, str(user.id))
     event = room.state.leave(user.id)
     if event is not None:
@@ -94,11 +107,18 @@ async def leave(space_id: str, db: DbDep, rooms: RoomsDep, user: CurrentUser) ->
 @router.post("/requests")
 async def ask_to_speak(space_id: str, db: DbDep, rooms: RoomsDep, user: CurrentUser) -> Event:
     """Raise your hand: the host and co-hosts see the request and may approve it."""
-    room = _live_room(db, rooms, space_id, user)
-    blocked = accounts.is_blocked(db, room.state.host_id, user.id)
+    room = await _live_room(db, rooms, space_id, user)
+    blocked = await asyncio.to_thread(_is_blocked, db, room.state.host_id, user.id)
     event = room.state.ask_to_speak(user.id, blocked)
     room.publish(event)
     return event
+
+
+def _is_blocked(db: Session, host_id: int, user_id: int) -> bool:
+    try:
+        return accounts.is_blocked(db, host_id, user_id)
+    finally:
+        db.close()
 
 
 @router.post("/speakers")
@@ -106,7 +126,7 @@ async def approve(
     space_id: str, body: Username, db: DbDep, rooms: RoomsDep, user: CurrentUser
 ) -> Event:
     """Give a listener a microphone (host and co-hosts); 409 when all 13 are taken."""
-    room = _live_room(db, rooms, space_id, user)
+    room = await _live_room(db, rooms, space_id, user)
     event = room.state.approve(user.id, body.username)
     room.publish(event)
     return event
@@ -117,7 +137,7 @@ async def add_cohost(
     space_id: str, body: Username, db: DbDep, rooms: RoomsDep, user: CurrentUser
 ) -> Event:
     """Make someone in the room a co-host (host only; at most 2)."""
-    room = _live_room(db, rooms, space_id, user)
+    room = await _live_room(db, rooms, space_id, user)
     event = room.state.add_cohost(user.id, body.username)
     room.publish(event)
     return event
@@ -126,7 +146,7 @@ async def add_cohost(
 async def _set_muted(
     space_id: str, username: str, muted: bool, db: Session, rooms: LiveRooms, user: User
 ) -> Event:
-    room = _live_room(db, rooms, space_id, user)
+    room = await _live_room(db, rooms, space_id, user)
     event = room.state.set_muted(user.id, username, muted)
     target = room.state.by_username(username)
     await rooms.engine.set_muted(space_id, str(target.user_id), muted)
@@ -155,7 +175,7 @@ async def make_listener(
     space_id: str, username: str, db: DbDep, rooms: RoomsDep, user: CurrentUser
 ) -> Event:
     """Move a speaker back to the audience (or step down yourself)."""
-    room = _live_room(db, rooms, space_id, user)
+    room = await _live_room(db, rooms, space_id, user)
     event = room.state.make_listener(user.id, username)
     target = room.state.by_username(username)
     target.connected = False
@@ -169,7 +189,7 @@ async def remove(
     space_id: str, username: str, db: DbDep, rooms: RoomsDep, user: CurrentUser
 ) -> Event:
     """Put someone out of the room for the rest of the Space (host and co-hosts)."""
-    room = _live_room(db, rooms, space_id, user)
+    room = await _live_room(db, rooms, space_id, user)
     target = room.state.by_username(username)
     event = room.state.remove(user.id, username)
     await rooms.engine.remove_speaker(space_id, str(target.user_id))
@@ -183,7 +203,7 @@ async def publish_microphone(
 ) -> SessionDescription:
     """Connect your microphone: send a WebRTC offer (Opus audio), get the answer. The
     answer's return track carries everyone else in the room."""
-    room = _live_room(db, rooms, space_id, user)
+    room = await _live_room(db, rooms, space_id, user)
     if not room.state.can_publish(user.id):
         raise Forbidden("only the host, co-hosts and approved speakers can use a microphone")
     if body.type != "offer":
@@ -200,7 +220,7 @@ async def publish_microphone(
 async def disconnect_microphone(
     space_id: str, db: DbDep, rooms: RoomsDep, user: CurrentUser
 ) -> dict[str, bool]:
-    room = _live_room(db, rooms, space_id, user)
+    room = await _live_room(db, rooms, space_id, user)
     await rooms.engine.remove_speaker(space_id, str(user.id))
     if user.id in room.state.members:
         room.state.members[user.id].connected = False
@@ -217,22 +237,24 @@ def _websocket_user(websocket: WebSocket, services: Services, db: Session) -> Us
     return accounts.user_for_session(db, session_id, now) if session_id else None
 
 
+def _websocket_room(
+    websocket: WebSocket, services: Services, rooms: LiveRooms, space_id: str
+) -> LiveRoom:
+    with services.sessions() as db:
+        return _check_room(db, rooms, space_id, _websocket_user(websocket, services, db))
+
+
 @router.websocket("/events")
 async def room_events(websocket: WebSocket, space_id: str) -> None:
     """The room state, then every room event as JSON text messages. Clients may send
     ``{"type": "ping"}``; anything else closes the socket (1008)."""
     services: Services = websocket.app.state.services
     rooms: LiveRooms = websocket.app.state.rooms
-    with services.sessions() as db:
-        user = _websocket_user(websocket, services, db)
-        space = db.get(Space, space_id) if is_space_id(space_id) else None
-        try:
-            if space is None:
-                raise Conflict("no such Space")
-            room = _live_room(db, rooms, space_id, user)
-        except (Conflict, Forbidden) as error:
-            await websocket.close(code=WEBSOCKET_POLICY_VIOLATION, reason=error.detail[:120])
-            return
+    try:
+        room = await asyncio.to_thread(_websocket_room, websocket, services, rooms, space_id)
+    except (Conflict, Forbidden, NotFound) as error:
+        await websocket.close(code=WEBSOCKET_POLICY_VIOLATION, reason=error.detail[:120])
+        return
     await websocket.accept()
     async with services.events.subscribe(room_channel(space_id)) as subscription:
         await websocket.send_json(_snapshot(services, room))
