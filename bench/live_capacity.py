@@ -128,11 +128,8 @@ async def clients(base: str, legs: list[Leg], conn: Connection) -> dict[str, Any
             answer.raise_for_status()
             await peer.accept(answer.json()["sdp"])
 
-        # One offer at a time: the server looks the room up in the database on its event
-        # loop while earlier offers hold pooled connections, so a burst of concurrent
-        # offers (15 or more) stalls it.
-        for leg, peer in zip(legs, peers, strict=True):
-            await connect(leg, peer)
+        # Every offer at once, as when a whole room reconnects.
+        await asyncio.gather(*(connect(leg, peer) for leg, peer in zip(legs, peers, strict=True)))
     for _ in range(300):
         if all(p.pc.connectionState == "connected" for p in peers):
             break

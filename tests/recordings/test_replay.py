@@ -184,3 +184,56 @@ def test_a_ticketed_replay_is_for_ticket_holders_and_the_host(client: TestClient
     assert client.get(url).status_code == 403
     assert client.get(url, headers=holder).status_code == 200
     assert client.get(url, headers=host).status_code == 200
+
+
+def wait_for_file(http: httpx.Client, url: str) -> bytes:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        response = http.get(url)
+        if response.status_code == 200:
+            return response.content
+        assert response.status_code == 404, response.text
+        time.sleep(0.2)
+    raise AssertionError(f"{url} was never made")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_m4a_and_mp3_renditions_follow_the_start_time(live_server: LiveServer) -> None:
+    host = live_server.register("host")
+    space_id = live_server.create_space(host, record=True)
+
+    async def live_part() -> None:
+        async with httpx.AsyncClient(base_url=live_server.base, headers=host, timeout=20) as http:
+            await http.post(f"/api/v1/spaces/{space_id}/start")
+            await http.post(f"/api/v1/spaces/{space_id}/room/join")
+            peer = SpeakerPeer(recording(speech_like(5.0)))
+            await connect_microphone(http, space_id, peer)
+            await asyncio.sleep(5.0)
+            await peer.close()
+            await http.post(f"/api/v1/spaces/{space_id}/end")
+
+    asyncio.run(live_part())
+    frame = 1024 / 48_000
+    with httpx.Client(base_url=live_server.base, headers=host, timeout=20) as http:
+        duration = float(wait_until_available(http, space_id)["duration_seconds"])  # type: ignore[arg-type]
+        # The M4A is made after every Space: for browsers without HLS, and downloads.
+        m4a = wait_for_file(http, f"/i/spaces/{space_id}/recording.m4a")
+        assert len(decode(m4a)[0]) / 48_000 == pytest.approx(duration, abs=frame)
+        assert http.get(f"/i/spaces/{space_id}/recording.mp3").status_code == 404
+
+        offset = 2.345
+        http.patch(
+            f"/api/v1/spaces/{space_id}/recording", json={"start_offset_seconds": offset}
+        ).raise_for_status()
+        asked = http.post(f"/api/v1/spaces/{space_id}/recording/renditions", json={"format": "mp3"})
+        assert asked.status_code == 202
+        assert asked.json()["status"] == "queued"
+        mp3 = wait_for_file(http, f"/i/spaces/{space_id}/recording.mp3")
+        assert len(decode(mp3)[0]) / 48_000 == pytest.approx(duration - offset, abs=frame)
+        ready = http.post(f"/api/v1/spaces/{space_id}/recording/renditions", json={"format": "mp3"})
+        assert ready.status_code == 200
+        assert ready.json()["status"] == "ready"
+        trimmed = wait_for_file(http, f"/i/spaces/{space_id}/recording.m4a")
+        assert len(decode(trimmed)[0]) / 48_000 == pytest.approx(duration - offset, abs=frame)
+        bad = http.post(f"/api/v1/spaces/{space_id}/recording/renditions", json={"format": "ogg"})
+        assert bad.status_code == 422

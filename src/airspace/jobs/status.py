@@ -84,11 +84,18 @@ def _get(session: Session, run_id: str) -> JobRun:
     return run
 
 
-def latest_run(session: Session, name: str, subject: str) -> JobRun | None:
-    """The most recent run of job ``name`` about ``subject``."""
-    return session.scalar(
+def latest_run(
+    session: Session, name: str, subject: str, arguments: dict[str, object] | None = None
+) -> JobRun | None:
+    """The most recent run of job ``name`` about ``subject`` (whose arguments include
+    ``arguments``, when given)."""
+    runs = session.scalars(
         select(JobRun)
         .where(JobRun.name == name, JobRun.subject == subject)
         .order_by(JobRun.created_at.desc(), JobRun.id)
-        .limit(1)
+        .limit(50)
     )
+    for run in runs:
+        if arguments is None or all(run.arguments.get(k) == v for k, v in arguments.items()):
+            return run
+    return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -65,3 +66,16 @@ class SpeakerTurnOut(BaseModel):
 class SpeakerTimeline(BaseModel):
     start_offset_seconds: float
     turns: list[SpeakerTurnOut] = Field(description="Seconds of the replay (after the offset).")
+
+
+class RenditionRequest(BaseModel):
+    format: Literal["m4a", "mp3"]
+
+
+class RenditionOut(BaseModel):
+    format: str
+    status: Literal["ready", "queued", "running", "failed"]
+    url: str = Field(description="Where the file is served once ready.")
+    job_id: str | None = None
+    progress: float | None = None
+    error: str | None = None

@@ -188,3 +188,13 @@ def enqueue_after_end(services: Services, space_id: str, recording_id: int) -> N
     captions (separately, so a failed transcription never holds back the replay)."""
     services.jobs.enqueue("recordings.finalize", subject=space_id, recording_id=recording_id)
     services.jobs.enqueue("captions.transcribe", subject=space_id, recording_id=recording_id)
+    enqueue_rendition(services, space_id, recording_id, "m4a", 0.0)
+
+
+def enqueue_rendition(
+    services: Services, space_id: str, recording_id: int, fmt: str, offset: float
+) -> str:
+    """Queue making the ``fmt`` file of a replay from ``offset``; returns the job id."""
+    return services.jobs.enqueue(
+        "recordings.render", subject=space_id, recording_id=recording_id, format=fmt, offset=offset
+    )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from airspace.jobs.registry import JobContext, job, periodic_job
-from airspace.recordings import services
+from airspace.jobs.registry import JobContext, JobFailed, job, periodic_job
+from airspace.jobs.status import set_result
+from airspace.recordings import renditions, services
+from airspace.recordings.models import Recording
 
 
 @job("recordings.finalize", retries=5, retry_delay_seconds=2.0)
@@ -14,3 +16,17 @@ def finalize_recording(ctx: JobContext, *, recording_id: int) -> None:
 @periodic_job("recordings.advance_lifecycle", minute="*")
 def advance_lifecycle(ctx: JobContext) -> None:
     services.advance_all(ctx.services)
+
+
+@job("recordings.render", retries=3, retry_delay_seconds=5.0)
+def render_rendition(ctx: JobContext, *, recording_id: int, format: str, offset: float) -> None:
+    """Make an M4A or MP3 file of the replay from ``offset`` seconds."""
+    with ctx.services.sessions() as session:
+        recording = session.get(Recording, recording_id)
+        if recording is None:
+            raise JobFailed("the recording no longer exists")
+        segments = services.segments_of(session, recording_id)
+        session.expunge_all()
+    key = renditions.render(ctx.services, recording, segments, format, offset, ctx.report_progress)
+    if ctx.job_id is not None:
+        set_result(ctx.services, ctx.job_id, {"key": key})

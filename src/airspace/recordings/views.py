@@ -9,15 +9,19 @@ from airspace.accounts.auth import CurrentUser, OptionalUser
 from airspace.accounts.listeners import listener_of, remember_listener
 from airspace.dependencies import DbDep, ServicesDep
 from airspace.errors import Forbidden, Gone, NotFound
+from airspace.jobs.models import JobStatus
 from airspace.jobs.schemas import JobRunOut
 from airspace.jobs.status import latest_run
 from airspace.recordings import lifecycle, replay
 from airspace.recordings import services as recordings
 from airspace.recordings.models import Recording, RecordingState
+from airspace.recordings.renditions import rendition_key
 from airspace.recordings.schemas import (
     PlayCounted,
     PlayProgress,
     RecordingOut,
+    RenditionOut,
+    RenditionRequest,
     SpeakerTimeline,
     SpeakerTurnOut,
     StartOffset,
@@ -89,6 +93,10 @@ def edit_start_time(
     recording = _recording(db, space_id)
     recordings.set_start_offset(recording, space, user, body.start_offset_seconds)
     db.commit()
+    if not services.storage.exists(rendition_key(recording, "m4a")):
+        recordings.enqueue_rendition(
+            services, space_id, recording.id, "m4a", recording.start_offset_seconds
+        )
     return recording_out(services, db, recording)
 
 
@@ -141,6 +149,37 @@ def report_play(
     counted = recordings.count_play(db, recording, listener, body.position_seconds, now)
     db.commit()
     return PlayCounted(counted=counted, replay_count=recording.replay_count)
+
+
+@router.post("/renditions")
+def request_rendition(
+    space_id: str,
+    body: RenditionRequest,
+    response: Response,
+    services: ServicesDep,
+    db: DbDep,
+    user: OptionalUser,
+) -> RenditionOut:
+    """Ask for the replay as one M4A or MP3 file (from the current start offset): ready
+    at once if it was made before, else a job (202) whose progress this call reports."""
+    _, recording = recordings.replayable(db, space_id, user, services.clock.now())
+    fmt, offset = body.format, recording.start_offset_seconds
+    url = f"{services.settings.public_url}/i/spaces/{space_id}/recording.{fmt}"
+    if services.storage.exists(rendition_key(recording, fmt)):
+        return RenditionOut(format=fmt, status="ready", url=url)
+    response.status_code = status.HTTP_202_ACCEPTED
+    run = latest_run(db, "recordings.render", space_id, {"format": fmt, "offset": offset})
+    if run is None or run.status in (JobStatus.DONE, JobStatus.FAILED):
+        job_id = recordings.enqueue_rendition(services, space_id, recording.id, fmt, offset)
+        return RenditionOut(format=fmt, status="queued", url=url, job_id=job_id)
+    return RenditionOut(
+        format=fmt,
+        status=run.status.value,
+        url=url,
+        job_id=run.id,
+        progress=run.progress,
+        error=run.error,
+    )
 
 
 @router.delete("", status_code=status.HTTP_204_NO_CONTENT)

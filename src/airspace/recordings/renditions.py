@@ -1,0 +1,128 @@
+"""Single-file renditions of a replay, made by jobs from the stored segments and cut at
+the start offset: M4A (the AAC remuxed, sample-exact through an edit list) for browsers
+without HLS and for downloads, and MP3 (decoded and encoded) on demand.
+
+A rendition is stored under a name that holds its offset, so moving the start time
+makes a new file and destroys nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import av
+import numpy as np
+
+from airspace.downloader.mp3 import DEFAULT_VBR_QUALITY, ChunkResult, Mp3Writer
+from airspace.media.adts import parse_header, split_frames
+from airspace.media.constants import AAC_FRAME_SAMPLES, SAMPLE_RATE
+from airspace.media.hls_segments import audio_specific_config
+from airspace.media.mp3_encoders import open_mp3_encoder
+from airspace.media.mp4 import Mp4AudioWriter
+from airspace.media.mpegts import adts_stream
+from airspace.recordings.models import Recording, RecordingSegment
+from airspace.recordings.replay import segment_at
+
+if TYPE_CHECKING:
+    from airspace.wiring import Services
+
+Format = Literal["m4a", "mp3"]
+CONTENT_TYPES: dict[str, str] = {"m4a": "audio/mp4", "mp3": "audio/mpeg"}
+
+
+def rendition_key(recording: Recording, fmt: str, offset: float | None = None) -> str:
+    at = recording.start_offset_seconds if offset is None else offset
+    return f"{recording.media_prefix}renditions/replay-{round(at * 1000)}ms.{fmt}"
+
+
+def _adts_from(
+    read: Callable[[str], bytes], segments: Sequence[RecordingSegment], offset: float
+) -> tuple[Iterator[list[bytes]], int]:
+    """ADTS frames per segment from the frame holding ``offset``, and how many samples of
+    that first frame come before the offset."""
+    first = segment_at(segments, offset) if segments else 0
+    into = max(0, round(offset * SAMPLE_RATE) - (segments[first].first_sample if segments else 0))
+    skip_frames, skip_samples = divmod(into, AAC_FRAME_SAMPLES)
+
+    def frames() -> Iterator[list[bytes]]:
+        for index in range(first, len(segments)):
+            found, _, _ = split_frames(adts_stream(read(segments[index].key)))
+            yield found[skip_frames:] if index == first else found
+
+    return frames(), skip_samples
+
+
+def write_m4a(
+    read: Callable[[str], bytes],
+    segments: Sequence[RecordingSegment],
+    offset: float,
+    path: Path,
+    progress: Callable[[float], None],
+) -> None:
+    batches, skip_samples = _adts_from(read, segments, offset)
+    writer: Mp4AudioWriter | None = None
+    for number, batch in enumerate(batches):
+        if not batch:
+            continue
+        if writer is None:
+            writer = Mp4AudioWriter(path, audio_specific_config(batch[0]), SAMPLE_RATE, 1)
+        writer.add([frame[parse_header(frame).header_length :] for frame in batch])
+        progress((number + 1) / max(1, len(segments)))
+    if writer is None:
+        raise ValueError("the recording holds no audio")
+    writer.finish(skip_samples)
+
+
+def write_mp3(
+    read: Callable[[str], bytes],
+    segments: Sequence[RecordingSegment],
+    offset: float,
+    path: Path,
+    progress: Callable[[float], None],
+) -> None:
+    first = segment_at(segments, offset)
+    skip = max(0, round(offset * SAMPLE_RATE) - segments[first].first_sample)
+    encoder = open_mp3_encoder(SAMPLE_RATE, 1, DEFAULT_VBR_QUALITY)
+    frames: list[bytes] = []
+    samples = 0
+    for index in range(first, len(segments)):
+        pcm = _decode(read(segments[index].key))
+        if index == first:
+            pcm = pcm[skip:]
+        samples += len(pcm)
+        frames.extend(encoder.encode(pcm.reshape(1, -1)))
+        progress((index - first + 1) / (len(segments) - first))
+    frames.extend(encoder.flush())
+    writer = Mp3Writer(path, SAMPLE_RATE, 1, DEFAULT_VBR_QUALITY)
+    writer.add(0, ChunkResult(frames, encoder.delay, 0))
+    writer.finish(samples)
+
+
+def _decode(data: bytes) -> np.ndarray:
+    with av.open(io.BytesIO(data), mode="r", format="mpegts") as container:
+        blocks = [f.to_ndarray()[0].astype(np.float32) for f in container.decode(audio=0)]
+    return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)
+
+
+def render(
+    services: Services,
+    recording: Recording,
+    segments: Sequence[RecordingSegment],
+    fmt: str,
+    offset: float,
+    progress: Callable[[float], None],
+) -> str:
+    """Make the ``fmt`` rendition from ``offset`` and store it; returns its key."""
+    if not segments:
+        raise ValueError("the recording holds no segments")
+    write = write_m4a if fmt == "m4a" else write_mp3
+    with tempfile.TemporaryDirectory(prefix="airspace-render-") as folder:
+        path = Path(folder) / f"replay.{fmt}"
+        write(services.storage.get, segments, offset, path, progress)
+        key = rendition_key(recording, fmt, offset)
+        services.storage.put_file(key, path, CONTENT_TYPES[fmt])
+    return key

@@ -1,0 +1,145 @@
+"""A recorded Space where three people speak known sentences (espeak-ng) over WebRTC;
+after the end the captions carry each sentence under its speaker's name, the speaker
+who opted out is not transcribed, search finds a phrase at the right time, and moving
+the start time moves all of it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+
+from airspace.captions.accuracy import normalized_words, word_error_rate
+from airspace.clock import SettableClock
+from airspace.media.peer import SpeakerPeer, recording
+from tests.audio import decode, speech
+from tests.conftest import LiveServer
+from tests.live.test_speakers import connect_microphone
+
+SPOKEN = {
+    "alice": (
+        0.5,
+        "Welcome everyone to our weekly conversation about science. "
+        "Today we are talking about the ocean and the animals that live in it.",
+    ),
+    "bob": (
+        10.5,
+        "Thank you for having me. I spent ten years studying whales in the cold waters "
+        "near Iceland.",
+    ),
+    "carol": (18.5, "I would rather my secret banana recipe stayed off the record."),
+}
+NAMES = {"alice": "Alice Host", "bob": "Bob Guest", "carol": "Carol Private"}
+
+
+def scheduled(start: float, text: str) -> np.ndarray:
+    voice = speech(text)
+    return np.concatenate([np.zeros(round(start * 48_000), np.float32), voice])
+
+
+def wait_for_captions(http: httpx.Client, space_id: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        body: dict[str, Any] = http.get(f"/api/v1/spaces/{space_id}/recording").json()
+        captions = body.get("captions") or {}
+        if body["state"] == "available" and captions.get("status") in ("done", "failed"):
+            return body
+        time.sleep(0.25)
+    raise AssertionError(f"captions not done: {body}")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_captions_name_speakers_leave_out_who_opted_out_and_are_searchable(
+    live_server: LiveServer, clock: SettableClock
+) -> None:
+    headers = {name: live_server.register(name) for name in SPOKEN}
+    with httpx.Client(base_url=live_server.base, timeout=20) as http:
+        for name, who in headers.items():
+            settings = {"display_name": NAMES[name], "captions_opt_out": name == "carol"}
+            assert http.patch("/api/v1/me", json=settings, headers=who).status_code == 200
+    space_id = live_server.create_space(headers["alice"], record=True)
+    sources = {name: scheduled(start, text) for name, (start, text) in SPOKEN.items()}
+    seconds = max(len(pcm) for pcm in sources.values()) / 48_000 + 1.5
+
+    async def live_part() -> None:
+        base = live_server.base
+        clients = {
+            n: httpx.AsyncClient(base_url=base, headers=h, timeout=20) for n, h in headers.items()
+        }
+        host = clients["alice"]
+        await host.post(f"/api/v1/spaces/{space_id}/start")
+        for client in clients.values():
+            await client.post(f"/api/v1/spaces/{space_id}/room/join")
+        for name in ("bob", "carol"):
+            await host.post(f"/api/v1/spaces/{space_id}/room/speakers", json={"username": name})
+        peers = {name: SpeakerPeer(recording(pcm)) for name, pcm in sources.items()}
+        await asyncio.gather(
+            *(connect_microphone(clients[n], space_id, peer) for n, peer in peers.items())
+        )
+        await asyncio.sleep(seconds)
+        for peer in peers.values():
+            await peer.close()
+        await host.post(f"/api/v1/spaces/{space_id}/end")
+        for client in clients.values():
+            await client.aclose()
+
+    asyncio.run(live_part())
+
+    with httpx.Client(base_url=live_server.base, timeout=20) as http:
+        body = wait_for_captions(http, space_id)
+        assert body["captions"]["status"] == "done", body["captions"]
+        duration = body["duration_seconds"]
+
+        master = http.get(f"/i/spaces/{space_id}/recording.ts")
+        assert len(decode(master.content, "mpegts")[0]) / 48_000 == pytest.approx(duration)
+
+        transcript = http.get(f"/api/v1/spaces/{space_id}/recording/transcript").json()
+        by_speaker: dict[str, list[str]] = {}
+        for segment in transcript["segments"]:
+            by_speaker.setdefault(segment["speaker"], []).append(segment["body"])
+        assert set(by_speaker) == {"Alice Host", "Bob Guest"}
+        for name in ("alice", "bob"):
+            heard = " ".join(by_speaker[NAMES[name]])
+            assert word_error_rate(SPOKEN[name][1], heard) <= 0.2, heard
+        everything = normalized_words(" ".join(s["body"] for s in transcript["segments"]))
+        assert not {"banana", "recipe", "secret"} & set(everything)
+
+        vtt = http.get(f"/i/spaces/{space_id}/captions.vtt")
+        assert vtt.headers["content-type"].startswith("text/vtt")
+        assert "<v Alice Host>" in vtt.text
+        assert "<v Bob Guest>" in vtt.text
+        master_playlist = http.get(f"/i/spaces/{space_id}/replay_master.m3u8").text
+        assert "TYPE=SUBTITLES" in master_playlist
+        subtitles = http.get(f"/i/spaces/{space_id}/captions.m3u8").text
+        assert "captions_hls.vtt" in subtitles
+        assert "X-TIMESTAMP-MAP" in http.get(f"/i/spaces/{space_id}/captions_hls.vtt").text
+
+        [found] = http.get("/api/v1/search", params={"q": "whales Iceland"}).json()
+        assert found["space_id"] == space_id
+        [hit] = found["hits"]
+        assert hit["speaker"] == "Bob Guest"
+        assert SPOKEN["bob"][0] - 1 <= hit["start"] <= SPOKEN["bob"][0] + 6
+
+        # Moving the start time moves the captions, the transcript and search hits.
+        offset = 5.0
+        moved = http.patch(
+            f"/api/v1/spaces/{space_id}/recording",
+            json={"start_offset_seconds": offset},
+            headers=headers["alice"],
+        )
+        assert moved.status_code == 200
+        later = http.get(f"/api/v1/spaces/{space_id}/recording/transcript").json()
+        bob_before = [s for s in transcript["segments"] if s["speaker"] == "Bob Guest"]
+        bob_after = [s for s in later["segments"] if s["speaker"] == "Bob Guest"]
+        assert bob_after[0]["startTime"] == pytest.approx(bob_before[0]["startTime"] - offset)
+        [again] = http.get("/api/v1/search", params={"q": "whales Iceland"}).json()
+        assert again["hits"][0]["start"] == pytest.approx(hit["start"] - offset)
+
+        clock.advance(timedelta(days=31))
+        assert http.get(f"/i/spaces/{space_id}/captions.vtt").status_code == 410
+        assert http.get("/api/v1/search", params={"q": "whales"}).json() == []
