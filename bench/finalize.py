@@ -62,6 +62,9 @@ def main() -> None:
         secret_key=secrets.token_urlsafe(32),
     )
     services = build_services(settings)
+    # The app starts first: at start-up it ends Spaces left live by a stopped server.
+    client = TestClient(create_app(services))
+    client.__enter__()
     started = datetime.now(UTC) - timedelta(hours=args.hours)
     with services.sessions() as session:
         host = accounts.register(session, f"host{int(time.time())}", "pw-12345678", started)
@@ -104,31 +107,31 @@ def main() -> None:
 
     consumer = services.jobs.start_consumer(settings.job_workers)
     try:
-        with TestClient(create_app(services)) as client:
-            time.sleep(1.5)  # the consumer is idle and polling, as on a quiet server
-            t0 = time.perf_counter()
+        time.sleep(1.5)  # the consumer is idle and polling, as on a quiet server
+        t0 = time.perf_counter()
+        with services.sessions() as session:
+            space = spaces.get(session, space_id)
+            spaces.finish(session, space, datetime.now(UTC), timedelta(days=120))
+            session.commit()
+        enqueue_after_end(services, space_id, recording_id)
+        ended = time.perf_counter()
+        while True:
             with services.sessions() as session:
-                space = spaces.get(session, space_id)
-                spaces.finish(session, space, datetime.now(UTC), timedelta(days=120))
-                session.commit()
-            enqueue_after_end(services, space_id, recording_id)
-            ended = time.perf_counter()
-            while True:
-                with services.sessions() as session:
-                    state = recording_for_space(session, space_id)
-                    assert state is not None
-                    if state.state is RecordingState.AVAILABLE:
-                        break
-                time.sleep(0.005)
-            available = time.perf_counter()
-            playlist = client.get(f"/i/spaces/{space_id}/replay.m3u8")
-            waveform = client.get(f"/api/v1/spaces/{space_id}/recording/waveform")
-            first = client.get(f"/i/spaces/{space_id}/live/000000.ts")
-            playable = time.perf_counter()
-            assert playlist.status_code == waveform.status_code == first.status_code == 200
-            assert playlist.text.count("#EXTINF") == count
-            assert len(waveform.json()["peaks"]) >= count * 20 - 20
+                state = recording_for_space(session, space_id)
+                assert state is not None
+                if state.state is RecordingState.AVAILABLE:
+                    break
+            time.sleep(0.005)
+        available = time.perf_counter()
+        playlist = client.get(f"/i/spaces/{space_id}/replay.m3u8")
+        waveform = client.get(f"/api/v1/spaces/{space_id}/recording/waveform")
+        first = client.get(f"/i/spaces/{space_id}/live/000000.ts")
+        playable = time.perf_counter()
+        assert playlist.status_code == waveform.status_code == first.status_code == 200
+        assert playlist.text.count("#EXTINF") == count
+        assert len(waveform.json()["peaks"]) >= count * 20 - 20
     finally:
+        client.__exit__(None, None, None)
         consumer.stop(graceful=False)
         services.close()
     print(f"end (state, recording, jobs queued):  {(ended - t0) * 1000:7.0f} ms")
