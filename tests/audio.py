@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import wave
 from pathlib import Path
 
 import av
@@ -91,9 +92,10 @@ def speech(text: str, voice: str = "en-us", words_per_minute: int = 160) -> np.n
             capture_output=True,
         )
         subprocess.run(
-            ["sox", str(spoken), "-r", str(SAMPLE_RATE), "-c", "1", str(resampled)],
+            ["sox", str(spoken), "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16", str(resampled)],
             check=True,
             capture_output=True,
         )
-        pcm, _ = decode(resampled)
-    return pcm
+        with wave.open(str(resampled)) as handle:
+            data = handle.readframes(handle.getnframes())
+    return np.frombuffer(data, dtype=np.int16).astype(np.float32) / 32768.0

@@ -47,3 +47,35 @@ def test_search_finds_spoken_words_and_forgets_replaced_transcripts(
         session.commit()
         assert matching_segments(session, "elephants", 10) == []
         assert [s.start_seconds for s in matching_segments(session, "entirely", 10)] == [8.0]
+
+
+def test_a_phrase_across_two_cues_is_found_where_it_starts(
+    services: Services, clock: SettableClock
+) -> None:
+    with services.sessions() as session:
+        host = accounts.register(session, "host", "pw-12345678", clock.now())
+        space = spaces.create(session, host, spaces.SpaceFields(title="S"), (), clock.now())
+        session.flush()
+        recording = lifecycle.begin(space.id, clock.now())
+        session.add(recording)
+        session.flush()
+        cues = [(1.0, "I studied dolphins in the warm waters"), (4.0, "near Portugal.")]
+        replace_segments(
+            session,
+            recording.id,
+            [
+                TranscriptSegment(
+                    recording_id=recording.id,
+                    speaker_name="Bob",
+                    start_seconds=start,
+                    end_seconds=start + 3,
+                    body=body,
+                )
+                for start, body in cues
+            ],
+        )
+        session.commit()
+        assert [s.start_seconds for s in matching_segments(session, "dolphins Portugal", 10)] == [
+            1.0
+        ]
+        assert [s.start_seconds for s in matching_segments(session, "Portugal", 10)] == [4.0]

@@ -25,3 +25,6 @@ class TranscriptSegment(Base):
     start_seconds: Mapped[float] = mapped_column(Float)
     end_seconds: Mapped[float] = mapped_column(Float)
     body: Mapped[str] = mapped_column(Text)
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    """What search indexes: this cue and the next one, so a phrase that runs across a
+    cue boundary is found (at the cue where it starts)."""

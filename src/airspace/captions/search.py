@@ -36,21 +36,37 @@ def replace_segments(
             {"ids": old},
         )
     session.execute(delete(TranscriptSegment).where(TranscriptSegment.recording_id == recording_id))
+    ordered = sorted(segments, key=lambda s: s.start_seconds)
+    for segment, following in zip(ordered, [*ordered[1:], None], strict=True):
+        segment.search_text = segment.body + (" " + following.body if following else "")
     session.add_all(segments)
     session.flush()
     if _is_sqlite(session):
         for segment in segments:
             session.execute(
                 text("INSERT INTO transcript_search (segment_id, body) VALUES (:id, :body)"),
-                {"id": segment.id, "body": segment.body},
+                {"id": segment.id, "body": segment.search_text},
             )
 
 
 def matching_segments(session: Session, query: str, limit: int) -> list[TranscriptSegment]:
-    """Transcript segments holding every word of ``query``, best matches first."""
+    """Transcript segments where the words of ``query`` are spoken (all of them, within
+    the segment or running on into the next), best matches first."""
     terms = _TERM.findall(query)[:MAX_TERMS]
     if not terms:
         return []
+    found = _matching(session, terms, limit * 2)
+    return [s for s in found if _starts_here(s.body, terms)][:limit]
+
+
+def _starts_here(body: str, terms: list[str]) -> bool:
+    """Whether a matched segment itself holds a query word (else the match lies wholly in
+    the next segment, which is a hit of its own)."""
+    text = body.lower()
+    return any(term.lower()[: max(4, len(term) - 2)] in text for term in terms)
+
+
+def _matching(session: Session, terms: list[str], limit: int) -> list[TranscriptSegment]:
     if _is_sqlite(session):
         fts_query = " ".join('"' + term.replace('"', '""') + '"' for term in terms)
         ids = [
@@ -66,7 +82,7 @@ def matching_segments(session: Session, query: str, limit: int) -> list[Transcri
         rows = session.scalars(select(TranscriptSegment).where(TranscriptSegment.id.in_(ids)))
         by_id = {row.id: row for row in rows}
         return [by_id[i] for i in ids if i in by_id]
-    vector = func.to_tsvector(text("'english'"), TranscriptSegment.body)
+    vector = func.to_tsvector(text("'english'"), TranscriptSegment.search_text)
     tsquery = func.plainto_tsquery(text("'english'"), " ".join(terms))
     return list(
         session.scalars(

@@ -14,6 +14,8 @@ MAX_CUE_SECONDS = 6.0
 MAX_CUE_CHARACTERS = 84
 PAUSE_SECONDS = 1.2
 """A pause this long between words starts a new cue."""
+SENTENCE_CUE_SECONDS = 1.5
+"""A cue at least this long ends with its sentence, so cues hold whole sentences."""
 ATTRIBUTION_SLACK = 0.6
 """A word this close to a speaker's turn is still theirs (voice activity lags a little)."""
 
@@ -57,6 +59,10 @@ def cues_from_words(words: Sequence[Word], turns: Sequence[Turn]) -> list[Cue]:
         if current and (
             who != speaker
             or word.start - current[-1].end > PAUSE_SECONDS
+            or (
+                current[-1].text.endswith((".", "?", "!"))
+                and current[-1].end - current[0].start >= SENTENCE_CUE_SECONDS
+            )
             or word.end - current[0].start > MAX_CUE_SECONDS
             or sum(len(w.text) + 1 for w in current) + len(word.text) > MAX_CUE_CHARACTERS
         ):

@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("start_seconds", sa.Float(), nullable=False),
         sa.Column("end_seconds", sa.Float(), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("search_text", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["recording_id"],
             ["recordings.id"],
@@ -44,7 +45,7 @@ def upgrade() -> None:
     else:
         op.execute(
             "CREATE INDEX ix_transcript_search ON transcript_segments "
-            "USING gin (to_tsvector('english', body))"
+            "USING gin (to_tsvector('english', search_text))"
         )
 
 
