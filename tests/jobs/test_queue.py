@@ -59,7 +59,11 @@ def finalize_job_id(services: Services, space_id: str) -> str:
     from airspace.jobs.models import JobRun
 
     with services.sessions() as session:
-        return session.scalars(select(JobRun.id).where(JobRun.subject == space_id)).one()
+        return session.scalars(
+            select(JobRun.id).where(
+                JobRun.subject == space_id, JobRun.name == "recordings.finalize"
+            )
+        ).one()
 
 
 def test_sqlite_queue_runs_inside_the_app(services: Services) -> None:
