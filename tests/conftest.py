@@ -8,7 +8,7 @@ import secrets
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -197,6 +197,8 @@ class LiveServer:
 @pytest.fixture
 def live_server(services: Services) -> Iterator[LiveServer]:
     port = free_port()
+    # Links the API hands out (replay playlists, files) point at this server.
+    services.settings = replace(services.settings, public_url=f"http://127.0.0.1:{port}")
     app = create_app(services, run_jobs=True)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)

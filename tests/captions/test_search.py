@@ -79,3 +79,18 @@ def test_a_phrase_across_two_cues_is_found_where_it_starts(
             1.0
         ]
         assert [s.start_seconds for s in matching_segments(session, "Portugal", 10)] == [4.0]
+
+
+def test_a_recording_without_words_has_an_empty_transcript(
+    services: Services, clock: SettableClock
+) -> None:
+    with services.sessions() as session:
+        host = accounts.register(session, "host", "pw-12345678", clock.now())
+        space = spaces.create(session, host, spaces.SpaceFields(title="S"), (), clock.now())
+        session.flush()
+        recording = lifecycle.begin(space.id, clock.now())
+        session.add(recording)
+        session.flush()
+        replace_segments(session, recording.id, [])
+        session.commit()
+        assert matching_segments(session, "anything", 10) == []

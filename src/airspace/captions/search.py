@@ -37,8 +37,9 @@ def replace_segments(
         )
     session.execute(delete(TranscriptSegment).where(TranscriptSegment.recording_id == recording_id))
     ordered = sorted(segments, key=lambda s: s.start_seconds)
-    for segment, following in zip(ordered, [*ordered[1:], None], strict=True):
-        segment.search_text = segment.body + (" " + following.body if following else "")
+    for index, segment in enumerate(ordered):
+        following = ordered[index + 1].body if index + 1 < len(ordered) else ""
+        segment.search_text = f"{segment.body} {following}".strip()
     session.add_all(segments)
     session.flush()
     if _is_sqlite(session):
