@@ -107,13 +107,18 @@ def cpu_seconds(pid: int) -> float:
 # --- client processes --------------------------------------------------------------
 
 
-def run_clients(base: str, legs: list[Leg], conn: Connection) -> None:
-    conn.send(asyncio.run(clients(base, legs, conn)))
+def run_clients(base: str, legs: list[Leg], conn: Connection, buffer: int | None) -> None:
+    conn.send(asyncio.run(clients(base, legs, conn, buffer)))
 
 
-async def clients(base: str, legs: list[Leg], conn: Connection) -> dict[str, Any]:
+async def clients(
+    base: str, legs: list[Leg], conn: Connection, buffer: int | None
+) -> dict[str, Any]:
     peers = [
-        SpeakerPeer(click() if leg.role == "click" else tone(leg.frequency, TONE_LEVEL))
+        SpeakerPeer(
+            click() if leg.role == "click" else tone(leg.frequency, TONE_LEVEL),
+            receive_buffer_packets=buffer,
+        )
         for leg in legs
     ]
     async with httpx.AsyncClient(base_url=base, timeout=60) as http:
@@ -317,6 +322,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--client-processes", type=int, default=2)
     parser.add_argument("--keep", action="store_true", help="keep the server's data directory")
+    parser.add_argument(
+        "--client-buffer",
+        type=int,
+        default=None,
+        metavar="PACKETS",
+        help="20 ms packets a synthetic speaker buffers before decoding (default: aiortc's 4)",
+    )
     args = parser.parse_args()
     if args.speakers < 2:
         parser.error("--speakers must be at least 2 (one clicks, one listens)")
@@ -350,7 +362,9 @@ def report(
     for w in range(processes):
         ours, theirs = spawn.Pipe()
         legs = [leg for room in rooms[w::processes] for leg in room.legs]
-        worker = spawn.Process(target=run_clients, args=(base, legs, theirs), daemon=True)
+        worker = spawn.Process(
+            target=run_clients, args=(base, legs, theirs, args.client_buffer), daemon=True
+        )
         worker.start()
         theirs.close()
         workers.append((worker, ours))
@@ -361,7 +375,8 @@ def report(
         raise SystemExit("a client process failed (its traceback is above)") from None
     legs = args.rooms * args.speakers
     print(
-        f"{args.rooms} rooms x {args.speakers} speakers = {legs} legs; setup {time.monotonic() - setup:.1f} s; {processes} client processes\n"
+        f"{args.rooms} rooms x {args.speakers} speakers = {legs} legs; setup {time.monotonic() - setup:.1f} s; {processes} client processes; "
+        f"client receive buffer {args.client_buffer or 4} packets\n"
     )
     start = time.monotonic()
     deadline = start + args.seconds

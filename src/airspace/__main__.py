@@ -1,3 +1,4 @@
 from airspace.cli.main import main
 
-main()
+if __name__ == "__main__":  # media worker processes import this module again
+    main()

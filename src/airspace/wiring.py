@@ -51,10 +51,18 @@ def create_room_events(url: str) -> RoomEvents:
 
 
 def create_media_engine(settings: Settings) -> MediaEngine:
-    """The media engine for live rooms; aiortc inside this process is the one there is."""
+    """The media engine for live rooms: aiortc, in worker processes (one per core by
+    default) or inside the server process."""
+    buffer_packets = max(1, min(16, settings.speaker_buffer_ms // 20))
+    if settings.media_workers > 0:
+        from airspace.media.process_engine import ProcessMediaEngine
+
+        return ProcessMediaEngine(
+            settings.media_workers, settings.speaker_timeout_seconds, buffer_packets
+        )
     from airspace.media.aiortc_engine import AiortcMediaEngine  # loads aiortc and PyAV
 
-    return AiortcMediaEngine(speaker_timeout=settings.speaker_timeout_seconds)
+    return AiortcMediaEngine(settings.speaker_timeout_seconds, buffer_packets)
 
 
 def create_recognizer(settings: Settings) -> SpeechRecognizer:

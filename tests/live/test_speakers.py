@@ -88,6 +88,11 @@ async def program_audio(http: httpx.AsyncClient, space_id: str, last: int = 2) -
 
 
 def test_speakers_hear_each_other_and_listeners_hear_both(live_server: LiveServer) -> None:
+    speakers_hear_each_other(live_server)
+
+
+def speakers_hear_each_other(live_server: LiveServer) -> None:
+    """Two speakers with tones of their own, a listener on HLS, events on the socket."""
     host = live_server.register("host")
     guest = live_server.register("guest")
     space_id = live_server.create_space(host, record=True)

@@ -254,3 +254,4 @@ class LiveRooms:
         for space_id in list(self.rooms):
             with contextlib.suppress(Conflict):
                 await self.end_space(space_id, None)
+        await self.engine.close()

@@ -24,6 +24,7 @@ from aiortc import (
     RTCPeerConnection,
     RTCSessionDescription,
 )
+from aiortc.jitterbuffer import JitterBuffer
 from aiortc.mediastreams import MediaStreamError
 
 from airspace.media.activity import ActivityDetector
@@ -41,6 +42,17 @@ WATCHDOG_SECONDS = 1.0
 """How often the room looks for speakers whose connection died."""
 
 logger = logging.getLogger(__name__)
+
+
+def set_receive_buffer(pc: RTCPeerConnection, packets: int) -> None:
+    """Hold ``packets`` audio packets (20 ms each) before decoding instead of aiortc's
+    fixed 4 (80 ms), on every audio receiver of ``pc``. Reordering within the buffer
+    still works; a packet later than the buffer is dropped (heard as a 20 ms gap)."""
+    for transceiver in pc.getTransceivers():
+        receiver = transceiver.receiver
+        attribute = "_RTCRtpReceiver__jitter_buffer"  # aiortc has no public setting
+        if transceiver.kind == "audio" and hasattr(receiver, attribute):
+            setattr(receiver, attribute, JitterBuffer(capacity=16, prefetch=packets))
 
 
 def to_mono(frame: av.AudioFrame) -> np.ndarray:
@@ -177,10 +189,13 @@ class _Room:
 
 class AiortcMediaEngine:
     """Rooms in this process. ``speaker_timeout``: seconds without audio after which a
-    speaker's leg is dropped (their connection died without saying goodbye)."""
+    speaker's leg is dropped (their connection died without saying goodbye).
+    ``receive_buffer_packets``: 20 ms packets held before decoding; the room's own
+    queue of up to three frames absorbs the rest of the network's jitter."""
 
-    def __init__(self, speaker_timeout: float = 10.0) -> None:
+    def __init__(self, speaker_timeout: float = 10.0, receive_buffer_packets: int = 2) -> None:
         self.speaker_timeout = speaker_timeout
+        self.receive_buffer_packets = receive_buffer_packets
         self._rooms: dict[str, _Room] = {}
 
     def _room(self, room: str) -> _Room:
@@ -210,6 +225,7 @@ class AiortcMediaEngine:
 
         try:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+            set_receive_buffer(pc, self.receive_buffer_packets)
             pc.addTrack(leg.returns)
             answer = await pc.createAnswer()
             await pc.setLocalDescription(answer)

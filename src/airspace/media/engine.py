@@ -67,3 +67,7 @@ class MediaEngine(Protocol):
     async def close_room(self, room: str) -> None:
         """Disconnect everyone and stop the clock; no callbacks after this returns."""
         ...
+
+    async def close(self) -> None:
+        """Close every room and release the engine (worker processes, sockets)."""
+        ...

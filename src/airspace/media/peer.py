@@ -16,7 +16,7 @@ import numpy as np
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
-from airspace.media.aiortc_engine import FRAME_SECONDS, TIME_BASE, to_mono
+from airspace.media.aiortc_engine import FRAME_SECONDS, TIME_BASE, set_receive_buffer, to_mono
 from airspace.media.constants import SAMPLE_RATE
 from airspace.media.mixer import FRAME_SAMPLES
 
@@ -95,12 +95,16 @@ class Heard:
 class SpeakerPeer:
     """One WebRTC speaker: ``offer()``, hand the SDP to the room, ``accept(answer)``."""
 
-    def __init__(self, source: FrameSource) -> None:
+    def __init__(self, source: FrameSource, receive_buffer_packets: int | None = None) -> None:
+        """``receive_buffer_packets``: 20 ms packets held before decoding what the room
+        sends back (None: aiortc's own 4)."""
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.track = SourceTrack(source)
         self.heard = Heard()
         self._listener: asyncio.Task[None] | None = None
         self.pc.addTrack(self.track)
+        if receive_buffer_packets is not None:
+            set_receive_buffer(self.pc, receive_buffer_packets)
 
         @self.pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
