@@ -9,8 +9,8 @@ spread room by room over client processes. In each room the host sends a 5 ms no
 click every second and silence otherwise; every other speaker sends a quiet tone of its
 own pitch, and the first of them keeps what it hears. Over the measured window it prints:
 
-- server CPU seconds per speaker leg per second (the server process alone, read from
-  /proc; the client processes' CPU is reported apart),
+- server CPU seconds per speaker leg per second (the server process and its media
+  worker processes, read from /proc; the client processes' CPU is reported apart),
 - the recorded program of each room (2 s HLS segments): whether the segments are
   contiguous, recorded length against wall-clock live time, and the 20 ms frames missing,
 - dropouts: 20 ms program frames in which a tone speaker is missing (its frame came late
@@ -98,10 +98,32 @@ def tone_frequency(speaker: int) -> float:
     return 400.0 + 150.0 * speaker
 
 
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process (all its threads), from /proc/<pid>/stat."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """utime + stime of a process and every process under it (the server's media workers),
+    all threads, from /proc/<pid>/stat."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int(_stat(int(entry.name))[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    family, grew = {pid}, True
+    while grew:
+        grown = family | {child for child, parent in parents.items() if parent in family}
+        grew, family = grown != family, grown
+    total = 0
+    for member in family:
+        try:
+            fields = _stat(member)
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 # --- client processes --------------------------------------------------------------
