@@ -27,6 +27,7 @@ from airspace.recordings.views import router as recordings_router
 from airspace.spaces.views import router as spaces_router
 from airspace.storage.local import LocalStorage
 from airspace.web.media import router as media_router
+from airspace.web.oembed import router as oembed_router
 from airspace.web.pages import STATIC_DIR
 from airspace.web.pages import router as pages_router
 from airspace.wiring import Services, create_media_engine
@@ -76,6 +77,7 @@ def create_app(services: Services, *, run_jobs: bool = False) -> FastAPI:
         captions_api,
         jobs_router,
         downloads_api,
+        oembed_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

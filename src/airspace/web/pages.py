@@ -1,4 +1,4 @@
-"""Pages: home, sign up, log in, log out, and the Space page."""
+"""Pages: home, sign up, log in, log out, the Space page with its player, and the embed."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 
 from airspace.accounts import services as accounts
 from airspace.accounts.auth import (
@@ -24,6 +25,7 @@ from airspace.accounts.auth import (
 from airspace.accounts.models import User
 from airspace.dependencies import DbDep, ServicesDep
 from airspace.errors import AirspaceError
+from airspace.recordings.models import RecordingState
 from airspace.spaces import services as spaces
 from airspace.spaces.views import space_out
 from airspace.wiring import Services
@@ -34,6 +36,7 @@ templates = Jinja2Templates(directory=WEB_DIR / "templates")
 router = APIRouter(include_in_schema=False)
 
 FormField = Annotated[str, Form()]
+PLAYABLE = {RecordingState.PROCESSING, RecordingState.AVAILABLE}
 LISTING_HEADINGS = (("live", "Live now"), ("upcoming", "Upcoming"), ("recorded", "Recordings"))
 
 
@@ -140,8 +143,38 @@ def logout(
 def space_page(
     space_id: str, request: Request, services: ServicesDep, db: DbDep, user: OptionalUser
 ) -> HTMLResponse:
+    return _space_page("space.html", space_id, request, services, db, user)
+
+
+@router.get("/i/spaces/{space_id}/embed", response_class=HTMLResponse)
+def embed_page(
+    space_id: str, request: Request, services: ServicesDep, db: DbDep, user: OptionalUser
+) -> HTMLResponse:
+    """The player alone, for an iframe on another site."""
+    return _space_page("embed.html", space_id, request, services, db, user, embedded=True)
+
+
+def _space_page(
+    template: str,
+    space_id: str,
+    request: Request,
+    services: Services,
+    db: Session,
+    user: User | None,
+    embedded: bool = False,
+) -> HTMLResponse:
     try:
         space = space_out(db, services, spaces.get(db, space_id))
     except AirspaceError as exc:
         return render(request, services, "error.html", user, exc.status_code, message=exc.detail)
-    return render(request, services, "space.html", user, space=space)
+    playable = space.recording is not None and space.recording.state in PLAYABLE
+    return render(
+        request,
+        services,
+        template,
+        user,
+        space=space,
+        playable=playable,
+        embedded=embedded,
+        public_url=services.settings.public_url,
+    )

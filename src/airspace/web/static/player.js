@@ -1,0 +1,131 @@
+// The replay player. Everything runs on the replay's clock: 0 is the host's start time,
+// as in the M4A file, the captions, the waveform and the transcript.
+const root = document.querySelector(".player");
+const spaceId = root.dataset.spaceId;
+const api = `/api/v1/spaces/${spaceId}/recording`;
+const audio = root.querySelector("audio");
+const status = root.querySelector(".player-status");
+const position = root.querySelector(".position");
+const canvas = root.querySelector(".waveform");
+const playButton = root.querySelector(".play");
+const speed = root.querySelector(".speed");
+const captionLine = root.querySelector(".caption");
+const captionsToggle = root.querySelector(".captions-toggle");
+const transcriptList = root.querySelector(".transcript");
+let peaks = [];
+let cues = [];
+let captionsOn = true;
+let reported = false;
+
+const clock = (seconds) => {
+  const s = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = String(s % 60).padStart(2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${r}` : `${m}:${r}`;
+};
+
+function drawWaveform() {
+  const width = canvas.clientWidth || 600;
+  canvas.width = width * devicePixelRatio;
+  canvas.height = 64 * devicePixelRatio;
+  const g = canvas.getContext("2d");
+  g.scale(devicePixelRatio, devicePixelRatio);
+  g.clearRect(0, 0, width, 64);
+  if (!peaks.length) return;
+  const played = audio.duration ? audio.currentTime / audio.duration : 0;
+  for (let x = 0; x < width; x++) {
+    const from = Math.floor((x / width) * peaks.length), to = Math.max(from + 1, Math.floor(((x + 1) / width) * peaks.length));
+    const level = Math.max(...peaks.slice(from, to));
+    const h = Math.max(1, level * 60);
+    g.fillStyle = x / width <= played ? "#7c5cff" : "#4a5163";
+    g.fillRect(x, 32 - h / 2, 1, h);
+  }
+}
+
+function showTime() {
+  position.value = audio.currentTime;
+  root.querySelector(".elapsed").textContent = clock(audio.currentTime);
+  root.querySelector(".remaining").textContent = "-" + clock((audio.duration || 0) - audio.currentTime);
+  const cue = cues.find((c) => c.startTime <= audio.currentTime && audio.currentTime < c.endTime);
+  captionLine.textContent = captionsOn && cue ? `${cue.speaker}: ${cue.body}` : "";
+  captionLine.hidden = !captionsOn;
+  if (transcriptList) {
+    transcriptList.querySelectorAll("li").forEach((li) => li.classList.toggle("current", li.dataset.start <= audio.currentTime && audio.currentTime < li.dataset.end));
+  }
+  drawWaveform();
+  if (!reported && audio.currentTime > 10) {
+    reported = true;
+    fetch(`${api}/plays`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ position_seconds: audio.currentTime }) });
+  }
+}
+
+const seek = (to) => { audio.currentTime = Math.min(Math.max(0, to), audio.duration || to); showTime(); };
+const toggle = () => (audio.paused ? audio.play() : audio.pause());
+const setCaptions = (on) => { captionsOn = on; captionsToggle.setAttribute("aria-pressed", String(on)); showTime(); };
+
+playButton.addEventListener("click", toggle);
+root.querySelector(".back").addEventListener("click", () => seek(audio.currentTime - 15));
+root.querySelector(".forward").addEventListener("click", () => seek(audio.currentTime + 15));
+speed.addEventListener("change", () => { audio.playbackRate = Number(speed.value); });
+position.addEventListener("input", () => seek(Number(position.value)));
+captionsToggle.addEventListener("click", () => setCaptions(!captionsOn));
+audio.addEventListener("play", () => { playButton.textContent = "Pause"; playButton.setAttribute("aria-label", "Pause"); });
+audio.addEventListener("pause", () => { playButton.textContent = "Play"; playButton.setAttribute("aria-label", "Play"); });
+audio.addEventListener("timeupdate", showTime);
+audio.addEventListener("loadedmetadata", () => {
+  position.max = audio.duration;
+  const start = Number(new URLSearchParams(location.search).get("t"));
+  if (start > 0) audio.currentTime = Math.min(start, audio.duration);
+  status.textContent = "";
+  root.classList.add("ready");
+  showTime();
+});
+document.addEventListener("keydown", (event) => {
+  if (["INPUT", "SELECT", "TEXTAREA"].includes(event.target.tagName) && event.target !== position) return;
+  if (event.key === " ") { event.preventDefault(); toggle(); }
+  else if (event.key === "ArrowLeft") { event.preventDefault(); seek(audio.currentTime - 5); }
+  else if (event.key === "ArrowRight") { event.preventDefault(); seek(audio.currentTime + 5); }
+  else if (event.key === "c") setCaptions(!captionsOn);
+});
+
+const shareButton = root.querySelector(".share");
+const menu = root.querySelector(".share-menu");
+shareButton.addEventListener("click", () => { menu.hidden = !menu.hidden; shareButton.setAttribute("aria-expanded", String(!menu.hidden)); });
+const pageLink = `${location.origin}/i/spaces/${spaceId}`;
+root.querySelector(".copy-link").addEventListener("click", () => navigator.clipboard?.writeText(pageLink));
+root.querySelector(".copy-time").addEventListener("click", () => navigator.clipboard?.writeText(`${pageLink}?t=${Math.floor(audio.currentTime)}`));
+
+async function start() {
+  const [waveform, transcript] = await Promise.all([
+    fetch(`${api}/waveform`).then((r) => (r.ok ? r.json() : { peaks: [] })),
+    fetch(`${api}/transcript`).then((r) => (r.ok ? r.json() : { segments: [] })),
+  ]);
+  peaks = waveform.peaks;
+  cues = transcript.segments;
+  if (transcriptList) {
+    for (const cue of cues) {
+      const item = document.createElement("li");
+      item.dataset.start = cue.startTime;
+      item.dataset.end = cue.endTime;
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "link";
+      button.textContent = `${clock(cue.startTime)} ${cue.speaker}: ${cue.body}`;
+      button.addEventListener("click", () => seek(cue.startTime));
+      item.append(button);
+      transcriptList.append(item);
+    }
+  }
+  drawWaveform();
+  // The M4A is made by a job right after the Space; ask for it and wait until it is ready.
+  for (;;) {
+    const reply = await fetch(`${api}/renditions`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ format: "m4a" }) });
+    const body = await reply.json();
+    if (!reply.ok) { status.textContent = body.detail; return; }
+    if (body.status === "ready") { audio.src = `/i/spaces/${spaceId}/recording.m4a`; return; }
+    status.textContent = body.status === "failed" ? `The replay could not be prepared: ${body.error}` : `Preparing the replay… ${Math.round((body.progress || 0) * 100)}%`;
+    if (body.status === "failed") return;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+start();
+addEventListener("resize", drawWaveform);
