@@ -148,3 +148,62 @@ def test_the_replay_player_in_chromium(live_server: LiveServer, browser: Browser
     assert f"/i/spaces/{space_id}/embed" in card["html"]
     time.sleep(0.1)
     assert errors == []
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_host_moves_the_start_and_deletes_in_chromium(
+    live_server: LiveServer, browser: Browser
+) -> None:
+    space_id, _ = recorded_space(live_server)
+    base = live_server.base
+    context = browser.new_context(viewport={"width": 1000, "height": 1100})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{base}/login")
+    page.get_by_label("Username").fill("alice")
+    page.get_by_label("Password").fill("pw-12345678")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{base}/i/spaces/{space_id}")
+    wait_ready(page)  # signed in, the player's writes carry the CSRF token
+    panel = page.get_by_role("region", name="Your recording")
+    assert panel.locator(".stats").inner_text().split() == [
+        "Participants",
+        "1",
+        "Peak",
+        "listeners",
+        "0",
+        "Replays",
+        "0",
+    ]
+    full = page.evaluate("document.querySelector('.player audio').duration")
+
+    # The host drags the start to 2.5 s, previews, saves: listeners start there.
+    panel.get_by_role("slider", name="Start time").fill("2.5")
+    assert panel.locator(".offset-value").inner_text() == "0:02"
+    panel.get_by_role("button", name="Preview from here").click()
+    assert "Previewing from 0:02" in panel.locator(".host-status").inner_text()
+    panel.get_by_role("button", name="Save start time").click()
+    page.wait_for_load_state("load")
+    page.wait_for_function(
+        f"document.querySelector('.player audio').duration < {full - 2}", timeout=30_000
+    )
+    page.screenshot(path=str(SCREENSHOTS / "host-panel.png"))
+    with httpx.Client(base_url=base, timeout=20) as http:
+        recording = http.get(f"/api/v1/spaces/{space_id}/recording").json()
+    assert recording["start_offset_seconds"] == 2.5
+
+    # Deleting asks first; declining keeps it, accepting removes it for everyone.
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    panel.get_by_role("button", name="Delete recording").click()
+    assert http_state(base, space_id) == 200
+    page.once("dialog", lambda dialog: dialog.accept())
+    panel.get_by_role("button", name="Delete recording").click()
+    page.wait_for_selector("text=This recording was deleted.")
+    assert http_state(base, space_id) == 410
+    assert errors == []
+
+
+def http_state(base: str, space_id: str) -> int:
+    with httpx.Client(base_url=base, timeout=20) as http:
+        return http.get(f"/api/v1/spaces/{space_id}/recording").status_code

@@ -16,6 +16,11 @@ let peaks = [];
 let cues = [];
 let captionsOn = true;
 let reported = false;
+// Signed-in listeners write with their session cookie, which needs the page's CSRF token.
+const writeHeaders = {
+  "Content-Type": "application/json",
+  "X-CSRF-Token": document.querySelector('meta[name="csrf-token"]')?.content || "",
+};
 
 const clock = (seconds) => {
   const s = Math.max(0, Math.floor(seconds));
@@ -54,7 +59,7 @@ function showTime() {
   drawWaveform();
   if (!reported && audio.currentTime > 10) {
     reported = true;
-    fetch(`${api}/plays`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ position_seconds: audio.currentTime }) });
+    fetch(`${api}/plays`, { method: "POST", headers: writeHeaders, body: JSON.stringify({ position_seconds: audio.currentTime }) });
   }
 }
 
@@ -118,7 +123,7 @@ async function start() {
   drawWaveform();
   // The M4A is made by a job right after the Space; ask for it and wait until it is ready.
   for (;;) {
-    const reply = await fetch(`${api}/renditions`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ format: "m4a" }) });
+    const reply = await fetch(`${api}/renditions`, { method: "POST", headers: writeHeaders, body: JSON.stringify({ format: "m4a" }) });
     const body = await reply.json();
     if (!reply.ok) { status.textContent = body.detail; return; }
     if (body.status === "ready") { audio.src = `/i/spaces/${spaceId}/recording.m4a`; return; }

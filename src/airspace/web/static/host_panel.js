@@ -1,0 +1,55 @@
+// The host's recording panel: move the start time (with a preview), delete.
+const panel = document.querySelector(".host-panel");
+const spaceId = panel.dataset.spaceId;
+const api = `/api/v1/spaces/${spaceId}/recording`;
+const csrf = document.querySelector('meta[name="csrf-token"]').content;
+const slider = panel.querySelector(".offset");
+const shown = panel.querySelector(".offset-value");
+const status = panel.querySelector(".host-status");
+const saved = Number(panel.dataset.offset);
+let preview = null;
+
+const clock = (s) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, "0")}`;
+const show = () => { shown.textContent = clock(Number(slider.value)); };
+slider.addEventListener("input", show);
+show();
+
+async function send(method, body) {
+  const reply = await fetch(api, {
+    method,
+    headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await reply.text();
+  return { ok: reply.ok, body: text ? JSON.parse(text) : {} };
+}
+
+// The preview plays the whole recording from the slider's position: the full live
+// playlist where the browser plays HLS itself, else the replay file (which starts at
+// the saved start time, so earlier points play from there).
+const wholeRecording = document.createElement("audio").canPlayType("application/vnd.apple.mpegurl")
+  ? `/i/spaces/${spaceId}/live.m3u8`
+  : null;
+panel.querySelector(".preview").addEventListener("click", () => {
+  preview?.pause();
+  preview = new Audio(wholeRecording || `/i/spaces/${spaceId}/recording.m4a`);
+  preview.addEventListener("loadedmetadata", () => {
+    const at = Number(slider.value);
+    preview.currentTime = wholeRecording ? at : Math.max(0, at - saved);
+    preview.play();
+  }, { once: true });
+  status.textContent = `Previewing from ${clock(Number(slider.value))}`;
+});
+
+panel.querySelector(".save-offset").addEventListener("click", async () => {
+  const { ok, body } = await send("PATCH", { start_offset_seconds: Number(slider.value) });
+  status.textContent = ok ? "Start time saved; the replay is being prepared." : body.detail;
+  if (ok) setTimeout(() => location.reload(), 500);
+});
+
+panel.querySelector(".delete-recording").addEventListener("click", async () => {
+  if (!confirm("Delete this recording for everyone? This cannot be undone by you.")) return;
+  const { ok, body } = await send("DELETE");
+  status.textContent = ok ? "Recording deleted." : body.detail;
+  if (ok) location.reload();
+});
