@@ -19,12 +19,10 @@ from airspace.recordings import lifecycle
 from airspace.recordings import services as recordings
 from airspace.recordings.models import Recording
 from airspace.spaces.models import Space
+from airspace.web.responses import VTT_TYPE, fresh
 
 api = APIRouter(tags=["captions"])
 media = APIRouter(include_in_schema=False)
-
-VTT_TYPE = "text/vtt; charset=utf-8"
-PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
 
 
 @api.get("/spaces/{space_id}/recording/transcript")
@@ -107,7 +105,7 @@ def _captions(
 def captions_file(space_id: str, services: ServicesDep, db: DbDep, user: OptionalUser) -> Response:
     """Captions for a ``<track>`` element: WebVTT with ``<v Speaker>`` voices."""
     body = _captions(space_id, services, db, user, for_hls=False)
-    return Response(body, media_type=VTT_TYPE, headers={"Cache-Control": "no-cache"})
+    return fresh(body, VTT_TYPE)
 
 
 @media.get("/i/spaces/{space_id}/captions_hls.vtt")
@@ -115,7 +113,7 @@ def captions_for_hls(
     space_id: str, services: ServicesDep, db: DbDep, user: OptionalUser
 ) -> Response:
     body = _captions(space_id, services, db, user, for_hls=True)
-    return Response(body, media_type=VTT_TYPE, headers={"Cache-Control": "no-cache"})
+    return fresh(body, VTT_TYPE)
 
 
 @media.get("/i/spaces/{space_id}/captions.m3u8")
@@ -138,7 +136,7 @@ def captions_playlist(
             "",
         ]
     )
-    return Response(body, media_type=PLAYLIST_TYPE, headers={"Cache-Control": "no-cache"})
+    return fresh(body)
 
 
 @media.get("/i/spaces/{space_id}/replay_master.m3u8")
@@ -156,4 +154,4 @@ def replay_master(space_id: str, services: ServicesDep, db: DbDep, user: Optiona
             "",
         ]
     )
-    return Response(body, media_type=PLAYLIST_TYPE, headers={"Cache-Control": "no-cache"})
+    return fresh(body)

@@ -27,11 +27,11 @@ from airspace.recordings.services import recording_for_space, segments_of
 from airspace.spaces import services as spaces
 from airspace.spaces.models import Space, SpaceState
 from airspace.storage.interfaces import ObjectNotFound
+from airspace.web.responses import fresh
 from airspace.wiring import Services
 
 router = APIRouter(include_in_schema=False)
 
-PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
 SEGMENT_TYPE = "video/mp2t"
 SEGMENT_NAME = re.compile(r"^\d{6}\.ts$")
 REPLAYABLE = {RecordingState.RECORDING, RecordingState.PROCESSING, RecordingState.AVAILABLE}
@@ -45,14 +45,13 @@ async def live_playlist(
     if room is None:
         await asyncio.to_thread(_require_ticket_if_ticketed, request, services, space_id)
         body = await asyncio.to_thread(_ended_playlist, services, space_id)
-        return Response(body, media_type=PLAYLIST_TYPE, headers={"Cache-Control": "no-cache"})
+        return fresh(body)
     if room.state.ticketed:
         await asyncio.to_thread(_require_ticket_if_ticketed, request, services, space_id)
-    listener, fresh = listener_of(request)
+    listener, new_listener = listener_of(request)
     room.state.heard_listener(listener, services.clock.now().timestamp())
-    body = room.recorder.segmenter.live_playlist(uri_prefix="live/")
-    response = Response(body, media_type=PLAYLIST_TYPE, headers={"Cache-Control": "no-cache"})
-    if fresh:
+    response = fresh(room.recorder.segmenter.live_playlist(uri_prefix="live/"))
+    if new_listener:
         remember_listener(response, listener)
     return response
 

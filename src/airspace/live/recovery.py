@@ -3,14 +3,12 @@ is finalized from every segment that reached storage, listed or not."""
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import av
-import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,7 +16,7 @@ from airspace.live.recorder import live_prefix
 from airspace.media.adts import split_frames
 from airspace.media.constants import AAC_FRAME_SAMPLES, SAMPLE_RATE
 from airspace.media.live_segmenter import peaks_of
-from airspace.media.mpegts import TransportStreamError, adts_stream
+from airspace.media.mpegts import TransportStreamError, adts_stream, decode_audio
 from airspace.recordings.models import Recording, RecordingSegment
 from airspace.recordings.services import enqueue_after_end, segments_of
 from airspace.spaces import services as spaces
@@ -75,7 +73,7 @@ def list_stored_segments(services: Services, session: Session, recording: Record
         try:
             data = services.storage.get(key)
             frames, _, _ = split_frames(adts_stream(data))
-            peaks = peaks_of(_decode(data), next_sample)
+            peaks = peaks_of(decode_audio(data), next_sample)
         except (TransportStreamError, ObjectNotFound, av.FFmpegError) as error:
             logger.warning("skipping unreadable segment %s: %s", key, error)
             break
@@ -96,9 +94,3 @@ def list_stored_segments(services: Services, session: Session, recording: Record
         next_sequence += 1
         added += 1
     return added
-
-
-def _decode(data: bytes) -> np.ndarray:
-    with av.open(io.BytesIO(data), mode="r", format="mpegts") as container:
-        blocks = [frame.to_ndarray()[0].astype(np.float32) for frame in container.decode(audio=0)]
-    return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -277,13 +278,19 @@ def _check_offer(sdp: str) -> None:
         raise InvalidOffer("the SDP offer does not offer Opus audio")
 
 
-async def _receive(leg: _Leg, track: MediaStreamTrack) -> None:
-    loop = asyncio.get_running_loop()
+async def received_audio(track: MediaStreamTrack) -> AsyncIterator[np.ndarray]:
+    """Each decoded audio frame of a received track, as float32 mono, until it ends."""
     while True:
         try:
             frame = await track.recv()
         except MediaStreamError:
             return
         if isinstance(frame, av.AudioFrame):
-            leg.accept(to_mono(frame))
-            leg.last_heard = loop.time()
+            yield to_mono(frame)
+
+
+async def _receive(leg: _Leg, track: MediaStreamTrack) -> None:
+    loop = asyncio.get_running_loop()
+    async for samples in received_audio(track):
+        leg.accept(samples)
+        leg.last_heard = loop.time()

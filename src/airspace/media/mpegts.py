@@ -1,11 +1,15 @@
 """A small MPEG-TS reader: the ADTS AAC elementary stream of a segment, without FFmpeg.
 
 HLS audio segments are simple (one program, one AAC stream), and reading them here is
-several times faster than opening each with a demuxer.
+several times faster than opening each with a demuxer. ``decode_audio`` is for when the
+samples themselves are needed: it decodes a segment with FFmpeg.
 """
 
 from __future__ import annotations
 
+import io
+
+import av
 import numpy as np
 
 PACKET = 188
@@ -100,3 +104,10 @@ def _find_audio_pid(
     if pmt_pid is None or not len(maps):
         raise TransportStreamError("no program map naming an audio stream")
     return _audio_pid(_section(payload(int(maps[0]))))
+
+
+def decode_audio(data: bytes) -> np.ndarray:
+    """A segment's audio decoded by FFmpeg (float32, first channel)."""
+    with av.open(io.BytesIO(data), mode="r", format="mpegts") as container:
+        blocks = [f.to_ndarray()[0].astype(np.float32) for f in container.decode(audio=0)]
+    return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)

@@ -16,7 +16,12 @@ import numpy as np
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
-from airspace.media.aiortc_engine import FRAME_SECONDS, TIME_BASE, set_receive_buffer, to_mono
+from airspace.media.aiortc_engine import (
+    FRAME_SECONDS,
+    TIME_BASE,
+    received_audio,
+    set_receive_buffer,
+)
 from airspace.media.constants import SAMPLE_RATE
 from airspace.media.mixer import FRAME_SAMPLES
 
@@ -119,14 +124,9 @@ class SpeakerPeer:
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer_sdp, type="answer"))
 
     async def _listen(self, track: MediaStreamTrack) -> None:
-        while True:
-            try:
-                frame = await track.recv()
-            except MediaStreamError:
-                return
-            if isinstance(frame, av.AudioFrame):
-                self.heard.blocks.append(to_mono(frame))
-                self.heard.arrivals.append(time.monotonic())
+        async for samples in received_audio(track):
+            self.heard.blocks.append(samples)
+            self.heard.arrivals.append(time.monotonic())
 
     async def close(self) -> None:
         if self._listener is not None:

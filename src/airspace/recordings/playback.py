@@ -12,10 +12,9 @@ from airspace.recordings import replay
 from airspace.recordings import services as recordings
 from airspace.recordings.renditions import CONTENT_TYPES, rendition_key
 from airspace.storage.local import LocalStorage
+from airspace.web.responses import fresh
 
 router = APIRouter(include_in_schema=False)
-
-PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
 
 
 @router.get("/i/spaces/{space_id}/replay.m3u8")
@@ -28,7 +27,7 @@ def replay_playlist(
     body = replay.vod_playlist(
         segments, recording.start_offset_seconds, lambda s: "live/" + s.key.rsplit("/", 1)[-1]
     )
-    return Response(body, media_type=PLAYLIST_TYPE, headers={"Cache-Control": "no-cache"})
+    return fresh(body)
 
 
 @router.get("/i/spaces/{space_id}/recording.ts")

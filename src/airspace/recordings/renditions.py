@@ -8,14 +8,10 @@ makes a new file and destroys nothing.
 
 from __future__ import annotations
 
-import io
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
-
-import av
-import numpy as np
 
 from airspace.downloader.mp3 import DEFAULT_VBR_QUALITY, ChunkResult, Mp3Writer
 from airspace.media.adts import parse_header, split_frames
@@ -23,7 +19,7 @@ from airspace.media.constants import AAC_FRAME_SAMPLES, SAMPLE_RATE
 from airspace.media.hls_segments import audio_specific_config
 from airspace.media.mp3_encoders import open_mp3_encoder
 from airspace.media.mp4 import Mp4AudioWriter
-from airspace.media.mpegts import adts_stream
+from airspace.media.mpegts import adts_stream, decode_audio
 from airspace.recordings.models import Recording, RecordingSegment
 from airspace.recordings.replay import segment_at
 
@@ -39,13 +35,18 @@ def rendition_key(recording: Recording, fmt: str, offset: float | None = None) -
     return f"{recording.media_prefix}renditions/replay-{round(at * 1000)}ms.{fmt}"
 
 
+def _start(segments: Sequence[RecordingSegment], offset: float) -> tuple[int, int]:
+    """The segment holding ``offset`` and how many of its samples come before it."""
+    first = segment_at(segments, offset)
+    return first, max(0, round(offset * SAMPLE_RATE) - segments[first].first_sample)
+
+
 def _adts_from(
     read: Callable[[str], bytes], segments: Sequence[RecordingSegment], offset: float
 ) -> tuple[Iterator[list[bytes]], int]:
     """ADTS frames per segment from the frame holding ``offset``, and how many samples of
     that first frame come before the offset."""
-    first = segment_at(segments, offset) if segments else 0
-    into = max(0, round(offset * SAMPLE_RATE) - (segments[first].first_sample if segments else 0))
+    first, into = _start(segments, offset)
     skip_frames, skip_samples = divmod(into, AAC_FRAME_SAMPLES)
 
     def frames() -> Iterator[list[bytes]]:
@@ -84,13 +85,12 @@ def write_mp3(
     path: Path,
     progress: Callable[[float], None],
 ) -> None:
-    first = segment_at(segments, offset)
-    skip = max(0, round(offset * SAMPLE_RATE) - segments[first].first_sample)
+    first, skip = _start(segments, offset)
     encoder = open_mp3_encoder(SAMPLE_RATE, 1, DEFAULT_VBR_QUALITY)
     frames: list[bytes] = []
     samples = 0
     for index in range(first, len(segments)):
-        pcm = _decode(read(segments[index].key))
+        pcm = decode_audio(read(segments[index].key))
         if index == first:
             pcm = pcm[skip:]
         samples += len(pcm)
@@ -100,12 +100,6 @@ def write_mp3(
     writer = Mp3Writer(path, SAMPLE_RATE, 1, DEFAULT_VBR_QUALITY)
     writer.add(0, ChunkResult(frames, encoder.delay, 0))
     writer.finish(samples)
-
-
-def _decode(data: bytes) -> np.ndarray:
-    with av.open(io.BytesIO(data), mode="r", format="mpegts") as container:
-        blocks = [f.to_ndarray()[0].astype(np.float32) for f in container.decode(audio=0)]
-    return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)
 
 
 def render(
