@@ -26,10 +26,12 @@ from airspace.recordings.playback import router as playback_router
 from airspace.recordings.views import router as recordings_router
 from airspace.spaces.views import router as spaces_router
 from airspace.storage.local import LocalStorage
+from airspace.web.create_page import router as create_page_router
 from airspace.web.media import router as media_router
 from airspace.web.oembed import router as oembed_router
 from airspace.web.pages import STATIC_DIR
 from airspace.web.pages import router as pages_router
+from airspace.web.settings_page import router as settings_page_router
 from airspace.wiring import Services, create_media_engine
 
 API_PREFIX = "/api/v1"
@@ -92,6 +94,8 @@ def create_app(services: Services, *, run_jobs: bool = False) -> FastAPI:
     app.include_router(playback_router)
     app.include_router(captions_media)
     app.include_router(pages_router)
+    app.include_router(create_page_router)
+    app.include_router(settings_page_router)
     app.include_router(downloads_pages)
     app.add_middleware(BodySizeLimit, max_bytes=services.settings.max_body_bytes)
     return app

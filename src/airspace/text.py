@@ -7,6 +7,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
+from airspace.errors import Invalid
+
 ALLOWED_CONTROLS = frozenset("\n\t")
 
 
@@ -19,3 +21,11 @@ def check_printable(value: str) -> str:
 
 
 PlainText = Annotated[str, AfterValidator(check_printable)]
+
+
+def printable(value: str, what: str) -> str:
+    """``value`` if it holds no control characters, else a clear 400 naming ``what``."""
+    try:
+        return check_printable(value)
+    except ValueError as exc:
+        raise Invalid(f"{what} {exc}") from None

@@ -124,6 +124,15 @@ def optional_user(request: Request, services: ServicesDep, db: DbDep) -> User | 
     return user
 
 
+def form_user(request: Request, services: ServicesDep, db: DbDep) -> User | None:
+    """The signed-in user of a page's form post, by the session cookie. The form carries
+    its CSRF token in a field, which the page checks before acting on this user."""
+    session_id = session_id_from(request, services.settings)
+    if session_id is None:
+        return None
+    return accounts.user_for_session(db, session_id, services.clock.now())
+
+
 def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
     if user is None:
         raise Unauthenticated("log in, or send an API token")
@@ -143,5 +152,6 @@ def current_admin(user: Annotated[User, Depends(current_user)]) -> User:
 
 
 OptionalUser = Annotated[User | None, Depends(optional_user)]
+FormUser = Annotated[User | None, Depends(form_user)]
 CurrentUser = Annotated[User, Depends(current_user)]
 CurrentAdmin = Annotated[User, Depends(current_admin)]

@@ -13,10 +13,12 @@ from airspace.accounts.models import ApiToken, Block, Role, User, UserSession
 from airspace.accounts.passwords import DUMMY_HASH, hash_password, verify_password
 from airspace.errors import Conflict, Invalid, NotFound, Unauthenticated
 from airspace.ids import new_secret_token, sha256_hex
+from airspace.text import printable
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_]{3,30}$")
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 128
+MAX_DISPLAY_NAME = 50
 TOKEN_PREFIX = "as_"  # noqa: S105 - a visible prefix, not a secret
 
 
@@ -30,6 +32,19 @@ def validate_password(password: str) -> str:
     if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
         raise Invalid(f"password must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters")
     return password
+
+
+def update_settings(
+    user: User, display_name: str | None = None, captions_opt_out: bool | None = None
+) -> None:
+    """Change what a user may change about themselves; a blank display name keeps the old."""
+    if display_name is not None:
+        name = " ".join(printable(display_name, "display name").split())
+        if len(name) > MAX_DISPLAY_NAME:
+            raise Invalid(f"display name must be at most {MAX_DISPLAY_NAME} characters")
+        user.display_name = name or user.display_name
+    if captions_opt_out is not None:
+        user.captions_opt_out = captions_opt_out
 
 
 def find_user(session: Session, username: str) -> User | None:

@@ -94,10 +94,7 @@ def me(user: CurrentUser) -> MeOut:
 
 @router.patch("/me")
 def update_me(body: SettingsUpdate, db: DbDep, user: CurrentUser) -> MeOut:
-    if body.display_name is not None:
-        user.display_name = body.display_name.strip() or user.display_name
-    if body.captions_opt_out is not None:
-        user.captions_opt_out = body.captions_opt_out
+    accounts.update_settings(user, body.display_name, body.captions_opt_out)
     db.commit()
     return MeOut.model_validate(user)
 

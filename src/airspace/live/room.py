@@ -69,13 +69,21 @@ class RoomState:
     anonymous_seen: dict[str, float] = field(default_factory=dict)
     """Anonymous listener session → when it last fetched the live playlist (seconds)."""
     peak_listeners: int = 0
+    member_sessions: dict[str, int] = field(default_factory=dict)
+    """Listener session → the signed-in member it belongs to, who is counted as a member."""
 
     # -- presence --------------------------------------------------------------------
 
-    def join(self, user_id: int, username: str, display_name: str) -> Event | None:
-        """Enter the room (as host if it is theirs, else as a listener); None if already in."""
+    def join(
+        self, user_id: int, username: str, display_name: str, session: str | None = None
+    ) -> Event | None:
+        """Enter the room (as host if it is theirs, else as a listener); None if already in.
+        ``session`` is the member's listener session, whose playlist fetches are theirs."""
         if user_id in self.removed:
             raise Forbidden("you were removed from this Space")
+        if session is not None:
+            self.member_sessions[session] = user_id
+            self.anonymous_seen.pop(session, None)
         if user_id in self.members:
             return None
         role = RoomRole.HOST if user_id == self.host_id else RoomRole.LISTENER
@@ -89,7 +97,10 @@ class RoomState:
         return self.event("left", member) if member is not None else None
 
     def heard_listener(self, session: str, now: float) -> None:
-        """An anonymous session fetched the live playlist at ``now`` (seconds)."""
+        """A session fetched the live playlist at ``now`` (seconds); sessions of members
+        in the room are already counted as members."""
+        if self.member_sessions.get(session) in self.members:
+            return
         self.anonymous_seen[session] = now
         self.participants.add(f"listener:{session}")
         self.listener_count(now)

@@ -15,6 +15,7 @@ from starlette.websockets import WebSocketState
 
 from airspace.accounts import services as accounts
 from airspace.accounts.auth import CurrentUser, OptionalUser, session_id_from
+from airspace.accounts.listeners import listener_of
 from airspace.accounts.models import User
 from airspace.dependencies import DbDep, ServicesDep
 from airspace.errors import Conflict, Forbidden, NotFound
@@ -84,11 +85,17 @@ async def room_state(
 
 @router.post("/join")
 async def join(
-    space_id: str, services: ServicesDep, db: DbDep, rooms: RoomsDep, user: CurrentUser
+    space_id: str,
+    request: Request,
+    services: ServicesDep,
+    db: DbDep,
+    rooms: RoomsDep,
+    user: CurrentUser,
 ) -> Event:
     """Enter the room as a listener (the host enters as host). Returns the room state."""
     room = await _live_room(db, rooms, space_id, user)
-    event = room.state.join(user.id, user.username, user.display_name)
+    session, new = listener_of(request)
+    event = room.state.join(user.id, user.username, user.display_name, None if new else session)
     if event is not None:
         room.publish(event)
     return _snapshot(services, room)

@@ -19,6 +19,7 @@ from airspace.ids import is_space_id, new_base62_id
 from airspace.recordings import lifecycle
 from airspace.recordings.models import Recording, RecordingState
 from airspace.spaces.models import Space, SpaceState, Ticket
+from airspace.text import printable
 
 MAX_TITLE = 70
 MAX_DESCRIPTION = 280
@@ -40,10 +41,17 @@ class SpaceFields:
 
 
 def _clean_title(title: str) -> str:
-    title = " ".join(title.split())
+    title = " ".join(printable(title, "title").split())
     if not 1 <= len(title) <= MAX_TITLE:
         raise Invalid(f"title must be 1 to {MAX_TITLE} characters")
     return title
+
+
+def _clean_description(description: str) -> str:
+    description = printable(description, "description").strip()
+    if len(description) > MAX_DESCRIPTION:
+        raise Invalid(f"description must be at most {MAX_DESCRIPTION} characters")
+    return description
 
 
 def _clean_topics(topics: list[str], allowed: tuple[str, ...]) -> list[str]:
@@ -74,9 +82,7 @@ def create(
 ) -> Space:
     if fields.title is None:
         raise Invalid("title is required")
-    description = (fields.description or "").strip()
-    if len(description) > MAX_DESCRIPTION:
-        raise Invalid(f"description must be at most {MAX_DESCRIPTION} characters")
+    description = _clean_description(fields.description or "")
     space = Space(
         id=new_base62_id(),
         host_id=host.id,
@@ -132,9 +138,7 @@ def edit(
     if fields.title is not None:
         space.title = _clean_title(fields.title)
     if fields.description is not None:
-        if len(fields.description.strip()) > MAX_DESCRIPTION:
-            raise Invalid(f"description must be at most {MAX_DESCRIPTION} characters")
-        space.description = fields.description.strip()
+        space.description = _clean_description(fields.description)
     if fields.topics is not None:
         space.topics = _clean_topics(fields.topics, topics)
     if fields.record is not None:

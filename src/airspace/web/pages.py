@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -22,11 +23,14 @@ from airspace.accounts.auth import (
     set_csrf_cookie,
     set_session_cookie,
 )
+from airspace.accounts.listeners import listener_of, remember_listener
 from airspace.accounts.models import User
 from airspace.dependencies import DbDep, ServicesDep
-from airspace.errors import AirspaceError
+from airspace.errors import AirspaceError, Conflict
 from airspace.recordings.models import RecordingState
+from airspace.spaces import calendar
 from airspace.spaces import services as spaces
+from airspace.spaces.models import SpaceState
 from airspace.spaces.views import space_out
 from airspace.wiring import Services
 
@@ -91,9 +95,17 @@ def signup(
     return _logged_in(services, db, user)
 
 
+def _local_path(next_path: str) -> str:
+    """Where to go after logging in: a path on this site, never another site."""
+    ok = next_path.startswith("/") and not next_path.startswith(("//", "/\\"))
+    return next_path if ok else "/"
+
+
 @router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, services: ServicesDep, user: OptionalUser) -> HTMLResponse:
-    return render(request, services, "login.html", user, error=None)
+def login_form(
+    request: Request, services: ServicesDep, user: OptionalUser, next: str = "/"
+) -> HTMLResponse:
+    return render(request, services, "login.html", user, error=None, next_path=_local_path(next))
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -104,20 +116,30 @@ def login(
     username: FormField,
     password: FormField,
     csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+    next_path: Annotated[str, Form(alias="next")] = "/",
 ) -> Response:
     check_csrf(request, services.settings, csrf_token)
+    next_path = _local_path(next_path)
     try:
         user = accounts.authenticate(db, username.strip(), password)
     except AirspaceError as exc:
-        return render(request, services, "login.html", None, exc.status_code, error=exc.detail)
-    return _logged_in(services, db, user)
+        return render(
+            request,
+            services,
+            "login.html",
+            None,
+            exc.status_code,
+            error=exc.detail,
+            next_path=next_path,
+        )
+    return _logged_in(services, db, user, next_path)
 
 
-def _logged_in(services: Services, db: DbDep, user: User) -> Response:
+def _logged_in(services: Services, db: DbDep, user: User, next_path: str = "/") -> Response:
     lifetime = timedelta(days=services.settings.session_days)
     session_id = accounts.open_session(db, user, services.clock.now(), lifetime)
     db.commit()
-    response = RedirectResponse("/", status_code=303)
+    response = RedirectResponse(next_path, status_code=303)
     set_session_cookie(response, services.settings, session_id)
     return response
 
@@ -146,6 +168,22 @@ def space_page(
     return _space_page("space.html", space_id, request, services, db, user)
 
 
+@router.get("/i/spaces/{space_id}/reminder.ics")
+def reminder(space_id: str, services: ServicesDep, db: DbDep) -> Response:
+    """A calendar event for a scheduled Space, with an alarm ten minutes before."""
+    space = spaces.get(db, space_id)
+    if space.state is not SpaceState.SCHEDULED or space.scheduled_start is None:
+        raise Conflict("only a scheduled Space has a start time to be reminded of")
+    url = f"{services.settings.public_url}/i/spaces/{space.id}"
+    domain = urlsplit(services.settings.public_url).hostname or "airspace"
+    body = calendar.reminder(space, url, space.host.display_name, domain, services.clock.now())
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="space-{space.id}.ics"'},
+    )
+
+
 @router.get("/i/spaces/{space_id}/embed", response_class=HTMLResponse)
 def embed_page(
     space_id: str, request: Request, services: ServicesDep, db: DbDep, user: OptionalUser
@@ -168,7 +206,7 @@ def _space_page(
     except AirspaceError as exc:
         return render(request, services, "error.html", user, exc.status_code, message=exc.detail)
     playable = space.recording is not None and space.recording.state in PLAYABLE
-    return render(
+    response = render(
         request,
         services,
         template,
@@ -178,3 +216,9 @@ def _space_page(
         embedded=embedded,
         public_url=services.settings.public_url,
     )
+    # The listener session, before the page joins the room or fetches a playlist: one
+    # person is then counted once, as a member or as a listener.
+    listener, new_listener = listener_of(request)
+    if new_listener:
+        remember_listener(response, listener)
+    return response

@@ -1,0 +1,113 @@
+"""The settings page: display name, caption opt-out, and the accounts a user blocked."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from airspace.accounts import services as accounts
+from airspace.accounts.auth import CSRF_FIELD, FormUser, OptionalUser, check_csrf
+from airspace.accounts.models import User
+from airspace.dependencies import DbDep, ServicesDep
+from airspace.errors import AirspaceError
+from airspace.web.pages import render
+from airspace.wiring import Services
+
+router = APIRouter(include_in_schema=False)
+CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
+TO_LOGIN = "/login?next=/settings"
+
+
+def _page(
+    request: Request,
+    services: Services,
+    db: DbDep,
+    user: User,
+    message: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        services,
+        "settings.html",
+        user,
+        status_code,
+        blocked=accounts.blocked_users(db, user),
+        message=message,
+        error=error,
+    )
+
+
+@router.get("/settings", response_class=HTMLResponse)
+def settings_page(
+    request: Request, services: ServicesDep, db: DbDep, user: OptionalUser
+) -> Response:
+    if user is None:
+        return RedirectResponse(TO_LOGIN, status_code=303)
+    return _page(request, services, db, user)
+
+
+@router.post("/settings", response_class=HTMLResponse)
+def save_settings(
+    request: Request,
+    services: ServicesDep,
+    db: DbDep,
+    user: FormUser,
+    display_name: Annotated[str, Form()] = "",
+    captions_opt_out: Annotated[str | None, Form()] = None,
+    csrf_token: CsrfField = "",
+) -> Response:
+    check_csrf(request, services.settings, csrf_token)
+    if user is None:
+        return RedirectResponse(TO_LOGIN, status_code=303)
+    try:
+        accounts.update_settings(user, display_name, captions_opt_out is not None)
+    except AirspaceError as exc:
+        db.rollback()
+        return _page(request, services, db, user, error=exc.detail, status_code=exc.status_code)
+    db.commit()
+    return _page(request, services, db, user, message="Settings saved.")
+
+
+@router.post("/settings/blocks", response_class=HTMLResponse)
+def block_account(
+    request: Request,
+    services: ServicesDep,
+    db: DbDep,
+    user: FormUser,
+    username: Annotated[str, Form()] = "",
+    csrf_token: CsrfField = "",
+) -> Response:
+    check_csrf(request, services.settings, csrf_token)
+    if user is None:
+        return RedirectResponse(TO_LOGIN, status_code=303)
+    try:
+        blocked = accounts.block(db, user, username.strip().lstrip("@"), services.clock.now())
+    except AirspaceError as exc:
+        db.rollback()
+        return _page(request, services, db, user, error=exc.detail, status_code=exc.status_code)
+    db.commit()
+    return _page(request, services, db, user, message=f"@{blocked.username} is blocked.")
+
+
+@router.post("/settings/blocks/{username}/unblock", response_class=HTMLResponse)
+def unblock_account(
+    username: str,
+    request: Request,
+    services: ServicesDep,
+    db: DbDep,
+    user: FormUser,
+    csrf_token: CsrfField = "",
+) -> Response:
+    check_csrf(request, services.settings, csrf_token)
+    if user is None:
+        return RedirectResponse(TO_LOGIN, status_code=303)
+    try:
+        accounts.unblock(db, user, username)
+    except AirspaceError as exc:
+        return _page(request, services, db, user, error=exc.detail, status_code=exc.status_code)
+    db.commit()
+    return _page(request, services, db, user, message=f"@{username} is no longer blocked.")

@@ -1,0 +1,72 @@
+// A speaker's microphone: the browser's microphone sent to the Space over WebRTC (Opus),
+// and the mix of everyone else coming back on the same connection.
+
+export class Microphone {
+  constructor(spaceId, headers, { onState = () => {} } = {}) {
+    this.api = `/api/v1/spaces/${spaceId}/room/microphone`;
+    this.headers = headers;
+    this.onState = onState;
+    this.connection = null;
+    this.stream = null;
+    this.returnAudio = new Audio();
+    this.returnAudio.autoplay = true;
+  }
+
+  get connected() {
+    return this.connection !== null && this.connection.connectionState !== "failed" && this.connection.connectionState !== "closed";
+  }
+
+  async connect() {
+    if (!navigator.mediaDevices?.getUserMedia) {
+      throw new Error("This browser cannot use a microphone here (it needs HTTPS).");
+    }
+    this.stream = await navigator.mediaDevices.getUserMedia({
+      audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+    });
+    const connection = new RTCPeerConnection();
+    this.connection = connection;
+    for (const track of this.stream.getAudioTracks()) connection.addTrack(track, this.stream);
+    connection.addEventListener("track", (event) => {
+      this.returnAudio.srcObject = event.streams[0] || new MediaStream([event.track]);
+      this.returnAudio.play().catch(() => {});
+    });
+    connection.addEventListener("connectionstatechange", () => this.onState(connection.connectionState));
+    await connection.setLocalDescription(await connection.createOffer());
+    // The server takes one complete offer: wait for every local candidate first.
+    await new Promise((resolve) => {
+      if (connection.iceGatheringState === "complete") return resolve();
+      const check = () => connection.iceGatheringState === "complete" && resolve();
+      connection.addEventListener("icegatheringstatechange", check);
+      setTimeout(resolve, 3000);
+    });
+    const reply = await fetch(this.api, {
+      method: "POST",
+      headers: this.headers,
+      body: JSON.stringify({ type: "offer", sdp: connection.localDescription.sdp }),
+    });
+    const body = await reply.json();
+    if (!reply.ok) {
+      this.close();
+      throw new Error(body.detail || "The microphone could not connect.");
+    }
+    await connection.setRemoteDescription(body);
+  }
+
+  // Muting stops sending at the source too, so nothing leaves the browser while muted.
+  setEnabled(on) {
+    for (const track of this.stream?.getAudioTracks() || []) track.enabled = on;
+  }
+
+  close() {
+    this.connection?.close();
+    this.connection = null;
+    for (const track of this.stream?.getTracks() || []) track.stop();
+    this.stream = null;
+    this.returnAudio.srcObject = null;
+  }
+
+  async disconnect() {
+    this.close();
+    await fetch(this.api, { method: "DELETE", headers: this.headers });
+  }
+}

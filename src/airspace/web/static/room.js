@@ -1,0 +1,225 @@
+// The live room: who is on stage and listening (from the room's WebSocket), listening to
+// the program over HLS, asking to speak, the microphone, and the host's controls.
+import { LiveListener } from "./live_audio.js";
+import { Microphone } from "./microphone.js";
+
+const root = document.querySelector(".room");
+const spaceId = root.dataset.spaceId;
+const me = root.dataset.me;
+const api = `/api/v1/spaces/${spaceId}/room`;
+const headers = {
+  "Content-Type": "application/json",
+  "X-CSRF-Token": document.querySelector('meta[name="csrf-token"]').content,
+};
+const $ = (selector) => root.querySelector(selector);
+const status = $(".room-status");
+const stage = $(".stage");
+const requests = $(".requests");
+const audience = $(".audience");
+const listenButton = $(".listen");
+const askButton = $(".ask");
+const micButton = $(".mic");
+const stepDownButton = $(".step-down");
+const endButton = $(".end");
+const leaveButton = $(".leave");
+const MIC_ROLES = new Set(["host", "cohost", "speaker"]);
+const ROLE_NAMES = { host: "Host", cohost: "Co-host", speaker: "Speaker", listener: "Listener" };
+
+let members = new Map();
+let recording = root.dataset.recording === "true";
+let ended = false;
+let socket = null;
+const listener = new LiveListener($(".live-audio"), root.dataset.playlist, { onStatus: (text) => { $(".listen-status").textContent = text; } });
+const microphone = new Microphone(spaceId, headers, { onState: (state) => { if (state === "failed") say("The microphone connection was lost. Turn it on again."); render(); } });
+let listening = false;
+
+const say = (text) => { status.textContent = text; };
+const mine = () => members.get(me);
+const moderator = () => ["host", "cohost"].includes(mine()?.role);
+
+async function call(method, path, body) {
+  const reply = await fetch(`${api}${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  const text = await reply.text();
+  const parsed = text ? JSON.parse(text) : {};
+  if (!reply.ok) throw new Error(parsed.detail || `The room answered ${reply.status}.`);
+  return parsed;
+}
+
+const act = (work) => async () => {
+  try { say(""); await work(); } catch (error) { say(error.message); }
+  render();
+};
+
+function initials(name) {
+  return name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0].toUpperCase()).join("") || "?";
+}
+
+function button(label, name, onClick, extra = "") {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = label;
+  b.className = `small ${extra}`;
+  b.setAttribute("aria-label", name);
+  b.addEventListener("click", act(onClick));
+  return b;
+}
+
+function card(member) {
+  const item = document.createElement("li");
+  item.className = "member";
+  item.dataset.username = member.username;
+  const avatar = document.createElement("span");
+  avatar.className = "avatar";
+  avatar.classList.toggle("speaking", member.speaking && !member.muted);
+  avatar.textContent = initials(member.display_name);
+  avatar.setAttribute("aria-hidden", "true");
+  const name = document.createElement("span");
+  name.className = "name";
+  name.textContent = member.display_name;
+  const detail = document.createElement("span");
+  detail.className = "role muted";
+  const mic = MIC_ROLES.has(member.role) ? (member.muted ? " · muted" : member.connected ? " · mic on" : "") : "";
+  detail.textContent = ROLE_NAMES[member.role] + mic + (member.speaking && !member.muted ? " · speaking" : "") + (member.hand_raised ? " · ✋ asked to speak" : "");
+  item.append(avatar, name, detail);
+  if (member.speaking && !member.muted) item.setAttribute("aria-label", `${member.display_name}, speaking`);
+  const who = member.display_name;
+  const path = `/members/${encodeURIComponent(member.username)}`;
+  const outranks = mine()?.role === "host" || member.role === "speaker" || member.role === "listener";
+  if (moderator() && member.username !== me && member.role !== "host" && outranks) {
+    const tools = document.createElement("span");
+    tools.className = "tools";
+    if (member.role === "listener") tools.append(button("Approve", `Approve ${who}`, () => call("POST", "/speakers", { username: member.username }), "primary"));
+    if (MIC_ROLES.has(member.role) && !member.muted) tools.append(button("Mute", `Mute ${who}`, () => call("POST", `${path}/mute`)));
+    if (MIC_ROLES.has(member.role)) tools.append(button("Make listener", `Make ${who} a listener`, () => call("POST", `${path}/listener`)));
+    if (mine()?.role === "host" && member.role !== "cohost") tools.append(button("Co-host", `Make ${who} a co-host`, () => call("POST", "/cohosts", { username: member.username })));
+    tools.append(button("Remove", `Remove ${who}`, async () => { if (confirm(`Remove ${who} from this Space?`)) await call("DELETE", path); }, "danger"));
+    item.append(tools);
+  }
+  return item;
+}
+
+function render() {
+  const all = [...members.values()];
+  const onStage = all.filter((m) => MIC_ROLES.has(m.role));
+  const asking = all.filter((m) => m.role === "listener" && m.hand_raised);
+  const others = all.filter((m) => m.role === "listener" && !m.hand_raised);
+  stage.replaceChildren(...onStage.map(card));
+  requests.replaceChildren(...asking.map(card));
+  audience.replaceChildren(...others.map(card));
+  $(".requests-section").hidden = !moderator() || asking.length === 0;
+  $(".rec").hidden = !recording;
+  const self = mine();
+  const speaker = self && MIC_ROLES.has(self.role);
+  askButton.hidden = ended || !self || speaker;
+  askButton.disabled = Boolean(self?.hand_raised);
+  askButton.textContent = self?.hand_raised ? "Asked to speak" : "Ask to speak";
+  micButton.hidden = ended || !speaker;
+  micButton.textContent = !microphone.connected ? "Turn on microphone" : self?.muted ? "Unmute" : "Mute";
+  micButton.setAttribute("aria-pressed", String(microphone.connected && !self?.muted));
+  stepDownButton.hidden = ended || !speaker || self.role === "host";
+  endButton.hidden = ended || self?.role !== "host";
+  leaveButton.hidden = ended || !self || self.role === "host";
+  listenButton.hidden = ended || microphone.connected;
+  listenButton.textContent = listening ? "Stop listening" : "Listen";
+  listenButton.setAttribute("aria-pressed", String(listening));
+}
+
+function apply(event) {
+  if ("recording" in event) recording = event.recording;
+  if (event.type === "state") {
+    members = new Map(event.members.map((m) => [m.username, m]));
+    showCount(event.listener_count);
+  } else if (event.type === "left" || event.type === "removed") {
+    members.delete(event.member.username);
+    if (event.type === "removed" && event.member.username === me) leaveRoom("You were removed from this Space.");
+  } else if (event.type === "ended") {
+    leaveRoom("This Space has ended.");
+    setTimeout(() => location.reload(), 1500);
+  } else if (event.member) {
+    members.set(event.member.username, event.member);
+    if (event.member.username === me) followMyRole(event);
+  }
+  render();
+}
+
+// What the room did to me: a microphone given or taken back, a mute from a moderator.
+function followMyRole(event) {
+  const self = event.member;
+  if (!MIC_ROLES.has(self.role) && microphone.connected) {
+    microphone.close();
+    say("You are a listener again.");
+  } else if (event.type === "approved" || event.type === "cohost_added") {
+    say(event.type === "approved" ? "You can speak now: turn on your microphone." : "You are a co-host now.");
+  }
+  microphone.setEnabled(!self.muted);
+}
+
+function leaveRoom(message) {
+  ended = true;
+  say(message);
+  microphone.close();
+  if (listening) listener.stop();
+  listening = false;
+  socket?.close();
+}
+
+function showCount(count) {
+  $(".listener-count").textContent = `${count} listening`;
+}
+
+function connect() {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  socket = new WebSocket(`${scheme}://${location.host}${api}/events`);
+  socket.addEventListener("message", (message) => {
+    const event = JSON.parse(message.data);
+    if (event.type !== "pong") apply(event);
+  });
+  socket.addEventListener("close", () => { if (!ended) setTimeout(connect, 2000); });
+}
+
+listenButton.addEventListener("click", act(async () => {
+  if (listening) { listener.stop(); listening = false; return; }
+  listening = true;
+  render();
+  await listener.start();
+}));
+askButton.addEventListener("click", act(() => call("POST", "/requests")));
+micButton.addEventListener("click", act(async () => {
+  if (!microphone.connected) {
+    if (listening) { listener.stop(); listening = false; } // the return mix carries everyone else
+    await microphone.connect();
+    microphone.setEnabled(!mine()?.muted);
+    return;
+  }
+  const path = `/members/${encodeURIComponent(me)}/${mine()?.muted ? "unmute" : "mute"}`;
+  const event = await call("POST", path);
+  members.set(me, event.member);
+  microphone.setEnabled(!event.member.muted);
+}));
+stepDownButton.addEventListener("click", act(() => call("POST", `/members/${encodeURIComponent(me)}/listener`)));
+endButton.addEventListener("click", act(async () => {
+  if (!confirm("End this Space for everyone?")) return;
+  await fetch(`/api/v1/spaces/${spaceId}/end`, { method: "POST", headers });
+}));
+
+// The listener count moves with every playlist fetch, not with room events: refresh it.
+setInterval(async () => {
+  if (ended) return;
+  const reply = await fetch(api);
+  if (reply.ok) showCount((await reply.json()).listener_count);
+  socket?.readyState === WebSocket.OPEN && socket.send(JSON.stringify({ type: "ping" }));
+}, 5000);
+leaveButton.addEventListener("click", act(async () => {
+  microphone.close();
+  await call("POST", "/leave");
+  location.href = "/";
+}));
+
+async function enter() {
+  if (me) {
+    try { await call("POST", "/join"); } catch (error) { say(error.message); if (/removed/.test(error.message)) { ended = true; render(); return; } }
+  }
+  connect();
+  render();
+}
+enter();

@@ -1,0 +1,223 @@
+"""A whole Space in real browsers (two Chromium processes, each with a fake microphone
+that reads a spoken WAV file): the host signs up, names themselves, creates a recorded
+Space and goes live with the microphone; a listener hears the stream, asks to speak, is
+approved and talks; the host ends the Space; the replay plays with both speakers'
+captions. Screenshots of each page go to docs/screenshots/."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+
+from tests.captions.test_captions_end_to_end import wait_for_captions
+from tests.conftest import LiveServer
+from tests.e2e.test_browser_replay import CHROMIUM, SCREENSHOTS, wait_ready
+
+HOST_SAYS = "Good evening and welcome to the garden show."
+GUEST_SAYS = "Thank you for having me on the show tonight."
+PASSWORD = "pw-12345678"
+
+
+def spoken_wav(path: Path, text: str, voice: str) -> Path:
+    """``text`` spoken, then a long silence: the fake microphone loops its file."""
+    raw = path.with_suffix(".raw.wav")
+    subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(raw), text], check=True)
+    subprocess.run(
+        ["sox", str(raw), "-r", "48000", "-c", "1", "-b", "16", str(path), "pad", "0.5", "60"],
+        check=True,
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as running:
+        yield running
+
+
+def browser_speaking(playwright: Playwright, wav: Path) -> Browser:
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={wav}",
+            "--autoplay-policy=no-user-gesture-required",
+        ],
+    )
+
+
+def watch_errors(page: Page, errors: list[str]) -> None:
+    page.on("pageerror", lambda e: errors.append(f"{page.url}: {e}"))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+
+def sign_up(page: Page, base: str, username: str) -> None:
+    page.goto(f"{base}/signup")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("link", name="Create a Space")).to_be_visible()
+
+
+def member(page: Page, username: str) -> str:
+    return f'.room .member[data-username="{username}"]'
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_space_from_sign_up_to_replay_in_two_browsers(
+    live_server: LiveServer, playwright: Playwright, tmp_path: Path
+) -> None:
+    base = live_server.base
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    host_browser = browser_speaking(
+        playwright, spoken_wav(tmp_path / "host.wav", HOST_SAYS, "en-us")
+    )
+    guest_browser = browser_speaking(
+        playwright, spoken_wav(tmp_path / "guest.wav", GUEST_SAYS, "en-gb")
+    )
+    errors: list[str] = []
+    try:
+        host = host_browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
+        watch_errors(host, errors)
+        guest = guest_browser.new_context(viewport={"width": 375, "height": 800}).new_page()
+        watch_errors(guest, errors)
+
+        # The host signs up, names themselves, and creates a recorded Space, live now.
+        sign_up(host, base, "hana")
+        host.get_by_role("link", name="Settings (hana)").click()
+        host.get_by_label("Display name").fill("Hana Host")
+        host.get_by_role("button", name="Save settings").click()
+        expect(host.get_by_role("status")).to_have_text("Settings saved.")
+        host.get_by_role("link", name="Create a Space").click()
+        host.get_by_label("Name").fill("The garden show")
+        host.get_by_label("Description").fill("Spring planting, live")
+        expect(host.get_by_role("switch", name="Record Space")).to_be_checked()
+        host.screenshot(path=str(SCREENSHOTS / "create.png"))
+        host.get_by_role("button", name="Start your Space").click()
+        host.wait_for_url(f"{base}/i/spaces/*")
+        space_id = host.url.rsplit("/", 1)[1]
+        room = host.get_by_role("region", name="Live room")
+        expect(room.locator(".badge.rec")).to_be_visible()
+        expect(host.locator(member(host, "hana"))).to_contain_text("Host")
+
+        # The host's microphone: connected, and their voice lights their speaking ring.
+        room.get_by_role("button", name="Turn on microphone").click()
+        expect(host.locator(member(host, "hana"))).to_contain_text("mic on", timeout=15_000)
+        expect(host.locator(member(host, "hana") + " .avatar.speaking")).to_be_visible(
+            timeout=15_000
+        )
+
+        # The listener hears the stream, then asks to speak.
+        sign_up(guest, base, "gus")
+        guest.goto(f"{base}/i/spaces/{space_id}")
+        guest_room = guest.get_by_role("region", name="Live room")
+        expect(guest_room.locator(".badge.rec")).to_be_visible()
+        guest_room.get_by_role("button", name="Listen").click()
+        guest.wait_for_function(
+            "document.querySelector('.live-audio').currentTime > 1", timeout=20_000
+        )
+        expect(host.locator(member(host, "gus"))).to_contain_text("Listener")
+        guest_room.get_by_role("button", name="Ask to speak").click()
+        expect(guest_room.get_by_role("button", name="Asked to speak")).to_be_disabled()
+
+        # The host approves and mutes themselves; the guest turns on their microphone.
+        expect(host.locator(".requests-section")).to_be_visible()
+        room.get_by_role("button", name="Approve gus").click()
+        room.get_by_role("button", name="Mute", exact=True).click()
+        expect(room.get_by_role("button", name="Unmute")).to_be_visible()
+        guest_room.get_by_role("button", name="Turn on microphone").click()
+        expect(host.locator(member(host, "gus") + " .avatar.speaking")).to_be_visible(
+            timeout=15_000
+        )
+        expect(host.locator(member(host, "gus"))).to_contain_text("Speaker")
+        host.screenshot(path=str(SCREENSHOTS / "live-room.png"))
+        guest.screenshot(path=str(SCREENSHOTS / "live-room-phone.png"), full_page=True)
+        assert guest.evaluate("document.documentElement.scrollWidth") <= 375
+        guest.wait_for_function(
+            "!document.querySelector('.room .member[data-username=\"gus\"] .avatar.speaking')",
+            timeout=15_000,
+        )
+
+        # Only the host ends it; everyone's page turns into the replay.
+        host.once("dialog", lambda dialog: dialog.accept())
+        room.get_by_role("button", name="End Space").click()
+        expect(guest.get_by_text("This Space has ended.")).to_be_visible()
+        with httpx.Client(base_url=base, timeout=20) as http:
+            recording = wait_for_captions(http, space_id)
+        assert recording["captions"]["status"] == "done"
+
+        guest.goto(f"{base}/i/spaces/{space_id}")
+        wait_ready(guest)
+        guest.get_by_role("button", name="Play").click()
+        guest.wait_for_function("document.querySelector('.player audio').currentTime > 0.5")
+        guest.get_by_label("Playback speed").select_option("2")
+        assert guest.evaluate("document.querySelector('.player audio').playbackRate") == 2
+        guest.locator(".transcript-panel summary").click()
+        lines = guest.locator(".transcript li").all_inner_texts()
+        spoken = " ".join(lines).lower()
+        assert any("Hana Host:" in line for line in lines), lines
+        assert any("gus:" in line for line in lines), lines
+        assert "garden" in spoken and "tonight" in spoken, lines
+        guest_line = next(i for i, line in enumerate(lines) if "gus:" in line)
+        guest.locator(".transcript li button").nth(guest_line).click()
+        guest.wait_for_function("document.querySelector('.caption').textContent.startsWith('gus:')")
+        guest.screenshot(path=str(SCREENSHOTS / "replay-after-live.png"), full_page=True)
+    finally:
+        host_browser.close()
+        guest_browser.close()
+    assert errors == []
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_scheduled_space_counts_down_and_offers_a_reminder(
+    live_server: LiveServer, playwright: Playwright
+) -> None:
+    base = live_server.base
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    errors: list[str] = []
+    try:
+        context = browser.new_context(
+            viewport={"width": 800, "height": 900}, timezone_id="Europe/Paris"
+        )
+        page = context.new_page()
+        watch_errors(page, errors)
+        sign_up(page, base, "sched")
+        page.get_by_role("link", name="Create a Space").click()
+        page.get_by_label("Name").fill("Tomorrow's talk")
+        page.get_by_label("Music").check()
+        page.get_by_label("Schedule").check()
+        page.get_by_label("Starts at").fill("2099-01-01T10:00")
+        page.get_by_role("button", name="Schedule Space").click()
+        # Too far ahead: the form comes back with the reason and what was typed.
+        expect(page.get_by_role("alert")).to_contain_text("at most 30 days ahead")
+        expect(page.get_by_label("Name")).to_have_value("Tomorrow's talk")
+        expect(page.get_by_label("Music")).to_be_checked()
+        errors.clear()  # the browser logs the form's deliberate 422 as a failed load
+        page.get_by_label("Starts at").fill("2026-11-23T10:00")
+        page.get_by_role("button", name="Schedule Space").click()
+        page.wait_for_url(f"{base}/i/spaces/*")
+        space_id = page.url.rsplit("/", 1)[1]
+        expect(page.get_by_role("timer")).not_to_be_empty()
+        expect(page.get_by_role("button", name="Start now")).to_be_visible()
+        page.screenshot(path=str(SCREENSHOTS / "scheduled.png"))
+        with page.expect_download() as download:
+            page.get_by_role("link", name="Add a reminder").click()
+        reminder = Path(download.value.path()).read_text()
+        assert "DTSTART:20261123T090000Z" in reminder  # 10:00 in Paris is 09:00 UTC
+        assert f"{base}/i/spaces/{space_id}" in reminder.replace("\r\n ", "")
+        assert "SUMMARY:Tomorrow's talk (Airspace)" in reminder
+
+        # The host starts it early from the page.
+        page.get_by_role("button", name="Start now").click()
+        expect(page.get_by_role("region", name="Live room")).to_be_visible()
+    finally:
+        browser.close()
+    assert errors == []
