@@ -124,6 +124,8 @@ def test_a_space_from_sign_up_to_replay_in_two_browsers(
         guest.wait_for_function(
             "document.querySelector('.live-audio').currentTime > 1", timeout=20_000
         )
+        # Chromium takes AAC through Media Source Extensions: the page's own demuxer ran.
+        assert guest.evaluate("document.querySelector('.live-audio').src").startswith("blob:")
         expect(host.locator(member(host, "gus"))).to_contain_text("Listener")
         guest_room.get_by_role("button", name="Ask to speak").click()
         expect(guest_room.get_by_role("button", name="Asked to speak")).to_be_disabled()
@@ -165,7 +167,8 @@ def test_a_space_from_sign_up_to_replay_in_two_browsers(
         spoken = " ".join(lines).lower()
         assert any("Hana Host:" in line for line in lines), lines
         assert any("gus:" in line for line in lines), lines
-        assert "garden" in spoken and "tonight" in spoken, lines
+        assert "garden" in spoken, lines
+        assert "tonight" in spoken, lines
         guest_line = next(i for i, line in enumerate(lines) if "gus:" in line)
         guest.locator(".transcript li button").nth(guest_line).click()
         guest.wait_for_function("document.querySelector('.caption').textContent.startsWith('gus:')")

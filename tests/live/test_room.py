@@ -68,6 +68,19 @@ def test_listeners_count_members_and_recent_playlist_readers() -> None:
     assert len(state.participants) == 5  # host, two members, two anonymous sessions
 
 
+def test_a_member_listening_to_the_stream_is_counted_once() -> None:
+    state = room_with(0)
+    state.heard_listener("browser-a", 1.0)  # the stream, before joining the room
+    state.join(200, "eve", "Eve", session="browser-a")
+    assert state.listener_count(2.0) == 1
+    state.heard_listener("browser-a", 3.0)  # and after
+    assert state.listener_count(4.0) == 1
+    assert state.peak_listeners == 1
+    state.leave(200)
+    state.heard_listener("browser-a", 5.0)  # left the room, still listening
+    assert state.listener_count(6.0) == 1
+
+
 def test_asking_to_speak_is_for_listeners_who_are_not_blocked() -> None:
     state = room_with(1)
     with pytest.raises(Forbidden):

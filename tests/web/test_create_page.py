@@ -67,7 +67,7 @@ def test_going_live_now_opens_the_room(client: TestClient) -> None:
     assert space["record"] is False  # an unticked toggle sends nothing
     page = client.get(f"/i/spaces/{space_id}").text
     assert 'aria-label="Live room"' in page
-    assert f'data-me="ada"' in page
+    assert 'data-me="ada"' in page
     client.post(f"/api/v1/spaces/{space_id}/end", headers={"X-CSRF-Token": token})
 
 

@@ -79,9 +79,12 @@ def test_space_page_and_home_cards(client: TestClient) -> None:
     page = client.get(f"/i/spaces/{space['id']}")
     assert page.status_code == 200
     assert "Night &lt;owls&gt;" in page.text
-    assert ">REC<" in page.text
+    assert 'title="This Space is being recorded" >REC · Recording<' in page.text
+    assert 'data-recording="true"' in page.text
     home = client.get("/")
     assert f"/i/spaces/{space['id']}" in home.text
+    assert ">REC<" in home.text
+    assert "Live now" in home.text
     missing = client.get("/i/spaces/AAAAAAAAAAAAA")
     assert missing.status_code == 404
     assert "no Space" in missing.text
