@@ -22,6 +22,7 @@ from airspace.live.playlists import router as live_media_router
 from airspace.live.recovery import recover_interrupted
 from airspace.live.rooms import LiveRooms
 from airspace.live.views import router as rooms_router
+from airspace.moderation.views import router as moderation_router
 from airspace.recordings.playback import router as playback_router
 from airspace.recordings.views import router as recordings_router
 from airspace.spaces.views import router as spaces_router
@@ -80,6 +81,7 @@ def create_app(services: Services, *, run_jobs: bool = False) -> FastAPI:
         jobs_router,
         downloads_api,
         oembed_router,
+        moderation_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

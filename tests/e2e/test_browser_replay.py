@@ -13,9 +13,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from sqlalchemy import select
 
 from airspace.media.peer import SpeakerPeer, recording
+from airspace.moderation.models import Report
 from tests.captions.test_captions_end_to_end import scheduled, wait_for_captions
 from tests.conftest import LiveServer
 from tests.live.test_speakers import connect_microphone
@@ -118,6 +120,18 @@ def test_the_replay_player_in_chromium(live_server: LiveServer, browser: Browser
     page.locator("body").press("c")
     page.get_by_role("button", name="Share").click()
     assert f"/i/spaces/{space_id}/embed" in page.locator(".embed-code").input_value()
+
+    # A listener reports the Space from where they are in it.
+    page.get_by_role("button", name="Report").click()
+    dialog = page.get_by_role("dialog", name="Report this Space")
+    dialog.get_by_label("Reason").select_option("spam")
+    dialog.get_by_label("Details (optional)").fill("Selling watches")
+    dialog.get_by_role("button", name="Send report").click()
+    expect(dialog.get_by_role("status")).to_have_text("Thank you. A moderator will look at it.")
+    expect(dialog).to_be_hidden()
+    with live_server.services.sessions() as session:
+        [report] = session.scalars(select(Report)).all()
+        assert (report.reason, report.details) == ("spam", "Selling watches")
     page.screenshot(path=str(SCREENSHOTS / "replay.png"))
 
     phone = browser.new_page(viewport={"width": 375, "height": 800})

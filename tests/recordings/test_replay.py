@@ -123,6 +123,12 @@ def test_a_replay_and_its_start_time(live_server: LiveServer, clock: SettableClo
         assert len(master) / 48_000 == pytest.approx(duration - offset, abs=1024 / 48_000)
         moved_peaks = listener.get(f"/api/v1/spaces/{space_id}/recording/waveform").json()
         assert moved_peaks["peaks"] == peaks[int(offset * 10) :]
+        # The host's slider draws the whole recording; listeners never see the cut part.
+        whole = http.get(f"/api/v1/spaces/{space_id}/recording/waveform?whole=true").json()
+        assert whole["peaks"] == peaks
+        assert whole["start_offset_seconds"] == pytest.approx(offset)
+        hidden = listener.get(f"/api/v1/spaces/{space_id}/recording/waveform?whole=true")
+        assert hidden.status_code == 403
         moved_turns = listener.get(f"/api/v1/spaces/{space_id}/recording/speakers").json()
         assert moved_turns["turns"][0]["start"] == 0
         assert moved_turns["turns"][0]["end"] == pytest.approx(turn["end"] - offset, abs=0.01)

@@ -154,4 +154,5 @@ def current_admin(user: Annotated[User, Depends(current_user)]) -> User:
 OptionalUser = Annotated[User | None, Depends(optional_user)]
 FormUser = Annotated[User | None, Depends(form_user)]
 CurrentUser = Annotated[User, Depends(current_user)]
+CurrentModerator = Annotated[User, Depends(current_moderator)]
 CurrentAdmin = Annotated[User, Depends(current_admin)]

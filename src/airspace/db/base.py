@@ -47,5 +47,6 @@ def import_all_models() -> None:
     from airspace.accounts import models as _accounts  # noqa: F401
     from airspace.captions import models as _captions  # noqa: F401
     from airspace.jobs import models as _jobs  # noqa: F401
+    from airspace.moderation import models as _moderation  # noqa: F401
     from airspace.recordings import models as _recordings  # noqa: F401
     from airspace.spaces import models as _spaces  # noqa: F401

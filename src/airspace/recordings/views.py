@@ -101,11 +101,16 @@ def edit_start_time(
 
 
 @router.get("/waveform")
-def get_waveform(space_id: str, services: ServicesDep, db: DbDep, user: OptionalUser) -> Waveform:
-    """Ten peaks a second from the start offset: what the player draws its seek bar on."""
-    _, recording = recordings.replayable(db, space_id, user, services.clock.now())
+def get_waveform(
+    space_id: str, services: ServicesDep, db: DbDep, user: OptionalUser, whole: bool = False
+) -> Waveform:
+    """Ten peaks a second from the start offset: what the player draws its seek bar on.
+    ``whole=true`` gives the host the whole recording, from 0, for the start-time slider."""
+    space, recording = recordings.replayable(db, space_id, user, services.clock.now())
+    if whole and (user is None or user.id != space.host_id):
+        raise Forbidden("only the host sees the recording before its start time")
     offset = recording.start_offset_seconds
-    peaks = replay.waveform(recordings.segments_of(db, recording.id), offset)
+    peaks = replay.waveform(recordings.segments_of(db, recording.id), 0.0 if whole else offset)
     return Waveform(
         peaks_per_second=replay.PEAKS_PER_SECOND, start_offset_seconds=offset, peaks=peaks
     )

@@ -10,7 +10,29 @@ const saved = Number(panel.dataset.offset);
 let preview = null;
 
 const clock = (s) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, "0")}`;
-const show = () => { shown.textContent = clock(Number(slider.value)); };
+// The whole recording's waveform under the slider; what listeners skip is dimmed.
+const canvas = panel.querySelector(".offset-waveform");
+let peaks = [];
+function drawWaveform() {
+  const width = canvas.clientWidth || 600;
+  canvas.width = width * devicePixelRatio;
+  canvas.height = 64 * devicePixelRatio;
+  const g = canvas.getContext("2d");
+  g.scale(devicePixelRatio, devicePixelRatio);
+  g.clearRect(0, 0, width, 64);
+  const start = Number(slider.value) / (Number(slider.max) || 1);
+  for (let x = 0; x < width && peaks.length; x++) {
+    const from = Math.floor((x / width) * peaks.length), to = Math.max(from + 1, Math.floor(((x + 1) / width) * peaks.length));
+    const h = Math.max(1, Math.max(...peaks.slice(from, to)) * 60);
+    g.fillStyle = x / width < start ? "#333845" : "#7c5cff";
+    g.fillRect(x, 32 - h / 2, 1, h);
+  }
+  g.fillStyle = "#e8eaf0";
+  g.fillRect(Math.round(start * width), 0, 2, 64);
+}
+fetch(`${api}/waveform?whole=true`).then((r) => (r.ok ? r.json() : { peaks: [] })).then((w) => { peaks = w.peaks; drawWaveform(); });
+addEventListener("resize", drawWaveform);
+const show = () => { shown.textContent = clock(Number(slider.value)); drawWaveform(); };
 slider.addEventListener("input", show);
 show();
 

@@ -99,6 +99,24 @@ const pageLink = `${location.origin}/i/spaces/${spaceId}`;
 root.querySelector(".copy-link").addEventListener("click", () => navigator.clipboard?.writeText(pageLink));
 root.querySelector(".copy-time").addEventListener("click", () => navigator.clipboard?.writeText(`${pageLink}?t=${Math.floor(audio.currentTime)}`));
 
+// Reporting: a small dialog; the report carries where in the replay the listener was.
+const reportDialog = root.querySelector(".report-dialog");
+const reportForm = reportDialog.querySelector("form");
+const reportStatus = reportDialog.querySelector(".report-status");
+root.querySelector(".report").addEventListener("click", () => { reportStatus.textContent = ""; reportDialog.showModal(); });
+reportForm.addEventListener("submit", async (event) => {
+  if (event.submitter?.value !== "send") return;
+  event.preventDefault();
+  const reply = await fetch(`/api/v1/spaces/${spaceId}/reports`, {
+    method: "POST",
+    headers: writeHeaders,
+    body: JSON.stringify({ reason: reportForm.reason.value, details: reportForm.details.value, at_seconds: Math.floor(audio.currentTime) }),
+  });
+  const body = await reply.json();
+  reportStatus.textContent = reply.ok ? "Thank you. A moderator will look at it." : body.detail;
+  if (reply.ok) { reportForm.reset(); setTimeout(() => reportDialog.close(), 1500); }
+});
+
 async function start() {
   const [waveform, transcript] = await Promise.all([
     fetch(`${api}/waveform`).then((r) => (r.ok ? r.json() : { peaks: [] })),

@@ -1,0 +1,1 @@
+"""Reports from listeners, and the queue moderators read them from."""

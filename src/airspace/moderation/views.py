@@ -1,0 +1,88 @@
+"""The report API: anyone may report a Space; moderators read and decide."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from airspace.accounts.auth import CurrentModerator, OptionalUser
+from airspace.accounts.listeners import listener_of, remember_listener
+from airspace.dependencies import DbDep, ServicesDep
+from airspace.moderation import services as moderation
+from airspace.moderation.models import ReportReason, ReportStatus
+from airspace.text import PlainText
+
+router = APIRouter(tags=["moderation"])
+
+
+class ReportIn(BaseModel):
+    reason: ReportReason
+    details: PlainText = Field(default="", max_length=moderation.MAX_DETAILS)
+    at_seconds: float | None = Field(default=None, ge=0, le=86_400 * 2)
+
+
+class ReportOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    space_id: str
+    reason: ReportReason
+    details: str
+    at_seconds: float | None
+    status: ReportStatus
+    created_at: datetime
+
+
+class Decision(BaseModel):
+    status: ReportStatus
+
+
+@router.post("/spaces/{space_id}/reports", status_code=status.HTTP_201_CREATED)
+def report_space(
+    space_id: str,
+    body: ReportIn,
+    request: Request,
+    response: Response,
+    services: ServicesDep,
+    db: DbDep,
+    user: OptionalUser,
+) -> ReportOut:
+    """Tell the moderators a Space breaks the rules (signed in or not; once per person)."""
+    listener, new = listener_of(request)
+    if new:
+        remember_listener(response, listener)
+    report = moderation.file_report(
+        db,
+        space_id,
+        user,
+        listener,
+        body.reason,
+        body.details,
+        body.at_seconds,
+        services.clock.now(),
+    )
+    db.commit()
+    return ReportOut.model_validate(report)
+
+
+@router.get("/reports")
+def list_reports(
+    db: DbDep,
+    moderator: CurrentModerator,
+    state: Annotated[ReportStatus, Query(alias="status")] = ReportStatus.OPEN,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[ReportOut]:
+    """The moderators' queue, oldest first."""
+    return [ReportOut.model_validate(r) for r in moderation.reports(db, moderator, state, limit)]
+
+
+@router.patch("/reports/{report_id}")
+def decide_report(
+    report_id: int, body: Decision, db: DbDep, moderator: CurrentModerator
+) -> ReportOut:
+    report = moderation.decide(db, moderator, report_id, body.status)
+    db.commit()
+    return ReportOut.model_validate(report)
