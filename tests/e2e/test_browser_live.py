@@ -91,11 +91,14 @@ def test_a_space_from_sign_up_to_replay_in_two_browsers(
         watch_errors(guest, errors)
 
         # The host signs up, names themselves, and creates a recorded Space, live now.
+        host.goto(f"{base}/signup")
+        host.screenshot(path=str(SCREENSHOTS / "signup.png"))
         sign_up(host, base, "hana")
         host.get_by_role("link", name="Settings (hana)").click()
         host.get_by_label("Display name").fill("Hana Host")
         host.get_by_role("button", name="Save settings").click()
         expect(host.get_by_role("status")).to_have_text("Settings saved.")
+        host.screenshot(path=str(SCREENSHOTS / "settings.png"))
         host.get_by_role("link", name="Create a Space").click()
         host.get_by_label("Name").fill("The garden show")
         host.get_by_label("Description").fill("Spring planting, live")
@@ -115,8 +118,11 @@ def test_a_space_from_sign_up_to_replay_in_two_browsers(
             timeout=15_000
         )
 
-        # The listener hears the stream, then asks to speak.
+        # The listener finds it on the home page, hears the stream, then asks to speak.
         sign_up(guest, base, "gus")
+        guest.goto(f"{base}/")
+        expect(guest.get_by_role("link", name="The garden show")).to_contain_text("Live now")
+        guest.screenshot(path=str(SCREENSHOTS / "home-phone.png"), full_page=True)
         guest.goto(f"{base}/i/spaces/{space_id}")
         guest_room = guest.get_by_role("region", name="Live room")
         expect(guest_room.locator(".badge.rec")).to_be_visible()
@@ -173,6 +179,28 @@ def test_a_space_from_sign_up_to_replay_in_two_browsers(
         guest.locator(".transcript li button").nth(guest_line).click()
         guest.wait_for_function("document.querySelector('.caption').textContent.startsWith('gus:')")
         guest.screenshot(path=str(SCREENSHOTS / "replay-after-live.png"), full_page=True)
+
+        # The host trims the start; a shared link with ?t= opens there; the embed plays.
+        host.goto(f"{base}/i/spaces/{space_id}")
+        wait_ready(host)
+        full = host.evaluate("document.querySelector('.player audio').duration")
+        panel = host.get_by_role("region", name="Your recording")
+        panel.get_by_role("slider", name="Start time").fill("1.5")
+        panel.get_by_role("button", name="Save start time").click()
+        host.wait_for_function(
+            f"document.querySelector('.player audio')?.duration < {full - 1.4}", timeout=30_000
+        )
+        guest.goto(f"{base}/i/spaces/{space_id}?t=2")
+        wait_ready(guest)
+        assert guest.evaluate("document.querySelector('.player audio').currentTime") == (
+            pytest.approx(2.0, abs=0.3)
+        )
+        guest.goto(f"{base}/i/spaces/{space_id}/embed")
+        wait_ready(guest)
+        guest.get_by_role("button", name="Play").click()
+        guest.wait_for_function("document.querySelector('.player audio').currentTime > 0.5")
+        guest.goto(f"{base}/download")
+        guest.screenshot(path=str(SCREENSHOTS / "download-phone.png"), full_page=True)
     finally:
         host_browser.close()
         guest_browser.close()
