@@ -174,7 +174,11 @@ function connect() {
     const event = JSON.parse(message.data);
     if (event.type !== "pong") apply(event);
   });
-  socket.addEventListener("close", () => { if (!ended) setTimeout(connect, 2000); });
+  socket.addEventListener("close", (closed) => {
+    // 1008: the room refused this page (not live any more, or for ticket holders only).
+    if (closed.code === 1008) { say(closed.reason || "The room closed the connection."); return; }
+    if (!ended) setTimeout(connect, 2000);
+  });
 }
 
 listenButton.addEventListener("click", act(async () => {
