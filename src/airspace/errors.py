@@ -37,5 +37,9 @@ class Invalid(AirspaceError):
     status_code = 422
 
 
+class TooManyRequests(AirspaceError):
+    status_code = 429
+
+
 class ConfigError(Exception):
     """A setting that cannot be used. The message names the variable and the reason."""

@@ -29,3 +29,9 @@ def printable(value: str, what: str) -> str:
         return check_printable(value)
     except ValueError as exc:
         raise Invalid(f"{what} {exc}") from None
+
+
+def multiline(value: str, what: str) -> str:
+    """Typed text that may run over lines: a form's CRLF line breaks become LF, then it
+    must be printable."""
+    return printable(value.replace("\r\n", "\n").replace("\r", "\n"), what)

@@ -8,7 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from airspace.accounts.listeners import LISTENER_COOKIE
 from airspace.live.recorder import live_prefix
+from airspace.live.rooms import LiveRoom
 from airspace.wiring import Services
 from tests.conftest import register
 
@@ -187,6 +189,20 @@ def test_garbage_on_the_socket_disconnects_only_that_client(client: TestClient) 
         assert joined["recording"] is True
 
 
+def test_a_refused_socket_says_why(client: TestClient) -> None:
+    """Accepted, then closed with 1008 and the reason: what the room page shows."""
+    host = register(client, "host")
+    scheduled = client.post("/api/v1/spaces", json={"title": "Later"}, headers=host).json()
+    for space_id, reason in (("AAAAAAAAAAAAA", "no Space"), (scheduled["id"], "not live")):
+        with (
+            client.websocket_connect(room(space_id, "/events")) as refused,
+            pytest.raises(WebSocketDisconnect) as closed,
+        ):
+            refused.receive_json()
+        assert closed.value.code == 1008
+        assert reason in closed.value.reason
+
+
 def test_an_unrecorded_space_leaves_nothing_behind(client: TestClient, services: Services) -> None:
     host = register(client, "host")
     space_id = live_space(client, host, record=False)
@@ -233,3 +249,39 @@ def test_a_ticketed_space_is_for_ticket_holders(client: TestClient) -> None:
     assert client.get(f"/i/spaces/{space_id}/live.m3u8", headers=stranger).status_code == 403
     assert client.get(f"/i/spaces/{space_id}/live.m3u8", headers=holder).status_code == 200
     assert client.get(f"/i/spaces/{space_id}/live/000000.ts").status_code == 403
+
+
+def test_a_member_whose_last_page_closed_leaves_after_a_grace_period(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(LiveRoom, "page_grace_seconds", 0.3)
+    host = register(client, "host")
+    eve = register(client, "eve")
+    space_id = live_space(client, host)
+    client.post(room(space_id, "/join"), headers=eve)
+    with client.websocket_connect(room(space_id, "/events"), headers=host) as watching:
+        assert watching.receive_json()["type"] == "state"
+        # A reload: the page closes and opens again within the grace period.
+        with client.websocket_connect(room(space_id, "/events"), headers=eve) as page:
+            page.receive_json()
+        with client.websocket_connect(room(space_id, "/events"), headers=eve) as page:
+            page.receive_json()
+            time.sleep(0.6)
+            members = client.get(room(space_id)).json()["members"]
+            assert "eve" in [m["username"] for m in members]
+        # Closed for good: eve leaves, and the room hears why.
+        left = watching.receive_json()
+        assert (left["type"], left["member"]["username"]) == ("left", "eve")
+        assert left["reason"] == "page closed"
+    assert [m["username"] for m in client.get(room(space_id)).json()["members"]] == []
+
+
+def test_joining_remembers_the_browser_so_its_stream_counts_once(client: TestClient) -> None:
+    host = register(client, "host")
+    eve = register(client, "eve")
+    space_id = live_space(client, host)
+    client.cookies.clear()
+    joined = client.post(room(space_id, "/join"), headers=eve)
+    assert LISTENER_COOKIE in joined.cookies
+    client.get(f"/i/spaces/{space_id}/live.m3u8")  # the same browser, listening
+    assert client.get(room(space_id)).json()["listener_count"] == 1

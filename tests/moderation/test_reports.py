@@ -88,3 +88,18 @@ def test_bad_reports_are_refused_clearly(client: TestClient) -> None:
     missing = client.post("/api/v1/spaces/AAAAAAAAAAAAA/reports", json={"reason": "spam"})
     assert missing.status_code == 404
     assert "detail" in missing.json()
+
+
+def test_one_address_cannot_flood_the_queue(client: TestClient) -> None:
+    host = register(client, "host")
+    spaces = [a_space(client, host) for _ in range(11)]
+    for space_id in spaces[:10]:
+        client.cookies.clear()  # a new listener session each time: still one address
+        assert (
+            client.post(f"/api/v1/spaces/{space_id}/reports", json={"reason": "spam"}).status_code
+            == 201
+        )
+    client.cookies.clear()
+    refused = client.post(f"/api/v1/spaces/{spaces[10]}/reports", json={"reason": "spam"})
+    assert refused.status_code == 429
+    assert "too many reports" in refused.json()["detail"]

@@ -127,7 +127,7 @@ def test_a_scheduled_space_offers_a_calendar_reminder(client: TestClient) -> Non
         data={
             "csrf_token": token,
             "title": "Dawn chorus; birds, songs",
-            "description": "Bring\ncoffee",
+            "description": "Bring\r\ncoffee",  # browsers send a textarea's lines with CRLF
             "when": "later",
             "starts_at": "2026-11-23T06:30",
         },

@@ -16,20 +16,16 @@ from airspace.accounts.auth import OptionalUser
 from airspace.dependencies import ServicesDep
 from airspace.downloader.errors import DownloadError
 from airspace.downloader.net import is_public_address
-from airspace.downloader.ratelimit import SlidingWindowLimiter
 from airspace.downloader.sources import classify
-from airspace.errors import AirspaceError, Gone, Invalid, NotFound
+from airspace.errors import Gone, Invalid, NotFound, TooManyRequests
 from airspace.jobs.models import JobStatus
 from airspace.jobs.status import get_run
+from airspace.ratelimit import SlidingWindowLimiter
 from airspace.storage.local import LocalStorage
 from airspace.wiring import Services
 
 api = APIRouter(prefix="/downloads", tags=["downloads"])
 pages = APIRouter(include_in_schema=False)
-
-
-class TooManyRequests(AirspaceError):
-    status_code = 429
 
 
 class DownloadRequest(BaseModel):

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from airspace.wiring import Services
 
 logger = logging.getLogger(__name__)
+PAGE_GRACE_SECONDS = 20.0
+"""How long a member whose last room page closed stays in the room: a reload is back
+well within it."""
 
 
 def room_channel(space_id: str) -> str:
@@ -35,6 +38,8 @@ def room_channel(space_id: str) -> str:
 
 class LiveRoom:
     """One live Space. The engine calls back into it (RoomCallbacks) on the event loop."""
+
+    page_grace_seconds = PAGE_GRACE_SECONDS
 
     def __init__(
         self,
@@ -57,6 +62,9 @@ class LiveRoom:
         self._closing = False
         self._ending: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._pages: dict[int, int] = {}
+        """Signed-in member → how many room pages (event sockets) they have open."""
+        self._leave_timers: dict[int, asyncio.TimerHandle] = {}
 
     @property
     def space_id(self) -> str:
@@ -94,6 +102,36 @@ class LiveRoom:
             self._failing = True
             logger.error("room %s failed (%s); ending the Space", self.space_id, error)
             self._ending = asyncio.create_task(self.rooms.end_space(self.space_id, None))
+
+    # -- open pages ------------------------------------------------------------------
+
+    def page_opened(self, user_id: int) -> None:
+        self._pages[user_id] = self._pages.get(user_id, 0) + 1
+        timer = self._leave_timers.pop(user_id, None)
+        if timer is not None:
+            timer.cancel()
+
+    def page_closed(self, user_id: int) -> None:
+        """A member closed a room page. When it was their last, they leave after a grace
+        period (a reload comes back within it), unless their microphone is connected:
+        the media watchdog looks after those."""
+        remaining = self._pages.pop(user_id, 1) - 1
+        if remaining > 0:
+            self._pages[user_id] = remaining
+        elif not self._closing:
+            loop = asyncio.get_running_loop()
+            self._leave_timers[user_id] = loop.call_later(
+                self.page_grace_seconds, self._leave_if_gone, user_id
+            )
+
+    def _leave_if_gone(self, user_id: int) -> None:
+        self._leave_timers.pop(user_id, None)
+        member = self.state.members.get(user_id)
+        if user_id in self._pages or member is None or member.connected or self._closing:
+            return
+        event = self.state.leave(user_id)
+        if event is not None:
+            self.publish({**event, "reason": "page closed"})
 
     # -- events ------------------------------------------------------------------------
 
@@ -133,6 +171,8 @@ class LiveRoom:
     async def close(self) -> None:
         """Stop the media, store the last segment and the counts; announce the end."""
         self._closing = True
+        for timer in self._leave_timers.values():
+            timer.cancel()
         await self.rooms.engine.close_room(self.space_id)
         await self.recorder.close()
         for user_id, started in list(self.open_turns.items()):

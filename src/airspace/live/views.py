@@ -8,14 +8,14 @@ import contextlib
 import json
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, Request, Response, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from starlette.websockets import WebSocketState
 
 from airspace.accounts import services as accounts
 from airspace.accounts.auth import CurrentUser, OptionalUser, session_id_from
-from airspace.accounts.listeners import listener_of
+from airspace.accounts.listeners import listener_of, remember_listener
 from airspace.accounts.models import User
 from airspace.dependencies import DbDep, ServicesDep
 from airspace.errors import Conflict, Forbidden, NotFound
@@ -87,6 +87,7 @@ async def room_state(
 async def join(
     space_id: str,
     request: Request,
+    response: Response,
     services: ServicesDep,
     db: DbDep,
     rooms: RoomsDep,
@@ -95,7 +96,9 @@ async def join(
     """Enter the room as a listener (the host enters as host). Returns the room state."""
     room = await _live_room(db, rooms, space_id, user)
     session, new = listener_of(request)
-    event = room.state.join(user.id, user.username, user.display_name, None if new else session)
+    if new:  # this browser's later playlist fetches are then known to be this member's
+        remember_listener(response, session)
+    event = room.state.join(user.id, user.username, user.display_name, session)
     if event is not None:
         room.publish(event)
     return _snapshot(services, room)
@@ -246,9 +249,10 @@ def _websocket_user(websocket: WebSocket, services: Services, db: Session) -> Us
 
 def _websocket_room(
     websocket: WebSocket, services: Services, rooms: LiveRooms, space_id: str
-) -> LiveRoom:
+) -> tuple[LiveRoom, int | None]:
     with services.sessions() as db:
-        return _check_room(db, rooms, space_id, _websocket_user(websocket, services, db))
+        user = _websocket_user(websocket, services, db)
+        return _check_room(db, rooms, space_id, user), user.id if user is not None else None
 
 
 @router.websocket("/events")
@@ -258,12 +262,27 @@ async def room_events(websocket: WebSocket, space_id: str) -> None:
     services: Services = websocket.app.state.services
     rooms: LiveRooms = websocket.app.state.rooms
     try:
-        room = await asyncio.to_thread(_websocket_room, websocket, services, rooms, space_id)
+        room, user_id = await asyncio.to_thread(
+            _websocket_room, websocket, services, rooms, space_id
+        )
     except (Conflict, Forbidden, NotFound) as error:
+        # Accepted first: a socket closed before the handshake reaches the browser as a
+        # bare 403 (close code 1006, no reason); this way the page can say why.
+        await websocket.accept()
         await websocket.close(code=WEBSOCKET_POLICY_VIOLATION, reason=error.detail[:120])
         return
     await websocket.accept()
-    async with services.events.subscribe(room_channel(space_id)) as subscription:
+    if user_id is not None:
+        room.page_opened(user_id)
+    try:
+        await _send_events(websocket, services, room)
+    finally:
+        if user_id is not None:
+            room.page_closed(user_id)
+
+
+async def _send_events(websocket: WebSocket, services: Services, room: LiveRoom) -> None:
+    async with services.events.subscribe(room_channel(room.space_id)) as subscription:
         await websocket.send_json(_snapshot(services, room))
         reader = asyncio.create_task(_read_client(websocket))
         try:

@@ -19,7 +19,7 @@ from airspace.ids import is_space_id, new_base62_id
 from airspace.recordings import lifecycle
 from airspace.recordings.models import Recording, RecordingState
 from airspace.spaces.models import Space, SpaceState, Ticket
-from airspace.text import printable
+from airspace.text import multiline, printable
 
 MAX_TITLE = 70
 MAX_DESCRIPTION = 280
@@ -48,7 +48,7 @@ def _clean_title(title: str) -> str:
 
 
 def _clean_description(description: str) -> str:
-    description = printable(description, "description").strip()
+    description = multiline(description, "description").strip()
     if len(description) > MAX_DESCRIPTION:
         raise Invalid(f"description must be at most {MAX_DESCRIPTION} characters")
     return description

@@ -218,7 +218,6 @@ def _space_page(
     )
     # The listener session, before the page joins the room or fetches a playlist: one
     # person is then counted once, as a member or as a listener.
-    listener, new_listener = listener_of(request)
-    if new_listener:
-        remember_listener(response, listener)
+    # Set or renewed on every visit, so it cannot run out during a Space.
+    remember_listener(response, listener_of(request)[0])
     return response

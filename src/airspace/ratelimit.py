@@ -1,4 +1,4 @@
-"""Per-client request limits for the public download page."""
+"""Per-client request limits: downloads and reports from the public pages."""
 
 from __future__ import annotations
 
