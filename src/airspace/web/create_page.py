@@ -4,6 +4,7 @@ going live now or at a scheduled time."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
@@ -20,6 +21,7 @@ from airspace.spaces import services as spaces
 from airspace.web.pages import render
 from airspace.wiring import Services
 
+logger = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 MAX_UTC_OFFSET_MINUTES = 18 * 60
 
@@ -105,10 +107,14 @@ async def create_space(
             ),
         )
         space_id = await asyncio.to_thread(_create, services, user.id, fields)
-        if when != "later":
-            await rooms.start_space(space_id, user.id)
     except AirspaceError as exc:
         return _form_page(request, services, user, form, exc.detail, exc.status_code)
+    if when != "later":
+        try:
+            await rooms.start_space(space_id, user.id)
+        except AirspaceError as exc:
+            # The Space exists: its page offers "Start now" rather than a second Space.
+            logger.warning("Space %s was created but did not go live: %s", space_id, exc.detail)
     return RedirectResponse(f"/i/spaces/{space_id}", status_code=303)
 
 

@@ -18,13 +18,17 @@ export function aacOfTransportStream(bytes) {
     const pid = ((bytes[at + 1] & 0x1f) << 8) | bytes[at + 2];
     const adaptation = (bytes[at + 3] >> 4) & 0x3;
     let offset = at + 4;
-    if (adaptation === 2) continue;
+    if (adaptation === 0 || adaptation === 2) continue; // reserved, or no payload
     if (adaptation === 3) offset += 1 + bytes[offset];
     const end = at + TS_PACKET;
     if (offset >= end) continue;
     if (pid === 0 && start) {
+      // The PAT: the first program that is not the network information (number 0).
       const section = offset + 1 + bytes[offset];
-      pmtPid = ((bytes[section + 10] & 0x1f) << 8) | bytes[section + 11];
+      const sectionEnd = Math.min(end, section + 3 + (((bytes[section + 1] & 0x0f) << 8) | bytes[section + 2]) - 4);
+      for (let entry = section + 8; entry + 4 <= sectionEnd; entry += 4) {
+        if ((bytes[entry] << 8 | bytes[entry + 1]) !== 0) { pmtPid = ((bytes[entry + 2] & 0x1f) << 8) | bytes[entry + 3]; break; }
+      }
     } else if (pid === pmtPid && start && audioPid < 0) {
       const section = offset + 1 + bytes[offset];
       const sectionEnd = section + 3 + (((bytes[section + 1] & 0x0f) << 8) | bytes[section + 2]) - 4;
@@ -35,7 +39,11 @@ export function aacOfTransportStream(bytes) {
         entry += 5 + (((bytes[entry + 3] & 0x0f) << 8) | bytes[entry + 4]);
       }
     } else if (pid === audioPid) {
-      if (start) offset += 9 + bytes[offset + 8]; // the PES header
+      if (start) {
+        const isPes = bytes[offset] === 0 && bytes[offset + 1] === 0 && bytes[offset + 2] === 1;
+        if (!isPes) continue;
+        offset += 9 + bytes[offset + 8]; // the PES header
+      }
       if (offset < end) parts.push(bytes.subarray(offset, end));
     }
   }
@@ -65,6 +73,7 @@ export class LiveListener {
     this.onStatus = onStatus;
     this.stopped = true;
     this.next = -1;
+    this.generation = 0;
   }
 
   static usesMediaSource() {
@@ -73,6 +82,7 @@ export class LiveListener {
 
   async start() {
     this.stopped = false;
+    this.generation += 1;
     if (!LiveListener.usesMediaSource()) {
       this.audio.src = this.playlistUrl;
       await this.audio.play();
@@ -92,6 +102,7 @@ export class LiveListener {
 
   stop() {
     this.stopped = true;
+    this.generation += 1; // a follow() still awaiting a fetch finds it is not current
     clearTimeout(this.timer);
     this.audio.pause();
     this.audio.removeAttribute("src");
@@ -99,21 +110,25 @@ export class LiveListener {
     this.next = -1;
   }
 
-  async follow() {
-    if (this.stopped) return;
+  async follow(generation = this.generation) {
+    const current = () => !this.stopped && generation === this.generation;
+    if (!current()) return;
     let wait = 1000;
     try {
       const reply = await fetch(this.playlistUrl, { cache: "no-store", credentials: "same-origin" });
+      if (!current()) return;
       if (!reply.ok) { this.onStatus(reply.status === 410 ? "This Space has ended." : "The stream is not available."); return; }
       const playlist = parsePlaylist(await reply.text(), this.playlistUrl);
       wait = playlist.target * 500;
       // Start three segments behind the live edge: enough to ride out a slow fetch.
       if (this.next < 0) this.next = playlist.segments.length ? playlist.segments[Math.max(0, playlist.segments.length - 3)].sequence : 0;
       for (const segment of playlist.segments) {
-        if (segment.sequence < this.next || this.stopped) continue;
+        if (segment.sequence < this.next) continue;
         const body = await fetch(segment.url, { credentials: "same-origin" });
         if (!body.ok) break;
-        await this.append(aacOfTransportStream(new Uint8Array(await body.arrayBuffer())));
+        const aac = aacOfTransportStream(new Uint8Array(await body.arrayBuffer()));
+        if (!current()) return;
+        await this.append(aac);
         this.next = segment.sequence + 1;
       }
       this.onStatus("");
@@ -121,7 +136,7 @@ export class LiveListener {
     } catch (error) {
       this.onStatus("Reconnecting…");
     }
-    if (!this.stopped) this.timer = setTimeout(() => this.follow(), wait);
+    if (current()) this.timer = setTimeout(() => this.follow(generation), wait);
   }
 
   async append(aac) {

@@ -16,7 +16,15 @@ export class Microphone {
     return this.connection !== null && this.connection.connectionState !== "failed" && this.connection.connectionState !== "closed";
   }
 
+  // One connection attempt at a time; whatever fails half-way is released, so that no
+  // microphone keeps capturing behind the page's back.
   async connect() {
+    if (this.pending) return this.pending;
+    this.pending = this.open().catch((error) => { this.close(); throw error; });
+    try { await this.pending; } finally { this.pending = null; }
+  }
+
+  async open() {
     if (!navigator.mediaDevices?.getUserMedia) {
       throw new Error("This browser cannot use a microphone here (it needs HTTPS).");
     }
@@ -44,11 +52,8 @@ export class Microphone {
       headers: this.headers,
       body: JSON.stringify({ type: "offer", sdp: connection.localDescription.sdp }),
     });
-    const body = await reply.json();
-    if (!reply.ok) {
-      this.close();
-      throw new Error(body.detail || "The microphone could not connect.");
-    }
+    const body = await reply.json().catch(() => ({}));
+    if (!reply.ok) throw new Error(typeof body.detail === "string" ? body.detail : "The microphone could not connect.");
     await connection.setRemoteDescription(body);
   }
 

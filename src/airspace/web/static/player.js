@@ -112,8 +112,9 @@ reportForm.addEventListener("submit", async (event) => {
     headers: writeHeaders,
     body: JSON.stringify({ reason: reportForm.reason.value, details: reportForm.details.value, at_seconds: Math.floor(audio.currentTime) }),
   });
-  const body = await reply.json();
-  reportStatus.textContent = reply.ok ? "Thank you. A moderator will look at it." : body.detail;
+  const body = await reply.json().catch(() => ({}));
+  const problem = typeof body.detail === "string" ? body.detail : "The report could not be sent; try again.";
+  reportStatus.textContent = reply.ok ? "Thank you. A moderator will look at it." : problem;
   if (reply.ok) { reportForm.reset(); setTimeout(() => reportDialog.close(), 1500); }
 });
 

@@ -32,6 +32,8 @@ let socket = null;
 const listener = new LiveListener($(".live-audio"), root.dataset.playlist, { onStatus: (text) => { $(".listen-status").textContent = text; } });
 const microphone = new Microphone(spaceId, headers, { onState: (state) => { if (state === "failed") say("The microphone connection was lost. Turn it on again."); render(); } });
 let listening = false;
+let joining = false;
+let leaving = false;
 
 const say = (text) => { status.textContent = text; };
 const mine = () => members.get(me);
@@ -39,9 +41,9 @@ const moderator = () => ["host", "cohost"].includes(mine()?.role);
 
 async function call(method, path, body) {
   const reply = await fetch(`${api}${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
-  const text = await reply.text();
-  const parsed = text ? JSON.parse(text) : {};
-  if (!reply.ok) throw new Error(parsed.detail || `The room answered ${reply.status}.`);
+  let parsed = {};
+  try { parsed = JSON.parse(await reply.text() || "{}"); } catch { /* not JSON: a proxy's error page */ }
+  if (!reply.ok) throw new Error(typeof parsed.detail === "string" ? parsed.detail : `The room answered ${reply.status}.`);
   return parsed;
 }
 
@@ -64,38 +66,62 @@ function button(label, name, onClick, extra = "") {
   return b;
 }
 
-function card(member) {
+// Cards are kept and updated in place, so that a speaking ring lighting up elsewhere
+// never takes the keyboard focus off a moderator's button.
+const cards = new Map();
+
+function newCard(username) {
   const item = document.createElement("li");
   item.className = "member";
-  item.dataset.username = member.username;
+  item.dataset.username = username;
   const avatar = document.createElement("span");
   avatar.className = "avatar";
-  avatar.classList.toggle("speaking", member.speaking && !member.muted);
-  avatar.textContent = initials(member.display_name);
   avatar.setAttribute("aria-hidden", "true");
   const name = document.createElement("span");
   name.className = "name";
-  name.textContent = member.display_name;
   const detail = document.createElement("span");
   detail.className = "role muted";
-  const mic = MIC_ROLES.has(member.role) ? (member.muted ? " · muted" : member.connected ? " · mic on" : "") : "";
-  detail.textContent = ROLE_NAMES[member.role] + mic + (member.speaking && !member.muted ? " · speaking" : "") + (member.hand_raised ? " · ✋ asked to speak" : "");
-  item.append(avatar, name, detail);
-  if (member.speaking && !member.muted) item.setAttribute("aria-label", `${member.display_name}, speaking`);
+  const tools = document.createElement("span");
+  tools.className = "tools";
+  item.append(avatar, name, detail, tools);
+  return item;
+}
+
+function toolsFor(member) {
   const who = member.display_name;
   const path = `/members/${encodeURIComponent(member.username)}`;
   const outranks = mine()?.role === "host" || member.role === "speaker" || member.role === "listener";
-  if (moderator() && member.username !== me && member.role !== "host" && outranks) {
-    const tools = document.createElement("span");
-    tools.className = "tools";
-    if (member.role === "listener") tools.append(button("Approve", `Approve ${who}`, () => call("POST", "/speakers", { username: member.username }), "primary"));
-    if (MIC_ROLES.has(member.role) && !member.muted) tools.append(button("Mute", `Mute ${who}`, () => call("POST", `${path}/mute`)));
-    if (MIC_ROLES.has(member.role)) tools.append(button("Make listener", `Make ${who} a listener`, () => call("POST", `${path}/listener`)));
-    if (mine()?.role === "host" && member.role !== "cohost") tools.append(button("Co-host", `Make ${who} a co-host`, () => call("POST", "/cohosts", { username: member.username })));
-    tools.append(button("Remove", `Remove ${who}`, async () => { if (confirm(`Remove ${who} from this Space?`)) await call("DELETE", path); }, "danger"));
-    item.append(tools);
-  }
+  if (!moderator() || member.username === me || member.role === "host" || !outranks) return [];
+  const tools = [];
+  if (member.role === "listener") tools.push(button("Approve", `Approve ${who}`, () => call("POST", "/speakers", { username: member.username }), "primary"));
+  if (MIC_ROLES.has(member.role) && !member.muted) tools.push(button("Mute", `Mute ${who}`, () => call("POST", `${path}/mute`)));
+  if (MIC_ROLES.has(member.role)) tools.push(button("Make listener", `Make ${who} a listener`, () => call("POST", `${path}/listener`)));
+  if (mine()?.role === "host" && member.role !== "cohost") tools.push(button("Co-host", `Make ${who} a co-host`, () => call("POST", "/cohosts", { username: member.username })));
+  tools.push(button("Remove", `Remove ${who}`, async () => { if (confirm(`Remove ${who} from this Space?`)) await call("DELETE", path); }, "danger"));
+  return tools;
+}
+
+function card(member) {
+  let item = cards.get(member.username);
+  if (!item) { item = newCard(member.username); cards.set(member.username, item); }
+  const [avatar, name, detail, tools] = item.children;
+  const speaking = member.speaking && !member.muted;
+  avatar.classList.toggle("speaking", speaking);
+  avatar.textContent = initials(member.display_name);
+  name.textContent = member.display_name;
+  const mic = MIC_ROLES.has(member.role) ? (member.muted ? " · muted" : member.connected ? " · mic on" : "") : "";
+  detail.textContent = ROLE_NAMES[member.role] + mic + (speaking ? " · speaking" : "") + (member.hand_raised ? " · ✋ asked to speak" : "");
+  // The buttons change with roles, not with speaking: rebuilt only when they differ.
+  const toolsKey = [member.role, member.muted, mine()?.role].join("|");
+  if (tools.dataset.key !== toolsKey) { tools.dataset.key = toolsKey; tools.replaceChildren(...toolsFor(member)); }
   return item;
+}
+
+// Moves nodes only when the order changed (moving a focused node would blur it).
+function place(list, items) {
+  const current = [...list.children];
+  if (current.length === items.length && current.every((node, i) => node === items[i])) return;
+  list.replaceChildren(...items);
 }
 
 function render() {
@@ -103,9 +129,10 @@ function render() {
   const onStage = all.filter((m) => MIC_ROLES.has(m.role));
   const asking = all.filter((m) => m.role === "listener" && m.hand_raised);
   const others = all.filter((m) => m.role === "listener" && !m.hand_raised);
-  stage.replaceChildren(...onStage.map(card));
-  requests.replaceChildren(...asking.map(card));
-  audience.replaceChildren(...others.map(card));
+  for (const username of cards.keys()) if (!members.has(username)) cards.delete(username);
+  place(stage, onStage.map(card));
+  place(requests, asking.map(card));
+  place(audience, others.map(card));
   $(".requests-section").hidden = !moderator() || asking.length === 0;
   $(".rec").hidden = !recording;
   const self = mine();
@@ -129,9 +156,13 @@ function apply(event) {
   if (event.type === "state") {
     members = new Map(event.members.map((m) => [m.username, m]));
     showCount(event.listener_count);
+    // After a reconnect: what changed about me while the socket was down.
+    if (me && !members.has(me)) rejoin();
+    else if (me) followMyRole({ type: "state", member: members.get(me) });
   } else if (event.type === "left" || event.type === "removed") {
     members.delete(event.member.username);
     if (event.type === "removed" && event.member.username === me) leaveRoom("You were removed from this Space.");
+    else if (event.type === "left" && event.member.username === me && !leaving) rejoin();
   } else if (event.type === "ended") {
     leaveRoom("This Space has ended.");
     setTimeout(() => location.reload(), 1500);
@@ -164,7 +195,24 @@ function leaveRoom(message) {
 }
 
 function showCount(count) {
-  $(".listener-count").textContent = `${count} listening`;
+  const text = `${count} listening`;
+  if ($(".listener-count").textContent !== text) $(".listener-count").textContent = text;
+}
+
+// Back into the room after being dropped (a lost microphone connection, a closed page
+// the room gave up on): as whatever the room now makes of me.
+async function rejoin() {
+  if (ended || joining) return;
+  joining = true;
+  try {
+    const state = await call("POST", "/join");
+    apply(state);
+  } catch (error) {
+    say(error.message);
+    if (/removed/.test(error.message)) leaveRoom(error.message);
+  } finally {
+    joining = false;
+  }
 }
 
 function connect() {
@@ -214,6 +262,7 @@ setInterval(async () => {
   socket?.readyState === WebSocket.OPEN && socket.send(JSON.stringify({ type: "ping" }));
 }, 5000);
 leaveButton.addEventListener("click", act(async () => {
+  leaving = true;
   microphone.close();
   await call("POST", "/leave");
   location.href = "/";
