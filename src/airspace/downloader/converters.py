@@ -157,20 +157,26 @@ class M4aConverter(_ThreadedConverter):
         skip_frames, skip_samples = divmod(self.trim_start, AAC_FRAME_SAMPLES)
         writer: Mp4AudioWriter | None = None
         batch: list[bytes] = []
+        # Frames repeat their fixed header: parse it again only when its protection byte
+        # (which decides the header's length) changes.
+        protection = -1
+        header_length = 0
         try:
             for index, frame in enumerate(frames):
                 if index < skip_frames:
                     continue
-                header = parse_header(frame)
-                if writer is None:
-                    writer = Mp4AudioWriter(
-                        self.output,
-                        audio_specific_config(frame),
-                        header.sample_rate,
-                        header.channels,
-                    )
-                batch.append(frame[header.header_length :])
-                if len(batch) >= 256:
+                if frame[1] != protection:
+                    header = parse_header(frame)
+                    protection, header_length = frame[1], header.header_length
+                    if writer is None:
+                        writer = Mp4AudioWriter(
+                            self.output,
+                            audio_specific_config(frame),
+                            header.sample_rate,
+                            header.channels,
+                        )
+                batch.append(frame[header_length:])
+                if len(batch) >= 256 and writer is not None:
                     writer.add(batch)
                     batch = []
                     self.stats.output_samples = writer.frames * AAC_FRAME_SAMPLES

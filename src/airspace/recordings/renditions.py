@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from airspace.downloader.mp3 import DEFAULT_VBR_QUALITY, ChunkResult, Mp3Writer
-from airspace.media.adts import parse_header, split_frames
+from airspace.media.adts import parse_header, raw_blocks, split_frames
 from airspace.media.constants import AAC_FRAME_SAMPLES, SAMPLE_RATE
 from airspace.media.hls_segments import audio_specific_config
 from airspace.media.mp3_encoders import open_mp3_encoder
@@ -71,7 +71,7 @@ def write_m4a(
             continue
         if writer is None:
             writer = Mp4AudioWriter(path, audio_specific_config(batch[0]), SAMPLE_RATE, 1)
-        writer.add([frame[parse_header(frame).header_length :] for frame in batch])
+        writer.add(raw_blocks(batch, parse_header(batch[0]).header_length))
         progress((number + 1) / max(1, len(segments)))
     if writer is None:
         raise ValueError("the recording holds no audio")
