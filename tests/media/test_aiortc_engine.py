@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 
+import av
 import numpy as np
 import pytest
 
 from airspace.media.activity import ActivityChange
-from airspace.media.aiortc_engine import AiortcMediaEngine
+from airspace.media.aiortc_engine import AiortcMediaEngine, ReturnTrack
 from airspace.media.engine import InvalidOffer
 from airspace.media.peer import SpeakerPeer, tone
 from tests.audio import band_share
@@ -78,5 +79,37 @@ def test_muting_and_reconnecting_speakers() -> None:
         frames = len(room.frames)
         await asyncio.sleep(0.2)
         assert len(room.frames) == frames  # no program after close
+
+    asyncio.run(scenario())
+
+
+def test_the_return_track_sends_mono_opus_at_a_speech_bit_rate() -> None:
+    async def scenario() -> None:
+        track = ReturnTrack()
+        source = tone(440.0)
+        for number in range(100):  # 2 s
+            track.put(source(number))
+        packets = []
+        while not track._packets.empty():
+            packets.append(await track.recv())
+        assert len(packets) == 3  # the newest few: a slow reader never falls behind
+        track = ReturnTrack()
+        decoder = av.CodecContext.create("libopus", "r")
+        decoded = []
+        timestamps = []
+        sizes = []
+        for number in range(100):
+            track.put(source(number))
+            packet = await track.recv()
+            timestamps.append(packet.pts)
+            assert bytes(packet)[0] & 0x04 == 0  # the Opus TOC byte: mono
+            sizes.append(len(bytes(packet)))
+            for frame in decoder.decode(av.Packet(bytes(packet))):
+                channels = len(frame.layout.channels)  # packed: samples interleaved
+                decoded.append(frame.to_ndarray().reshape(-1, channels)[:, 0])
+        assert timestamps == [n * 960 for n in range(100)]
+        assert sum(sizes) / len(sizes) < 96_000 / 8 / 50 / 2  # well under stereo 96 kb/s
+        pcm = np.concatenate(decoded).astype(np.float32)
+        assert band_share(pcm[48_000:], 440.0) > 0.9
 
     asyncio.run(scenario())

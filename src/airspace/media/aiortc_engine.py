@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 import av
 import numpy as np
@@ -36,6 +37,7 @@ from airspace.media.mixer import FRAME_SAMPLES, mix_minus_one, mix_program
 FRAME_SECONDS = FRAME_SAMPLES / SAMPLE_RATE
 TIME_BASE = Fraction(1, SAMPLE_RATE)
 MAX_QUEUED_FRAMES = 3
+RETURN_BIT_RATE = 32_000
 """Frames a leg may hold in either direction; older ones are dropped to bound the delay."""
 SILENCE = np.zeros(FRAME_SAMPLES, dtype=np.float32)
 MAX_OFFER_BYTES = 64_000
@@ -71,14 +73,29 @@ def to_mono(frame: av.AudioFrame) -> np.ndarray:
 
 
 class ReturnTrack(MediaStreamTrack):
-    """What one speaker hears: the mix of everyone else, 20 ms at a time."""
+    """What one speaker hears: the mix of everyone else, 20 ms at a time.
+
+    The track encodes its own Opus packets: mono at 32 kb/s, which is plenty for
+    speech. aiortc's own encoder would send stereo at 96 kb/s, resampling every frame
+    on the way and encoding on a thread pool. That is several times the CPU a speaker
+    leg needs, on the server and in every browser that decodes it.
+    """
 
     kind = "audio"
 
     def __init__(self) -> None:
         super().__init__()
-        self._frames: asyncio.Queue[av.AudioFrame] = asyncio.Queue()
+        self._packets: asyncio.Queue[av.Packet[Any]] = asyncio.Queue()
         self._pts = 0
+        self._sent = 0
+        self._encoder = av.CodecContext.create("libopus", "w")
+        assert isinstance(self._encoder, av.AudioCodecContext)
+        self._encoder.sample_rate = SAMPLE_RATE
+        self._encoder.layout = "mono"
+        self._encoder.format = "s16"
+        self._encoder.bit_rate = RETURN_BIT_RATE
+        self._encoder.time_base = TIME_BASE
+        self._encoder.options = {"application": "voip", "frame_duration": "20"}
 
     def put(self, pcm: np.ndarray) -> None:
         samples = np.clip(pcm * 32767.0, -32768, 32767).astype(np.int16)
@@ -87,14 +104,19 @@ class ReturnTrack(MediaStreamTrack):
         frame.pts = self._pts
         frame.time_base = TIME_BASE
         self._pts += len(samples)
-        while self._frames.qsize() >= MAX_QUEUED_FRAMES:
-            self._frames.get_nowait()
-        self._frames.put_nowait(frame)
+        for packet in self._encoder.encode(frame):
+            # RTP timestamps count from the first packet sent, 20 ms apart.
+            packet.pts = self._sent
+            packet.time_base = TIME_BASE
+            self._sent += FRAME_SAMPLES
+            while self._packets.qsize() >= MAX_QUEUED_FRAMES:
+                self._packets.get_nowait()
+            self._packets.put_nowait(packet)
 
-    async def recv(self) -> av.AudioFrame:
+    async def recv(self) -> av.Packet[Any]:
         if self.readyState != "live":
             raise MediaStreamError
-        return await self._frames.get()
+        return await self._packets.get()
 
 
 @dataclass
