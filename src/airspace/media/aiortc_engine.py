@@ -15,7 +15,6 @@ import logging
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 
 import av
@@ -33,11 +32,10 @@ from airspace.media.activity import ActivityDetector
 from airspace.media.constants import SAMPLE_RATE
 from airspace.media.engine import InvalidOffer, RoomCallbacks
 from airspace.media.mixer import FRAME_SAMPLES, mix_minus_one, mix_program
+from airspace.media.opus import VoiceEncoder
 
 FRAME_SECONDS = FRAME_SAMPLES / SAMPLE_RATE
-TIME_BASE = Fraction(1, SAMPLE_RATE)
 MAX_QUEUED_FRAMES = 3
-RETURN_BIT_RATE = 32_000
 """Frames a leg may hold in either direction; older ones are dropped to bound the delay."""
 SILENCE = np.zeros(FRAME_SAMPLES, dtype=np.float32)
 MAX_OFFER_BYTES = 64_000
@@ -73,42 +71,18 @@ def to_mono(frame: av.AudioFrame) -> np.ndarray:
 
 
 class ReturnTrack(MediaStreamTrack):
-    """What one speaker hears: the mix of everyone else, 20 ms at a time.
-
-    The track encodes its own Opus packets: mono at 32 kb/s, which is plenty for
-    speech. aiortc's own encoder would send stereo at 96 kb/s, resampling every frame
-    on the way and encoding on a thread pool. That is several times the CPU a speaker
-    leg needs, on the server and in every browser that decodes it.
-    """
+    """What one speaker hears: the mix of everyone else, 20 ms at a time, as mono Opus
+    packets the track encodes itself (see airspace.media.opus)."""
 
     kind = "audio"
 
     def __init__(self) -> None:
         super().__init__()
         self._packets: asyncio.Queue[av.Packet[Any]] = asyncio.Queue()
-        self._pts = 0
-        self._sent = 0
-        self._encoder = av.CodecContext.create("libopus", "w")
-        assert isinstance(self._encoder, av.AudioCodecContext)
-        self._encoder.sample_rate = SAMPLE_RATE
-        self._encoder.layout = "mono"
-        self._encoder.format = "s16"
-        self._encoder.bit_rate = RETURN_BIT_RATE
-        self._encoder.time_base = TIME_BASE
-        self._encoder.options = {"application": "voip", "frame_duration": "20"}
+        self._encoder = VoiceEncoder()
 
     def put(self, pcm: np.ndarray) -> None:
-        samples = np.clip(pcm * 32767.0, -32768, 32767).astype(np.int16)
-        frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = SAMPLE_RATE
-        frame.pts = self._pts
-        frame.time_base = TIME_BASE
-        self._pts += len(samples)
-        for packet in self._encoder.encode(frame):
-            # RTP timestamps count from the first packet sent, 20 ms apart.
-            packet.pts = self._sent
-            packet.time_base = TIME_BASE
-            self._sent += FRAME_SAMPLES
+        for packet in self._encoder.encode(pcm):
             while self._packets.qsize() >= MAX_QUEUED_FRAMES:
                 self._packets.get_nowait()
             self._packets.put_nowait(packet)

@@ -10,6 +10,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import av
 import numpy as np
@@ -18,12 +19,12 @@ from aiortc.mediastreams import MediaStreamError
 
 from airspace.media.aiortc_engine import (
     FRAME_SECONDS,
-    TIME_BASE,
     received_audio,
     set_receive_buffer,
 )
 from airspace.media.constants import SAMPLE_RATE
 from airspace.media.mixer import FRAME_SAMPLES
+from airspace.media.opus import VoiceEncoder
 
 FrameSource = Callable[[int], np.ndarray]
 """Frame number → the next 20 ms (float32 mono, 960 samples)."""
@@ -55,8 +56,9 @@ def recording(pcm: np.ndarray, loop: bool = False) -> FrameSource:
 
 
 class SourceTrack(MediaStreamTrack):
-    """Frames from a FrameSource, paced in real time. ``sent`` maps frame number to the
-    monotonic time it was handed to the encoder."""
+    """Frames from a FrameSource, paced in real time and sent as mono Opus, as a browser
+    sends a microphone. ``sent`` maps frame number to the monotonic time it was handed
+    to the encoder."""
 
     kind = "audio"
 
@@ -66,24 +68,22 @@ class SourceTrack(MediaStreamTrack):
         self.number = 0
         self.started: float | None = None
         self.sent: dict[int, float] = {}
+        self._encoder = VoiceEncoder()
 
-    async def recv(self) -> av.AudioFrame:
-        if self.readyState != "live":
-            raise MediaStreamError
-        if self.started is None:
-            self.started = time.monotonic()
-        delay = self.started + self.number * FRAME_SECONDS - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        pcm = self.source(self.number)
-        samples = np.clip(pcm * 32767.0, -32768, 32767).astype(np.int16)
-        frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = SAMPLE_RATE
-        frame.pts = self.number * FRAME_SAMPLES
-        frame.time_base = TIME_BASE
-        self.sent[self.number] = time.monotonic()
-        self.number += 1
-        return frame
+    async def recv(self) -> av.Packet[Any]:
+        while True:
+            if self.readyState != "live":
+                raise MediaStreamError
+            if self.started is None:
+                self.started = time.monotonic()
+            delay = self.started + self.number * FRAME_SECONDS - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self.sent[self.number] = time.monotonic()
+            packets = self._encoder.encode(self.source(self.number))
+            self.number += 1
+            if packets:
+                return packets[0]
 
 
 @dataclass
