@@ -67,6 +67,26 @@ def sign_up(page: Page, base: str, username: str) -> None:
     expect(page.get_by_role("link", name="Create a Space")).to_be_visible()
 
 
+UNNAMED_CONTROLS = """() => [...document.querySelectorAll(
+    "button, a[href], input:not([type=hidden]), select, textarea, [role=switch], [role=slider]")]
+  .filter((el) => el.offsetParent !== null)
+  .filter((el) => {
+    const labelled = el.getAttribute("aria-labelledby");
+    const name = el.getAttribute("aria-label")
+      || (labelled && document.getElementById(labelled)?.textContent)
+      || [...(el.labels || [])].map((l) => l.textContent).join(" ")
+      || el.textContent || el.title;
+    return !name || !name.trim();
+  })
+  .map((el) => el.outerHTML.slice(0, 120))"""
+
+
+def check_page(page: Page, width: int) -> None:
+    """Every visible control has an accessible name, and nothing scrolls sideways."""
+    assert page.evaluate(UNNAMED_CONTROLS) == [], page.url
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, page.url
+
+
 def member(page: Page, username: str) -> str:
     return f'.room .member[data-username="{username}"]'
 
@@ -92,17 +112,20 @@ def test_a_space_from_sign_up_to_replay_in_two_browsers(
 
         # The host signs up, names themselves, and creates a recorded Space, live now.
         host.goto(f"{base}/signup")
+        check_page(host, 1100)
         host.screenshot(path=str(SCREENSHOTS / "signup.png"))
         sign_up(host, base, "hana")
         host.get_by_role("link", name="Settings (hana)").click()
         host.get_by_label("Display name").fill("Hana Host")
         host.get_by_role("button", name="Save settings").click()
         expect(host.get_by_role("status")).to_have_text("Settings saved.")
+        check_page(host, 1100)
         host.screenshot(path=str(SCREENSHOTS / "settings.png"))
         host.get_by_role("link", name="Create a Space").click()
         host.get_by_label("Name").fill("The garden show")
         host.get_by_label("Description").fill("Spring planting, live")
         expect(host.get_by_role("switch", name="Record Space")).to_be_checked()
+        check_page(host, 1100)
         host.screenshot(path=str(SCREENSHOTS / "create.png"))
         host.get_by_role("button", name="Start your Space").click()
         host.wait_for_url(f"{base}/i/spaces/*")
@@ -122,6 +145,7 @@ def test_a_space_from_sign_up_to_replay_in_two_browsers(
         sign_up(guest, base, "gus")
         guest.goto(f"{base}/")
         expect(guest.get_by_role("link", name="The garden show")).to_contain_text("Live now")
+        check_page(guest, 375)
         guest.screenshot(path=str(SCREENSHOTS / "home-phone.png"), full_page=True)
         guest.goto(f"{base}/i/spaces/{space_id}")
         guest_room = guest.get_by_role("region", name="Live room")
@@ -146,9 +170,10 @@ def test_a_space_from_sign_up_to_replay_in_two_browsers(
             timeout=15_000
         )
         expect(host.locator(member(host, "gus"))).to_contain_text("Speaker")
+        check_page(host, 1100)
+        check_page(guest, 375)
         host.screenshot(path=str(SCREENSHOTS / "live-room.png"))
         guest.screenshot(path=str(SCREENSHOTS / "live-room-phone.png"), full_page=True)
-        assert guest.evaluate("document.documentElement.scrollWidth") <= 375
         guest.wait_for_function(
             "!document.querySelector('.room .member[data-username=\"gus\"] .avatar.speaking')",
             timeout=15_000,
@@ -178,6 +203,7 @@ def test_a_space_from_sign_up_to_replay_in_two_browsers(
         guest_line = next(i for i, line in enumerate(lines) if "gus:" in line)
         guest.locator(".transcript li button").nth(guest_line).click()
         guest.wait_for_function("document.querySelector('.caption').textContent.startsWith('gus:')")
+        check_page(guest, 375)
         guest.screenshot(path=str(SCREENSHOTS / "replay-after-live.png"), full_page=True)
 
         # The host trims the start; a shared link with ?t= opens there; the embed plays.
@@ -199,7 +225,10 @@ def test_a_space_from_sign_up_to_replay_in_two_browsers(
         wait_ready(guest)
         guest.get_by_role("button", name="Play").click()
         guest.wait_for_function("document.querySelector('.player audio').currentTime > 0.5")
+        check_page(guest, 375)
+        check_page(host, 1100)
         guest.goto(f"{base}/download")
+        check_page(guest, 375)
         guest.screenshot(path=str(SCREENSHOTS / "download-phone.png"), full_page=True)
     finally:
         host_browser.close()
@@ -238,6 +267,7 @@ def test_a_scheduled_space_counts_down_and_offers_a_reminder(
         space_id = page.url.rsplit("/", 1)[1]
         expect(page.get_by_role("timer")).not_to_be_empty()
         expect(page.get_by_role("button", name="Start now")).to_be_visible()
+        check_page(page, 800)
         page.screenshot(path=str(SCREENSHOTS / "scheduled.png"))
         with page.expect_download() as download:
             page.get_by_role("link", name="Add a reminder").click()
