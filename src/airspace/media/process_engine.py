@@ -13,6 +13,8 @@ import contextlib
 import itertools
 import logging
 import multiprocessing
+import queue
+import threading
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -26,26 +28,62 @@ from airspace.media.engine import InvalidOffer, RoomCallbacks
 logger = logging.getLogger(__name__)
 
 Message = tuple[Any, ...]
+MAX_BATCH = 64
+
+
+class _Outbox:
+    """What a worker sends the server, written by a thread of its own: the worker's
+    event loop (which carries the media) never waits on a full pipe while the server is
+    busy, and whatever piled up meanwhile goes as one batch."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._queue: queue.SimpleQueue[Message | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="media-outbox", daemon=True)
+        self._thread.start()
+
+    def send(self, message: Message) -> None:
+        self._queue.put(message)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while (message := self._queue.get()) is not None:
+            batch = [message]
+            with contextlib.suppress(queue.Empty):
+                while len(batch) < MAX_BATCH:
+                    following = self._queue.get_nowait()
+                    if following is None:
+                        self._send(batch)
+                        return
+                    batch.append(following)
+            self._send(batch)
+
+    def _send(self, batch: list[Message]) -> None:
+        with contextlib.suppress(OSError):
+            self.conn.send(batch[0] if len(batch) == 1 else ("batch", batch))
 
 
 class _Relay:
     """RoomCallbacks inside a worker: everything goes back to the server process."""
 
-    def __init__(self, room: str, conn: Connection) -> None:
+    def __init__(self, room: str, outbox: _Outbox) -> None:
         self.room = room
-        self.conn = conn
+        self.outbox = outbox
 
     def program(self, frame: np.ndarray) -> None:
-        self.conn.send(("program", self.room, frame.astype(np.float32).tobytes()))
+        self.outbox.send(("program", self.room, frame.astype(np.float32).tobytes()))
 
     def activity(self, change: ActivityChange) -> None:
-        self.conn.send(("activity", self.room, change.speaker, change.speaking, change.at))
+        self.outbox.send(("activity", self.room, change.speaker, change.speaking, change.at))
 
     def speaker_lost(self, speaker: str) -> None:
-        self.conn.send(("lost", self.room, speaker))
+        self.outbox.send(("lost", self.room, speaker))
 
     def failed(self, error: BaseException) -> None:
-        self.conn.send(("failed", self.room, f"{type(error).__name__}: {error}"))
+        self.outbox.send(("failed", self.room, f"{type(error).__name__}: {error}"))
 
 
 def _worker(conn: Connection, speaker_timeout: float, receive_buffer_packets: int) -> None:
@@ -56,6 +94,7 @@ async def _serve(conn: Connection, speaker_timeout: float, receive_buffer_packet
     from airspace.media.aiortc_engine import AiortcMediaEngine
 
     engine = AiortcMediaEngine(speaker_timeout, receive_buffer_packets)
+    outbox = _Outbox(conn)
     loop = asyncio.get_running_loop()
     inbox: asyncio.Queue[Message | None] = asyncio.Queue()
 
@@ -68,18 +107,19 @@ async def _serve(conn: Connection, speaker_timeout: float, receive_buffer_packet
     loop.add_reader(conn.fileno(), readable)
     running: set[asyncio.Task[None]] = set()
     while (message := await inbox.get()) is not None and message[0] != "shutdown":
-        task = asyncio.create_task(_handle(engine, conn, message))
+        task = asyncio.create_task(_handle(engine, outbox, message))
         running.add(task)
         task.add_done_callback(running.discard)
     loop.remove_reader(conn.fileno())
     await engine.close()
+    outbox.close()
 
 
-async def _handle(engine: Any, conn: Connection, message: Message) -> None:
+async def _handle(engine: Any, outbox: _Outbox, message: Message) -> None:
     kind, request, room, *rest = message
     try:
         if kind == "open":
-            result: Any = await engine.open_room(room, _Relay(room, conn))
+            result: Any = await engine.open_room(room, _Relay(room, outbox))
         elif kind == "add":
             result = await engine.add_speaker(room, *rest)
         elif kind == "remove":
@@ -90,11 +130,11 @@ async def _handle(engine: Any, conn: Connection, message: Message) -> None:
             result = await engine.close_room(room)
         else:
             raise ValueError(f"unknown command {kind!r}")
-        conn.send(("reply", request, True, result))
+        outbox.send(("reply", request, True, result))
     except InvalidOffer as error:
-        conn.send(("reply", request, False, ("offer", error.detail)))
+        outbox.send(("reply", request, False, ("offer", error.detail)))
     except Exception as error:
-        conn.send(("reply", request, False, ("error", f"{type(error).__name__}: {error}")))
+        outbox.send(("reply", request, False, ("error", f"{type(error).__name__}: {error}")))
 
 
 @dataclass
@@ -143,6 +183,10 @@ class ProcessMediaEngine:
         except (EOFError, OSError):
             self._lost_worker(worker)
             return
+        for each in message[1] if message[0] == "batch" else [message]:
+            self._dispatch(each)
+
+    def _dispatch(self, message: Message) -> None:
         kind = message[0]
         if kind == "reply":
             _, request, ok, result = message
