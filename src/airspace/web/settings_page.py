@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -50,6 +51,28 @@ def settings_page(
     return _page(request, services, db, user)
 
 
+def _change(
+    request: Request,
+    services: Services,
+    db: DbDep,
+    user: User | None,
+    csrf_token: str,
+    change: Callable[[User], str],
+) -> Response:
+    """Apply one form's change for the signed-in user; the page again, with what
+    happened (``change`` returns the message) or why not."""
+    check_csrf(request, services.settings, csrf_token)
+    if user is None:
+        return RedirectResponse(TO_LOGIN, status_code=303)
+    try:
+        message = change(user)
+    except AirspaceError as exc:
+        db.rollback()
+        return _page(request, services, db, user, error=exc.detail, status_code=exc.status_code)
+    db.commit()
+    return _page(request, services, db, user, message=message)
+
+
 @router.post("/settings", response_class=HTMLResponse)
 def save_settings(
     request: Request,
@@ -60,16 +83,11 @@ def save_settings(
     captions_opt_out: Annotated[str | None, Form()] = None,
     csrf_token: CsrfField = "",
 ) -> Response:
-    check_csrf(request, services.settings, csrf_token)
-    if user is None:
-        return RedirectResponse(TO_LOGIN, status_code=303)
-    try:
-        accounts.update_settings(user, display_name, captions_opt_out is not None)
-    except AirspaceError as exc:
-        db.rollback()
-        return _page(request, services, db, user, error=exc.detail, status_code=exc.status_code)
-    db.commit()
-    return _page(request, services, db, user, message="Settings saved.")
+    def save(me: User) -> str:
+        accounts.update_settings(me, display_name, captions_opt_out is not None)
+        return "Settings saved."
+
+    return _change(request, services, db, user, csrf_token, save)
 
 
 @router.post("/settings/blocks", response_class=HTMLResponse)
@@ -81,16 +99,11 @@ def block_account(
     username: Annotated[str, Form()] = "",
     csrf_token: CsrfField = "",
 ) -> Response:
-    check_csrf(request, services.settings, csrf_token)
-    if user is None:
-        return RedirectResponse(TO_LOGIN, status_code=303)
-    try:
-        blocked = accounts.block(db, user, username.strip().lstrip("@"), services.clock.now())
-    except AirspaceError as exc:
-        db.rollback()
-        return _page(request, services, db, user, error=exc.detail, status_code=exc.status_code)
-    db.commit()
-    return _page(request, services, db, user, message=f"@{blocked.username} is blocked.")
+    def block(me: User) -> str:
+        blocked = accounts.block(db, me, username.strip().lstrip("@"), services.clock.now())
+        return f"@{blocked.username} is blocked."
+
+    return _change(request, services, db, user, csrf_token, block)
 
 
 @router.post("/settings/blocks/{username}/unblock", response_class=HTMLResponse)
@@ -102,12 +115,8 @@ def unblock_account(
     user: FormUser,
     csrf_token: CsrfField = "",
 ) -> Response:
-    check_csrf(request, services.settings, csrf_token)
-    if user is None:
-        return RedirectResponse(TO_LOGIN, status_code=303)
-    try:
-        accounts.unblock(db, user, username)
-    except AirspaceError as exc:
-        return _page(request, services, db, user, error=exc.detail, status_code=exc.status_code)
-    db.commit()
-    return _page(request, services, db, user, message=f"@{username} is no longer blocked.")
+    def unblock(me: User) -> str:
+        accounts.unblock(db, me, username)
+        return f"@{username} is no longer blocked."
+
+    return _change(request, services, db, user, csrf_token, unblock)

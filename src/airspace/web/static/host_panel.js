@@ -1,3 +1,5 @@
+import { drawWaveform } from "./waveform.js";
+
 // The host's recording panel: move the start time (with a preview), delete.
 const panel = document.querySelector(".host-panel");
 const spaceId = panel.dataset.spaceId;
@@ -13,26 +15,13 @@ const clock = (s) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStar
 // The whole recording's waveform under the slider; what listeners skip is dimmed.
 const canvas = panel.querySelector(".offset-waveform");
 let peaks = [];
-function drawWaveform() {
-  const width = canvas.clientWidth || 600;
-  canvas.width = width * devicePixelRatio;
-  canvas.height = 64 * devicePixelRatio;
-  const g = canvas.getContext("2d");
-  g.scale(devicePixelRatio, devicePixelRatio);
-  g.clearRect(0, 0, width, 64);
+function drawStart() {
   const start = Number(slider.value) / (Number(slider.max) || 1);
-  for (let x = 0; x < width && peaks.length; x++) {
-    const from = Math.floor((x / width) * peaks.length), to = Math.max(from + 1, Math.floor(((x + 1) / width) * peaks.length));
-    const h = Math.max(1, Math.max(...peaks.slice(from, to)) * 60);
-    g.fillStyle = x / width < start ? "#333845" : "#7c5cff";
-    g.fillRect(x, 32 - h / 2, 1, h);
-  }
-  g.fillStyle = "#e8eaf0";
-  g.fillRect(Math.round(start * width), 0, 2, 64);
+  drawWaveform(canvas, peaks, start, { before: "#333845", after: "#7c5cff", marker: "#e8eaf0" });
 }
-fetch(`${api}/waveform?whole=true`).then((r) => (r.ok ? r.json() : { peaks: [] })).then((w) => { peaks = w.peaks; drawWaveform(); });
-addEventListener("resize", drawWaveform);
-const show = () => { shown.textContent = clock(Number(slider.value)); drawWaveform(); };
+fetch(`${api}/waveform?whole=true`).then((r) => (r.ok ? r.json() : { peaks: [] })).then((w) => { peaks = w.peaks; drawStart(); });
+addEventListener("resize", drawStart);
+const show = () => { shown.textContent = clock(Number(slider.value)); drawStart(); };
 slider.addEventListener("input", show);
 show();
 

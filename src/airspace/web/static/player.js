@@ -1,3 +1,5 @@
+import { drawWaveform } from "./waveform.js";
+
 // The replay player. Everything runs on the replay's clock: 0 is the host's start time,
 // as in the M4A file, the captions, the waveform and the transcript.
 const root = document.querySelector(".player");
@@ -28,22 +30,9 @@ const clock = (seconds) => {
   return h ? `${h}:${String(m).padStart(2, "0")}:${r}` : `${m}:${r}`;
 };
 
-function drawWaveform() {
-  const width = canvas.clientWidth || 600;
-  canvas.width = width * devicePixelRatio;
-  canvas.height = 64 * devicePixelRatio;
-  const g = canvas.getContext("2d");
-  g.scale(devicePixelRatio, devicePixelRatio);
-  g.clearRect(0, 0, width, 64);
-  if (!peaks.length) return;
+function drawPlayed() {
   const played = audio.duration ? audio.currentTime / audio.duration : 0;
-  for (let x = 0; x < width; x++) {
-    const from = Math.floor((x / width) * peaks.length), to = Math.max(from + 1, Math.floor(((x + 1) / width) * peaks.length));
-    const level = Math.max(...peaks.slice(from, to));
-    const h = Math.max(1, level * 60);
-    g.fillStyle = x / width <= played ? "#7c5cff" : "#4a5163";
-    g.fillRect(x, 32 - h / 2, 1, h);
-  }
+  drawWaveform(canvas, peaks, played, { before: "#7c5cff", after: "#4a5163" });
 }
 
 function showTime() {
@@ -56,7 +45,7 @@ function showTime() {
   if (transcriptList) {
     transcriptList.querySelectorAll("li").forEach((li) => li.classList.toggle("current", li.dataset.start <= audio.currentTime && audio.currentTime < li.dataset.end));
   }
-  drawWaveform();
+  drawPlayed();
   if (!reported && audio.currentTime > 10) {
     reported = true;
     fetch(`${api}/plays`, { method: "POST", headers: writeHeaders, body: JSON.stringify({ position_seconds: audio.currentTime }) });
@@ -139,7 +128,7 @@ async function start() {
       transcriptList.append(item);
     }
   }
-  drawWaveform();
+  drawPlayed();
   // The M4A is made by a job right after the Space; ask for it and wait until it is ready.
   for (;;) {
     const reply = await fetch(`${api}/renditions`, { method: "POST", headers: writeHeaders, body: JSON.stringify({ format: "m4a" }) });
@@ -152,4 +141,4 @@ async function start() {
   }
 }
 start();
-addEventListener("resize", drawWaveform);
+addEventListener("resize", drawPlayed);
