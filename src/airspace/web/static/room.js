@@ -161,12 +161,15 @@ function apply(event) {
     else if (me) followMyRole({ type: "state", member: members.get(me) });
   } else if (event.type === "left" || event.type === "removed") {
     members.delete(event.member.username);
+    refreshCount();
     if (event.type === "removed" && event.member.username === me) leaveRoom("You were removed from this Space.");
     else if (event.type === "left" && event.member.username === me && !leaving) rejoin();
   } else if (event.type === "ended") {
     leaveRoom("This Space has ended.");
     setTimeout(() => location.reload(), 1500);
   } else if (event.member) {
+    // Someone joined, or moved between stage and audience: the count changes now.
+    if (members.get(event.member.username)?.role !== event.member.role) refreshCount();
     members.set(event.member.username, event.member);
     if (event.member.username === me) followMyRole(event);
   }
@@ -255,10 +258,13 @@ endButton.addEventListener("click", act(async () => {
 }));
 
 // The listener count moves with every playlist fetch, not with room events: refresh it.
-setInterval(async () => {
+async function refreshCount() {
   if (ended) return;
   const reply = await fetch(api);
   if (reply.ok) showCount((await reply.json()).listener_count);
+}
+setInterval(() => {
+  refreshCount();
   socket?.readyState === WebSocket.OPEN && socket.send(JSON.stringify({ type: "ping" }));
 }, 5000);
 leaveButton.addEventListener("click", act(async () => {
