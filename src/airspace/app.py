@@ -29,6 +29,7 @@ from airspace.spaces.views import router as spaces_router
 from airspace.storage.local import LocalStorage
 from airspace.web.create_page import router as create_page_router
 from airspace.web.media import router as media_router
+from airspace.web.moderation_page import router as moderation_page_router
 from airspace.web.oembed import router as oembed_router
 from airspace.web.pages import STATIC_DIR
 from airspace.web.pages import router as pages_router
@@ -98,6 +99,7 @@ def create_app(services: Services, *, run_jobs: bool = False) -> FastAPI:
     app.include_router(pages_router)
     app.include_router(create_page_router)
     app.include_router(settings_page_router)
+    app.include_router(moderation_page_router)
     app.include_router(downloads_pages)
     app.add_middleware(BodySizeLimit, max_bytes=services.settings.max_body_bytes)
     return app
