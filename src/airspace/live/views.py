@@ -19,7 +19,7 @@ from airspace.accounts.listeners import listener_of, remember_listener
 from airspace.accounts.models import User
 from airspace.dependencies import DbDep, ServicesDep
 from airspace.errors import Conflict, Forbidden, NotFound
-from airspace.live.room import Event
+from airspace.live.room import Event, Member
 from airspace.live.rooms import LiveRoom, LiveRooms, room_channel
 from airspace.spaces import services as spaces
 from airspace.spaces.models import SpaceState
@@ -187,9 +187,7 @@ async def make_listener(
     """Move a speaker back to the audience (or step down yourself)."""
     room = await _live_room(db, rooms, space_id, user)
     event = room.state.make_listener(user.id, username)
-    target = room.state.by_username(username)
-    target.connected = False
-    await rooms.engine.remove_speaker(space_id, str(target.user_id))
+    await _disconnect_microphone(rooms, room, room.state.by_username(username))
     room.publish(event)
     return event
 
@@ -202,7 +200,7 @@ async def remove(
     room = await _live_room(db, rooms, space_id, user)
     target = room.state.by_username(username)
     event = room.state.remove(user.id, username)
-    await rooms.engine.remove_speaker(space_id, str(target.user_id))
+    await _disconnect_microphone(rooms, room, target)
     room.publish(event)
     return event
 
@@ -231,10 +229,18 @@ async def disconnect_microphone(
     space_id: str, db: DbDep, rooms: RoomsDep, user: CurrentUser
 ) -> dict[str, bool]:
     room = await _live_room(db, rooms, space_id, user)
-    await rooms.engine.remove_speaker(space_id, str(user.id))
-    if user.id in room.state.members:
-        room.state.members[user.id].connected = False
+    member = room.state.members.get(user.id)
+    if member is not None:
+        await _disconnect_microphone(rooms, room, member)
+    else:
+        await rooms.engine.remove_speaker(space_id, str(user.id))
     return {"connected": False}
+
+
+async def _disconnect_microphone(rooms: LiveRooms, room: LiveRoom, member: Member) -> None:
+    """Close a member's WebRTC leg, if they have one; the room keeps them."""
+    member.connected = False
+    await rooms.engine.remove_speaker(room.space_id, str(member.user_id))
 
 
 def _websocket_user(websocket: WebSocket, services: Services, db: Session) -> User | None:
