@@ -5,22 +5,18 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import click
-from rich.progress import (
-    BarColumn,
-    Progress,
-    TaskID,
-    TaskProgressColumn,
-    TextColumn,
-    TimeRemainingColumn,
-)
 
 from airspace.downloader.converters import FORMATS
 from airspace.downloader.errors import EXIT_CODES, EXIT_COMPLETED_WITH_GAPS, DownloadError
 from airspace.downloader.naming import DEFAULT_TEMPLATE
 from airspace.downloader.pipeline import DownloadOptions, download_async
 from airspace.downloader.pipeline import Progress as DownloadProgress
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 EXIT_INTERRUPTED = 130
 
@@ -40,6 +36,15 @@ class ProgressBar:
     bytes, speed and time left."""
 
     def __init__(self) -> None:
+        # Imported here: a quiet download starts without it.
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
         self.bar = Progress(
             TextColumn("[bold]{task.fields[stage]:<11}"),
             BarColumn(),

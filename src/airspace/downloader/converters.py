@@ -1,43 +1,32 @@
 """Converters: turn the ordered segment parts into the output file while they download.
 
 MP3 is encoded in chunks on every core (see ``mp3.py``). M4A and TS are lossless
-remuxes of the AAC frames; WAV and Opus decode them. These run in a thread, fed the
-parts in order as they arrive.
+remuxes of the AAC frames; WAV and Opus decode them. These run in a child process
+(``conversion_process.py``), fed the parts in order as they arrive.
 """
 
 from __future__ import annotations
 
 import asyncio
-import queue
-import threading
 import wave
 from collections.abc import Iterator
 from concurrent.futures import Executor
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Protocol
 
-import av
 import numpy as np
 
+from airspace.downloader.conversion_process import ChildConverter, ConversionStats
 from airspace.downloader.mp3 import ChunkPlanner, ChunkResult, Mp3Writer, encode_chunk
-from airspace.downloader.parts import Part, read_parts
-from airspace.downloader.segments import read_normalized
-from airspace.media.adts import parse_header
+from airspace.downloader.parts import Part
+from airspace.media.adts import audio_specific_config, parse_header
 from airspace.media.constants import AAC_FRAME_SAMPLES
-from airspace.media.hls_segments import audio_specific_config
 from airspace.media.mp4 import Mp4AudioWriter
 
 FORMATS = ("mp3", "m4a", "wav", "opus", "ts")
 OPUS_RATE = 48_000
 CONTAINERS = {"m4a": "ipod", "ts": "mpegts"}
-
-
-@dataclass
-class ConversionStats:
-    output_samples: int = 0
-    damaged_frames: int = 0
 
 
 class Converter(Protocol):
@@ -47,6 +36,10 @@ class Converter(Protocol):
 
     async def finish(self) -> ConversionStats:
         """Wait for the output to be complete."""
+        ...
+
+    def abort(self) -> None:
+        """Give up: the download failed before the end."""
         ...
 
     @property
@@ -100,56 +93,13 @@ class Mp3Converter:
         self.writer.finish(self.planner.output_samples)
         return ConversionStats(self.planner.output_samples, self.writer.damaged_aac_frames)
 
-
-class _ThreadedConverter:
-    """Consumes parts in a thread; subclasses implement ``convert``."""
-
-    def __init__(self, output: Path, *, sample_rate: int, channels: int, trim_start: int) -> None:
-        self.output = output
-        self.sample_rate = sample_rate
-        self.channels = channels
-        self.trim_start = trim_start
-        self.stats = ConversionStats()
-        self._queue: queue.Queue[Part | None] = queue.Queue()
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def feed(self, part: Part, samples: int) -> None:
-        self._queue.put(part)
-
-    @property
-    def converted_seconds(self) -> float:
-        return self.stats.output_samples / self.sample_rate
-
-    async def finish(self) -> ConversionStats:
-        self._queue.put(None)
-        await asyncio.to_thread(self._thread.join)
-        if self._error is not None:
-            raise self._error
-        return self.stats
-
-    def _parts(self) -> Iterator[Part]:
-        while (part := self._queue.get()) is not None:
-            yield part
-
-    def _frames(self) -> Iterator[bytes]:
-        for data in read_parts(self._parts()):
-            yield from read_normalized(data).frames
-
-    def _run(self) -> None:
-        try:
-            self.convert(self._frames())
-        except BaseException as exc:
-            self._error = exc
-            while self._queue.get() is not None:  # let the feeder finish
-                pass
-
-    def convert(self, frames: Iterator[bytes]) -> None:
-        raise NotImplementedError
+    def abort(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        self.writer.abort()
 
 
-class M4aConverter(_ThreadedConverter):
+class M4aConverter(ChildConverter):
     """AAC frames into MP4 as they are: no re-encoding. Whole frames before the start are
     left out and the rest of the start is cut by an edit list, so it is exact."""
 
@@ -191,11 +141,13 @@ class M4aConverter(_ThreadedConverter):
         self.stats.output_samples = writer.frames * AAC_FRAME_SAMPLES - skip_samples
 
 
-class TsConverter(_ThreadedConverter):
+class TsConverter(ChildConverter):
     """AAC frames into one MPEG-TS stream, as they are. The start is honoured to the AAC
     frame holding it."""
 
     def convert(self, frames: Iterator[bytes]) -> None:
+        import av  # in the child: the parent process never needs FFmpeg for lossless output
+
         skip = self.trim_start // AAC_FRAME_SAMPLES
         with av.open(str(self.output), "w", format="mpegts") as container:
             stream = None
@@ -219,10 +171,12 @@ class TsConverter(_ThreadedConverter):
                 self.stats.output_samples = written * AAC_FRAME_SAMPLES
 
 
-class _DecodingConverter(_ThreadedConverter):
+class _DecodingConverter(ChildConverter):
     """Decodes to PCM, trims to the exact sample, and hands blocks to ``write``."""
 
     def pcm(self, frames: Iterator[bytes]) -> Iterator[np.ndarray]:
+        import av
+
         decoder = av.CodecContext.create("aac", "r")
         position = 0
         silence = np.zeros((self.channels, AAC_FRAME_SAMPLES), dtype=np.float32)
@@ -259,6 +213,8 @@ class OpusConverter(_DecodingConverter):
     BIT_RATE = 48_000
 
     def convert(self, frames: Iterator[bytes]) -> None:
+        import av
+
         layout = "mono" if self.channels == 1 else "stereo"
         # Opus runs at 48 kHz; other sources are resampled on the way in.
         resampler = av.AudioResampler(format="fltp", layout=layout, rate=OPUS_RATE)

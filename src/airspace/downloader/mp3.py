@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import av
 import numpy as np
 
 from airspace.downloader.parts import Part, read_parts
@@ -146,6 +145,8 @@ def _decode_parts(job: ChunkJob) -> tuple[np.ndarray, int]:
     Each decoded frame is copied straight from its planes into one array (the decoder
     gives planar float), which costs a fraction of converting frame by frame.
     """
+    import av  # in the encoding processes only (warm_up loads it early)
+
     frames = [f for data in read_parts(job.parts) for f in read_normalized(data).frames]
     pcm = np.zeros((job.channels, len(frames) * AAC_FRAME_SAMPLES), dtype=np.float32)
     decoder = av.CodecContext.create("aac", "r")
@@ -173,7 +174,10 @@ def _decode_parts(job: ChunkJob) -> tuple[np.ndarray, int]:
 
 
 def warm_up() -> None:
-    """Load the MP3 encoder in a worker process before the first chunk needs it."""
+    """Load the MP3 encoder and the AAC decoder in a worker process before the first
+    chunk needs them."""
+    import av  # noqa: F401
+
     system_lame()
 
 

@@ -1,9 +1,14 @@
-"""HTTP for the downloader: retries with backoff, size caps, and an SSRF guard.
+"""HTTP for the downloader (libcurl through pycurl): retries with backoff, size caps, and
+an SSRF guard.
+
+libcurl moves the bytes (its multi interface, driven by the asyncio loop), so a
+segment costs Python a handful of calls rather than a parser's worth: that is what
+lets 2,700 segments of a 90-minute Space arrive in a fraction of a second on loopback.
 
 With a guard (the web page's downloads), every connection goes to an address that was
-resolved and checked first (the resolver aiohttp connects with refuses internal
-addresses; the host name stays in the Host header and TLS), and redirects are followed
-by hand, each hop checked again.
+resolved and checked first (libcurl is handed that address for the host, so it never
+resolves the name itself; the name stays in the Host header and TLS), proxies from the
+environment are ignored, and redirects are followed by hand, each hop checked again.
 """
 
 from __future__ import annotations
@@ -11,15 +16,19 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
+import math
+import os
 import random
 import socket
+import ssl
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import aiohttp
-from aiohttp.abc import AbstractResolver, ResolveResult
+import pycurl
 
 from airspace import __version__
 from airspace.downloader.errors import BlockedAddress, FetchError, TooLarge
@@ -103,78 +112,175 @@ class HttpOptions:
     headers: Mapping[str, str] | None = None
 
 
-class GuardedResolver(AbstractResolver):
-    """Resolves names for aiohttp, refusing any that lead to an internal address: the
-    connection then goes to exactly the addresses that were checked."""
+HTTP_ONLY = pycurl.PROTO_HTTP | pycurl.PROTO_HTTPS
+BUFFER_BYTES = 256 * 1024
+GUARD_CACHE_SECONDS = 60.0
 
-    def __init__(self, guard: AddressGuard) -> None:
-        self.guard = guard
 
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        address = await self.guard.resolve(host, port)
-        family = socket.AF_INET6 if ":" in address else socket.AF_INET
-        return [
-            {
-                "hostname": host,
-                "host": address,
-                "port": port,
-                "family": family,
-                "proto": 0,
-                "flags": socket.AI_NUMERICHOST,
-            }
-        ]
+@cache
+def _ca_file() -> str | None:
+    """The system's CA bundle (as Python's ssl module finds it), else certifi's."""
+    paths = ssl.get_default_verify_paths()
+    for candidate in (paths.cafile, paths.openssl_cafile):
+        if candidate and os.path.exists(candidate):
+            return candidate
+    try:
+        import certifi
+    except ImportError:
+        return None
+    return str(certifi.where())
 
-    async def close(self) -> None:
-        pass
+
+class _Transfer:
+    """One request's body and header lines as libcurl hands them over."""
+
+    def __init__(self, max_bytes: int | None) -> None:
+        self.max_bytes = max_bytes
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.too_large = False
+        self.header_lines: list[bytes] = []
+
+    def write(self, data: bytes) -> int | None:
+        self.size += len(data)
+        if self.max_bytes is not None and self.size > self.max_bytes:
+            self.too_large = True
+            return 0  # anything but len(data) makes libcurl stop the transfer
+        self.chunks.append(data)
+        return None
+
+    def headers(self) -> dict[str, str]:
+        """The last response's headers (after redirects or a 100 Continue), names in
+        lower case."""
+        headers: dict[str, str] = {}
+        for line in self.header_lines:
+            if line.startswith(b"HTTP/"):
+                headers = {}
+                continue
+            name, colon, value = line.decode("latin-1").partition(":")
+            if colon:
+                headers[name.strip().lower()] = value.strip()
+        return headers
 
 
 class Http:
-    """An HTTP client (aiohttp) that retries what is worth retrying."""
+    """An HTTP client (libcurl) that retries what is worth retrying."""
 
     def __init__(self, options: HttpOptions | None = None, guard: AddressGuard | None = None):
         self.options = options or HttpOptions()
         self.guard = guard
-        self._session: aiohttp.ClientSession | None = None
-
-    @property
-    def session(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            connector = aiohttp.TCPConnector(
-                limit=self.options.concurrency + 2,
-                resolver=GuardedResolver(self.guard) if self.guard else None,
-                ttl_dns_cache=60,
-            )
-            self._session = aiohttp.ClientSession(
-                connector=connector,
-                timeout=aiohttp.ClientTimeout(
-                    total=None,
-                    sock_connect=self.options.timeout_seconds,
-                    sock_read=self.options.timeout_seconds,
-                ),
-                headers={"User-Agent": USER_AGENT, **(self.options.headers or {})},
-                trust_env=False,
-            )
-        return self._session
+        self._multi: pycurl.AsyncCurlMulti | None = None
+        self._idle: list[pycurl.Curl] = []
+        self._pinned: dict[tuple[str, int], tuple[str, float]] = {}
+        base = {"User-Agent": USER_AGENT, **(self.options.headers or {})}
+        self._base_headers = {k.lower(): f"{k}: {v}" for k, v in base.items()}
 
     async def __aenter__(self) -> Http:
         return self
 
     async def __aexit__(self, *_: object) -> None:
-        if self._session is not None:
-            await self._session.close()
+        if self._multi is not None:
+            await self._multi.aclose()
+            self._multi = None
+        for curl in self._idle:
+            curl.close()
+        self._idle.clear()
 
-    async def _check(self, url: str) -> None:
-        """Refuse internal addresses written into the URL; names are checked by the
-        resolver, whose answer is the address aiohttp connects to."""
+    @property
+    def multi(self) -> pycurl.AsyncCurlMulti:
+        if self._multi is None:
+            self._multi = pycurl.AsyncCurlMulti()
+            self._multi.setopt(pycurl.M_MAX_TOTAL_CONNECTIONS, self.options.concurrency + 2)
+        return self._multi
+
+    async def _pin(self, url: str) -> str | None:
+        """With a guard: the ``host:port:address`` libcurl must connect to for ``url``,
+        after checking the address; raises BlockedAddress."""
         if self.guard is None:
-            return
+            return None
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise BlockedAddress(f"only http and https URLs are fetched: {url}")
-        if is_ip_literal(parts.hostname):
-            await self.guard.resolve(parts.hostname, parts.port or 80)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        key = (parts.hostname, port)
+        known = self._pinned.get(key)
+        if known is None or known[1] < time.monotonic():
+            address = await self.guard.resolve(parts.hostname, port)
+            known = self._pinned[key] = (address, time.monotonic() + GUARD_CACHE_SECONDS)
+        address = f"[{known[0]}]" if ":" in known[0] else known[0]
+        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        return f"{host}:{port}:{address}"
+
+    def _prepare(
+        self,
+        curl: pycurl.Curl,
+        transfer: _Transfer,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        content: bytes | None,
+        pinned: str | None,
+    ) -> None:
+        timeout = self.options.timeout_seconds
+        lines = dict(self._base_headers)
+        for name, value in (headers or {}).items():
+            lines[name.lower()] = f"{name}: {value}"
+        curl.setopt(pycurl.URL, url)
+        curl.setopt(pycurl.NOSIGNAL, 1)
+        curl.setopt(pycurl.PROXY, "")  # never a proxy from the environment
+        curl.setopt(pycurl.PROTOCOLS, HTTP_ONLY)
+        curl.setopt(pycurl.REDIR_PROTOCOLS, HTTP_ONLY)
+        curl.setopt(pycurl.FOLLOWLOCATION, self.guard is None)
+        curl.setopt(pycurl.MAXREDIRS, MAX_REDIRECTS)
+        curl.setopt(pycurl.CONNECTTIMEOUT_MS, max(1, int(timeout * 1000)))
+        # A read that stalls for the timeout ends the transfer (as a socket timeout would).
+        curl.setopt(pycurl.LOW_SPEED_LIMIT, 1)
+        curl.setopt(pycurl.LOW_SPEED_TIME, max(1, math.ceil(timeout)))
+        curl.setopt(pycurl.HTTPHEADER, list(lines.values()))
+        curl.setopt(pycurl.ACCEPT_ENCODING, "")
+        curl.setopt(pycurl.BUFFERSIZE, BUFFER_BYTES)
+        curl.setopt(pycurl.WRITEFUNCTION, transfer.write)
+        curl.setopt(pycurl.HEADERFUNCTION, transfer.header_lines.append)
+        if transfer.max_bytes is not None:
+            curl.setopt(pycurl.MAXFILESIZE_LARGE, transfer.max_bytes)
+        if url.startswith("https:") and (ca_file := _ca_file()):
+            curl.setopt(pycurl.CAINFO, ca_file)
+        if pinned is not None:
+            curl.setopt(pycurl.RESOLVE, [pinned])
+        if content is not None:
+            curl.setopt(pycurl.POSTFIELDS, content)
+            curl.setopt(pycurl.POSTFIELDSIZE_LARGE, len(content))
+        if method == "HEAD":
+            curl.setopt(pycurl.NOBODY, 1)
+        elif method != ("POST" if content is not None else "GET"):
+            curl.setopt(pycurl.CUSTOMREQUEST, method)
+
+    async def _transfer(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        max_bytes: int | None,
+        content: bytes | None,
+    ) -> Fetched:
+        pinned = await self._pin(url)
+        curl = self._idle.pop() if self._idle else pycurl.Curl()
+        transfer = _Transfer(max_bytes)
+        try:
+            self._prepare(curl, transfer, method, url, headers, content, pinned)
+            try:
+                await self.multi.perform(curl)
+            except pycurl.error as exc:
+                code = exc.args[0] if exc.args else 0
+                if transfer.too_large or code == pycurl.E_FILESIZE_EXCEEDED:
+                    raise TooLarge(f"{url} is larger than {max_bytes} bytes") from None
+                raise
+            status = int(curl.getinfo(pycurl.RESPONSE_CODE))
+            final_url = str(curl.getinfo(pycurl.EFFECTIVE_URL))
+        finally:
+            curl.reset()
+            self._idle.append(curl)
+        return Fetched(final_url, status, transfer.headers(), b"".join(transfer.chunks))
 
     async def _send_once(
         self,
@@ -186,36 +292,14 @@ class Http:
     ) -> Fetched:
         hops = 0
         while True:
-            await self._check(url)
-            async with self.session.request(
-                method,
-                url,
-                headers=dict(headers or {}),
-                data=content,
-                allow_redirects=self.guard is None,
-            ) as response:
-                if self.guard is not None and response.status in (301, 302, 303, 307, 308):
-                    hops += 1
-                    if hops > MAX_REDIRECTS:
-                        raise FetchError(f"too many redirects from {url}")
-                    url = urljoin(url, response.headers.get("location", ""))
-                    continue
-                body = bytearray()
-                async for chunk in response.content.iter_chunked(1 << 16):
-                    body.extend(chunk)
-                    if max_bytes is not None and len(body) > max_bytes:
-                        raise TooLarge(f"{url} is larger than {max_bytes} bytes")
-                declared = response.headers.get("content-length")
-                if (
-                    declared is not None
-                    and declared.isdigit()
-                    and "content-encoding" not in response.headers
-                    and int(declared) != len(body)
-                ):
-                    raise aiohttp.ClientPayloadError(
-                        f"truncated body: {len(body)} of {declared} bytes"
-                    )
-                return Fetched(str(response.url), response.status, response.headers, bytes(body))
+            response = await self._transfer(method, url, headers, max_bytes, content)
+            if self.guard is not None and response.status_code in (301, 302, 303, 307, 308):
+                hops += 1
+                if hops > MAX_REDIRECTS:
+                    raise FetchError(f"too many redirects from {url}")
+                url = urljoin(url, response.headers.get("location", ""))
+                continue
+            return response
 
     async def request(
         self,
@@ -238,8 +322,8 @@ class Http:
         for attempt in range(retries + 1):
             try:
                 response = await self._send_once(method, url, headers, max_bytes, content)
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                last_error = f"{type(exc).__name__}: {exc}".rstrip(": ")
+            except pycurl.error as exc:
+                last_error = describe(exc)
             else:
                 if response.status_code not in RETRY_STATUSES:
                     return response
@@ -253,6 +337,13 @@ class Http:
         self, url: str, *, headers: Mapping[str, str] | None = None, max_bytes: int | None = None
     ) -> Fetched:
         return await self.request("GET", url, headers=headers, max_bytes=max_bytes)
+
+
+def describe(error: pycurl.error) -> str:
+    """One line for a libcurl failure: what happened, without the error number."""
+    if len(error.args) >= 2 and error.args[1]:
+        return str(error.args[1])
+    return f"transfer failed (libcurl error {error.args[0] if error.args else '?'})"
 
 
 def read_netscape_cookies(path: str) -> dict[str, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -11,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from airspace.downloader import live as live_follow
+from airspace.downloader.conversion_process import fork_server
 from airspace.downloader.converters import (
     FORMATS,
     Converter,
@@ -213,10 +213,8 @@ async def _replay_url(url: str, http: Http, options: DownloadOptions, source: So
 def _encoding_pool(options: DownloadOptions) -> ProcessPoolExecutor:
     """Encoding processes, started now so they are ready when the first chunk is."""
     workers = options.workers or os.cpu_count() or 1
-    context = multiprocessing.get_context("forkserver")
     # Workers fork from a server that has imported the encoder once for all of them.
-    context.set_forkserver_preload(["airspace.downloader.mp3"])
-    executor = ProcessPoolExecutor(workers, mp_context=context)
+    executor = ProcessPoolExecutor(workers, mp_context=fork_server())
     for _ in range(workers):
         executor.submit(warm_up)
     return executor
@@ -372,6 +370,10 @@ async def _fetch_and_convert(
             state.seconds_converted = converter.converted_seconds
             report(state)
         stats = finishing.result()
+    except BaseException:
+        if converter is not None:
+            converter.abort()
+        raise
     finally:
         if executor is not None:
             executor.shutdown(wait=False, cancel_futures=True)

@@ -11,7 +11,6 @@ import io
 from dataclasses import dataclass
 from fractions import Fraction
 
-import av
 import numpy as np
 
 from airspace.media.adts import make_header, skip_id3, split_frames
@@ -34,6 +33,8 @@ class SegmentAudio:
     """Whole ADTS frames, in order."""
     sample_rate: int
     channels: int
+    data: bytes | None = None
+    """The frames' bytes in one piece, when they came that way."""
 
     @property
     def samples(self) -> int:
@@ -44,7 +45,7 @@ class SegmentAudio:
         return self.samples / self.sample_rate
 
     def to_bytes(self) -> bytes:
-        return b"".join(self.frames)
+        return self.data if self.data is not None else b"".join(self.frames)
 
 
 def is_transport_stream(data: bytes) -> bool:
@@ -60,6 +61,8 @@ def _frames_from_transport_stream(data: bytes) -> bytes:
         return adts_stream(data)
     except TransportStreamError:
         pass  # something unusual: let FFmpeg's demuxer try
+    import av  # only for segments the reader above does not understand
+
     try:
         with av.open(io.BytesIO(data), mode="r", format="mpegts") as container:
             if not container.streams.audio:
@@ -83,7 +86,7 @@ def read_segment(data: bytes, expected_duration: float | None = None) -> Segment
         raise DamagedSegment("the segment holds no AAC audio")
     if leftover:
         raise DamagedSegment(f"the segment's audio is cut short ({leftover} stray bytes)")
-    audio = SegmentAudio(frames, header.sample_rate, header.channels)
+    audio = SegmentAudio(frames, header.sample_rate, header.channels, payload)
     if expected_duration is not None:
         expected_frames = expected_duration * header.sample_rate / AAC_FRAME_SAMPLES
         if len(frames) < expected_frames - SHORTFALL_FRAMES:
@@ -104,6 +107,8 @@ def read_normalized(data: bytes) -> SegmentAudio:
 
 def silence(duration: float, sample_rate: int, channels: int) -> SegmentAudio:
     """AAC-encoded silence lasting ``duration`` seconds, rounded to whole AAC frames."""
+    import av  # imported when needed: lossless downloads start without it
+
     count = max(1, round(duration * sample_rate / AAC_FRAME_SAMPLES))
     encoder = av.CodecContext.create("aac", "w")
     assert isinstance(encoder, av.AudioCodecContext)

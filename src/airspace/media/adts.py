@@ -58,6 +58,15 @@ def parse_header(data: bytes | memoryview, offset: int = 0) -> ADTSHeader:
     return ADTSHeader(profile, ADTS_SAMPLE_RATES[rate_index], channels, frame_length, header_length)
 
 
+def audio_specific_config(adts_frame: bytes) -> bytes:
+    """The two-byte AudioSpecificConfig (MP4 and TS extradata) matching an ADTS frame."""
+    header = parse_header(adts_frame)
+    object_type = header.profile + 1
+    rate_index = ADTS_SAMPLE_RATES.index(header.sample_rate)
+    value = (object_type << 11) | (rate_index << 7) | (header.channels << 3)
+    return value.to_bytes(2, "big")
+
+
 def split_frames(data: bytes) -> tuple[list[bytes], ADTSHeader | None, int]:
     """Split a run of ADTS frames.
 

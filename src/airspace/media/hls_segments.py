@@ -11,17 +11,8 @@ from fractions import Fraction
 
 import av
 
-from airspace.media.adts import ADTS_SAMPLE_RATES, parse_header
+from airspace.media.adts import audio_specific_config, parse_header
 from airspace.media.constants import AAC_FRAME_SAMPLES, MPEGTS_CLOCK
-
-
-def audio_specific_config(adts_frame: bytes) -> bytes:
-    """The two-byte AudioSpecificConfig (MP4 and TS extradata) matching an ADTS frame."""
-    header = parse_header(adts_frame)
-    object_type = header.profile + 1
-    rate_index = ADTS_SAMPLE_RATES.index(header.sample_rate)
-    value = (object_type << 11) | (rate_index << 7) | (header.channels << 3)
-    return value.to_bytes(2, "big")
 
 
 def mpegts_segment(frames: Sequence[bytes], first_sample: int) -> bytes:

@@ -11,10 +11,12 @@ import ctypes
 import ctypes.util
 from fractions import Fraction
 from functools import cache
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import av
 import numpy as np
+
+if TYPE_CHECKING:
+    import av
 
 # Samples every MP3 decoder adds in front of LAME's own delay.
 DECODER_DELAY = 529
@@ -162,6 +164,8 @@ class BundledLameEncoder:
     def __init__(self, sample_rate: int, channels: int, quality: int) -> None:
         self.sample_rate = sample_rate
         self.layout = "mono" if channels == 1 else "stereo"
+        import av  # only when the system's libmp3lame is missing
+
         encoder = av.CodecContext.create("libmp3lame", "w")
         assert isinstance(encoder, av.AudioCodecContext)
         encoder.sample_rate = sample_rate
@@ -183,6 +187,8 @@ class BundledLameEncoder:
         return [bytes(p) for p in packets]
 
     def encode(self, pcm: np.ndarray) -> list[bytes]:
+        import av
+
         frame = av.AudioFrame.from_ndarray(
             np.ascontiguousarray(pcm, dtype=np.float32), format="fltp", layout=self.layout
         )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 
-import av
 import numpy as np
 
 PACKET = 188
@@ -52,62 +51,68 @@ def _audio_pid(section: bytes) -> int:
 def adts_stream(data: bytes) -> bytes:
     """The bytes of the segment's ADTS AAC stream, PES headers removed.
 
-    Packet headers are read with numpy, all packets at once; only the program tables
-    (a packet or two) are read one by one.
+    The program tables (a packet or two at the front) are read one by one; every other
+    packet header is read with numpy, all packets at once, through strided views of
+    ``data`` (no copy).
     """
     usable = len(data) - len(data) % PACKET
     if usable == 0:
         raise TransportStreamError("no transport stream packets")
-    packets = np.frombuffer(data, dtype=np.uint8, count=usable).reshape(-1, PACKET)
-    if (packets[:, 0] != SYNC).any():
+    count = usable // PACKET
+    if data[0:usable:PACKET].count(SYNC) != count:
         raise TransportStreamError("lost sync")
-    pids = ((packets[:, 1].astype(np.int32) & 0x1F) << 8) | packets[:, 2]
-    starts_unit = (packets[:, 1] & 0x40) != 0
-    control = (packets[:, 3] >> 4) & 0x3
-    payload_start = 4 + np.where(control & 0x2, packets[:, 4].astype(np.int32) + 1, 0)
-    has_payload = ((control & 0x1) != 0) & (payload_start < PACKET)
-    audio_pid = _find_audio_pid(packets, pids, starts_unit, payload_start, has_payload)
-    audio = has_payload & (pids == audio_pid)
-    rows = np.flatnonzero(audio)
-    start = payload_start[rows]
-    unit_rows = starts_unit[rows]
-    if unit_rows.any():
-        heads = rows[unit_rows]
-        at = start[unit_rows]
-        if (
-            (packets[heads, at] != 0)
-            | (packets[heads, at + 1] != 0)
-            | (packets[heads, at + 2] != 1)
-        ).any():
+    audio_pid = _audio_pid_from_tables(data, usable)
+    packets = np.frombuffer(data, dtype=np.uint8, count=usable).reshape(count, PACKET)
+    # Bytes 1-2 of each packet: start-of-unit flag and PID.
+    word = np.ndarray((count,), dtype=">u2", buffer=data, offset=1, strides=(PACKET,))
+    control = packets[:, 3] >> 4
+    rows = np.flatnonzero(((word & 0x1FFF) == audio_pid) & ((control & 1) != 0))
+    selected = packets[rows]
+    start = np.where(control[rows] & 2, selected[:, 4].astype(np.int16) + 5, 4)
+    heads = np.flatnonzero(word[rows] & 0x4000)
+    if len(heads):
+        at = start[heads]
+        if (at > PACKET - 9).any():
+            raise TransportStreamError("a PES header split across packets")
+        head = selected[heads]
+        index = np.arange(len(heads))
+        if ((head[index, at] != 0) | (head[index, at + 1] != 0) | (head[index, at + 2] != 1)).any():
             raise TransportStreamError("a PES packet without a start code")
-        start[unit_rows] = at + 9 + packets[heads, np.minimum(at + 8, PACKET - 1)]
-    columns = np.arange(PACKET)
-    mask = columns[None, :] >= start[:, None]
-    return packets[rows][mask].tobytes()
+        start[heads] = at + 9 + head[index, at + 8]
+    # A row whose headers fill the packet contributes nothing.
+    return selected[start[:, None] <= _COLUMNS].tobytes()
 
 
-def _find_audio_pid(
-    packets: np.ndarray,
-    pids: np.ndarray,
-    starts_unit: np.ndarray,
-    payload_start: np.ndarray,
-    has_payload: np.ndarray,
-) -> int:
-    def payload(row: int) -> bytes:
-        return packets[row, payload_start[row] :].tobytes()
+_COLUMNS = np.arange(PACKET, dtype=np.int16)
 
-    tables = np.flatnonzero((pids == 0) & starts_unit & has_payload)
-    if not len(tables):
+
+def _audio_pid_from_tables(data: bytes, usable: int) -> int:
+    """The audio PID named by the first program association table and its program map."""
+    map_pid: int | None = None
+    for at in range(0, usable, PACKET):
+        flags = data[at + 1]
+        control = data[at + 3] >> 4
+        if not flags & 0x40 or not control & 1:
+            continue  # tables start in a unit-start packet with a payload
+        pid = ((flags & 0x1F) << 8) | data[at + 2]
+        start = at + 4 + (data[at + 4] + 1 if control & 2 else 0)
+        if start >= at + PACKET:
+            continue
+        if pid == 0 and map_pid is None:
+            map_pid = _program_map_pid(_section(data[start : at + PACKET]))
+            if map_pid is None:
+                raise TransportStreamError("no program map naming an audio stream")
+        elif map_pid is not None and pid == map_pid:
+            return _audio_pid(_section(data[start : at + PACKET]))
+    if map_pid is None:
         raise TransportStreamError("no program association table")
-    pmt_pid = _program_map_pid(_section(payload(int(tables[0]))))
-    maps = np.flatnonzero((pids == pmt_pid) & starts_unit & has_payload)
-    if pmt_pid is None or not len(maps):
-        raise TransportStreamError("no program map naming an audio stream")
-    return _audio_pid(_section(payload(int(maps[0]))))
+    raise TransportStreamError("no program map naming an audio stream")
 
 
 def decode_audio(data: bytes) -> np.ndarray:
     """A segment's audio decoded by FFmpeg (float32, first channel)."""
+    import av  # the reader above works without FFmpeg; only decoding needs it
+
     with av.open(io.BytesIO(data), mode="r", format="mpegts") as container:
         blocks = [f.to_ndarray()[0].astype(np.float32) for f in container.decode(audio=0)]
     return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)

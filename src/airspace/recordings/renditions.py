@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from airspace.downloader.mp3 import DEFAULT_VBR_QUALITY, ChunkResult, Mp3Writer
-from airspace.media.adts import parse_header, raw_blocks, split_frames
+from airspace.media.adts import audio_specific_config, parse_header, raw_blocks, split_frames
 from airspace.media.constants import AAC_FRAME_SAMPLES, SAMPLE_RATE
-from airspace.media.hls_segments import audio_specific_config
 from airspace.media.mp3_encoders import open_mp3_encoder
 from airspace.media.mp4 import Mp4AudioWriter
 from airspace.media.mpegts import adts_stream, decode_audio

@@ -1,0 +1,181 @@
+"""Conversion on a core of its own: a converter that runs in a child process.
+
+The download loop (fetching, demuxing, checking, caching) keeps the parent process
+busy; the lossless remuxes and the decoders run beside it in a child that reads the
+parts from the parts cache as they are named to it. Only a part's place (offset and
+length, 17 bytes) crosses the pipe; the child reads the bytes from the file itself.
+
+The child comes from a fork server that has imported the converters once, so it starts
+in milliseconds; it is started from a thread, so the download never waits for it (the
+pipe holds the first few thousand parts meanwhile).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing
+import struct
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.context import ForkServerContext
+from pathlib import Path
+from typing import Any
+
+from airspace.downloader.errors import DownloadError, PlaylistError
+from airspace.downloader.parts import Part, read_parts
+from airspace.downloader.segments import read_normalized
+
+_PART = struct.Struct("<cQQ")  # b"P", offset, length
+_FILE = b"F"
+_END = b"E"
+
+
+def fork_server() -> ForkServerContext:
+    """The context every downloader child process comes from (encoders and converters)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["airspace.downloader.converters"])
+    return context
+
+
+@dataclass
+class ConversionStats:
+    output_samples: int = 0
+    damaged_frames: int = 0
+
+
+class ChildConverter:
+    """Consumes parts in a child process; subclasses implement ``convert``, which runs
+    there and keeps ``self.stats`` up to date."""
+
+    def __init__(self, output: Path, *, sample_rate: int, channels: int, trim_start: int) -> None:
+        self.output = output
+        self.sample_rate = sample_rate
+        self.channels = channels
+        self.trim_start = trim_start
+        self.stats = ConversionStats()
+        self._file: str | None = None
+        self._broken = False
+        self._start_error: str | None = None
+        context = fork_server()
+        self._connection, child_end = context.Pipe()
+        # Samples written so far, shared with the child (progress without messages).
+        self._written: Any = context.Value("q", 0, lock=False)
+        self._process = context.Process(
+            target=_child_main,
+            args=(type(self), output, sample_rate, channels, trim_start, child_end, self._written),
+            name="airspace-convert",
+            daemon=True,
+        )
+        self._child_end = child_end
+        self._starter = threading.Thread(target=self._start, daemon=True)
+        self._starter.start()
+
+    def _start(self) -> None:
+        try:
+            self._process.start()
+        except Exception as exc:  # finish() reports it; feeding stops now
+            self._start_error = f"the conversion process did not start ({exc})"
+            self._broken = True
+        finally:
+            self._child_end.close()
+
+    def feed(self, part: Part, samples: int) -> None:
+        """The next part, in order."""
+        if self._broken:
+            return
+        try:
+            if part.file != self._file:
+                self._file = part.file
+                self._connection.send_bytes(_FILE + part.file.encode())
+            self._connection.send_bytes(_PART.pack(b"P", part.offset, part.length))
+        except OSError:
+            self._broken = True  # the child is gone; finish() says so
+
+    @property
+    def converted_seconds(self) -> float:
+        return int(self._written.value) / self.sample_rate
+
+    async def finish(self) -> ConversionStats:
+        """Wait for the output to be complete."""
+        await asyncio.to_thread(self._starter.join)
+        if self._start_error is not None:
+            self._connection.close()
+            raise DownloadError(self._start_error)
+        try:
+            self._connection.send_bytes(_END)
+            outcome, value = await asyncio.to_thread(self._connection.recv)
+        except (OSError, EOFError):
+            outcome, value = "error", "the conversion process stopped unexpectedly"
+        finally:
+            await asyncio.to_thread(self._process.join, 10)
+            self._connection.close()
+        if outcome == "done":
+            assert isinstance(value, ConversionStats)
+            self.stats = value
+            return value
+        if outcome == "input":
+            raise PlaylistError(str(value))
+        raise DownloadError(f"converting to {self.output.suffix.lstrip('.')} failed: {value}")
+
+    def abort(self) -> None:
+        """Stop the child (the download failed before the end)."""
+        with contextlib.suppress(OSError):
+            self._connection.close()
+        if self._process.pid is not None:
+            self._process.kill()
+
+    # --- in the child -------------------------------------------------------------
+
+    def _parts(self, connection: Connection) -> Iterator[Part]:
+        file = ""
+        while (message := connection.recv_bytes()) != _END:
+            if message[:1] == _FILE:
+                file = message[1:].decode()
+                continue
+            _, offset, length = _PART.unpack(message)
+            yield Part(file, offset, length)
+            self._written.value = self.stats.output_samples
+
+    def frames(self, connection: Connection) -> Iterator[bytes]:
+        """The ADTS frames of every part, in order."""
+        for data in read_parts(self._parts(connection)):
+            yield from read_normalized(data).frames
+
+    def convert(self, frames: Iterator[bytes]) -> None:
+        raise NotImplementedError
+
+
+def _child_main(
+    kind: type[ChildConverter],
+    output: Path,
+    sample_rate: int,
+    channels: int,
+    trim_start: int,
+    connection: Connection,
+    written: Any,
+) -> None:
+    converter = kind.__new__(kind)
+    converter.output = output
+    converter.sample_rate = sample_rate
+    converter.channels = channels
+    converter.trim_start = trim_start
+    converter.stats = ConversionStats()
+    converter._written = written
+    try:
+        converter.convert(converter.frames(connection))
+    except ValueError as exc:
+        result: tuple[str, object] = ("input", str(exc))
+    except Exception as exc:
+        result = ("error", f"{type(exc).__name__}: {exc}")
+    else:
+        written.value = converter.stats.output_samples
+        result = ("done", converter.stats)
+    if result[0] != "done":
+        with contextlib.suppress(OSError, EOFError):
+            while connection.recv_bytes() != _END:  # let the parent finish feeding
+                pass
+    connection.send(result)
+    connection.close()
