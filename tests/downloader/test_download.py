@@ -17,6 +17,8 @@ from tests.audio import SAMPLE_RATE, best_lag, decode
 from tests.downloader.hls_server import FakeServer, Recording, Reply, make_recording
 
 FAST = {"chunk_seconds": 5.0, "retries": 3, "workers": 2}
+# Fetching in this process, and in two worker processes (as long recordings are).
+FETCHERS = pytest.mark.parametrize("fetch_processes", [1, 2], ids=["in-process", "workers"])
 
 
 def reference(recording: Recording) -> np.ndarray:
@@ -90,14 +92,17 @@ def test_other_formats(server: FakeServer, tmp_path: Path, fmt: str) -> None:
     assert correlation > 0.9
 
 
-def test_transient_faults_are_retried(server: FakeServer, tmp_path: Path) -> None:
+@FETCHERS
+def test_transient_faults_are_retried(
+    server: FakeServer, tmp_path: Path, fetch_processes: int
+) -> None:
     recording = make_recording(13.0, "ts", seed=5)
     url = server.serve_recording(recording)
     server.faults["/hls/seg1.ts"] = [Reply(503), Reply(503)]
     server.faults["/hls/seg2.ts"] = [Reply(200, recording.segments[2], drop_after=1000)]
     server.faults["/hls/seg3.ts"] = [Reply(200, recording.segments[3][:5000])]  # truncated
     server.faults["/hls/index.m3u8"] = [Reply(502)]
-    result = download(url, str(tmp_path / "out.%(ext)s"), **FAST)
+    result = download(url, str(tmp_path / "out.%(ext)s"), fetch_processes=fetch_processes, **FAST)
     assert result.complete, result.warnings
     assert server.hits["/hls/seg1.ts"] == 3
     assert server.hits["/hls/seg2.ts"] == 2
@@ -105,9 +110,10 @@ def test_transient_faults_are_retried(server: FakeServer, tmp_path: Path) -> Non
     assert_same_audio(reference(recording), result.path)
 
 
+@FETCHERS
 @pytest.mark.parametrize("fault", ["missing", "corrupt"])
 def test_a_segment_that_stays_bad_becomes_silence_of_its_length(
-    server: FakeServer, tmp_path: Path, fault: str
+    server: FakeServer, tmp_path: Path, fault: str, fetch_processes: int
 ) -> None:
     recording = make_recording(15.0, "ts", seed=6)
     url = server.serve_recording(recording)
@@ -118,7 +124,12 @@ def test_a_segment_that_stays_bad_becomes_silence_of_its_length(
     else:
         garbage = bytes(np.random.default_rng(0).integers(0, 256, 20000, dtype=np.uint8))
         server.static(path, garbage)
-    result = download(url, str(tmp_path / "out.%(ext)s"), **{**FAST, "retries": 1})
+    result = download(
+        url,
+        str(tmp_path / "out.%(ext)s"),
+        fetch_processes=fetch_processes,
+        **{**FAST, "retries": 1},
+    )
     assert not result.complete
     assert len(result.warnings) == 1
     assert f"segment {bad}" in result.warnings[0]
@@ -138,10 +149,14 @@ def test_a_segment_that_stays_bad_becomes_silence_of_its_length(
     )
 
 
-def test_resume_after_interruption_gives_the_same_file(server: FakeServer, tmp_path: Path) -> None:
+@FETCHERS
+def test_resume_after_interruption_gives_the_same_file(
+    server: FakeServer, tmp_path: Path, fetch_processes: int
+) -> None:
     recording = make_recording(21.0, "ts", seed=7)
     url = server.serve_recording(recording)
     clean = download(url, str(tmp_path / "clean" / "out.%(ext)s"), **FAST)
+    fetching = {**FAST, "fetch_processes": fetch_processes}
 
     class Interrupted(Exception):
         pass
@@ -152,11 +167,14 @@ def test_resume_after_interruption_gives_the_same_file(server: FakeServer, tmp_p
 
     before = dict(server.hits)
     with pytest.raises(Interrupted):
-        download(url, str(tmp_path / "resumed" / "out.%(ext)s"), progress=interrupt_midway, **FAST)
-    parts = (tmp_path / "resumed" / ".out.mp3.parts" / "index.tsv").read_text().splitlines()
+        download(
+            url, str(tmp_path / "resumed" / "out.%(ext)s"), progress=interrupt_midway, **fetching
+        )
+    cache = tmp_path / "resumed" / ".out.mp3.parts"
+    parts = [line for index in cache.glob("index*.tsv") for line in index.read_text().splitlines()]
     assert len(parts) >= 5
     fetched_first = {k: server.hits[k] - before.get(k, 0) for k in server.hits}
-    resumed = download(url, str(tmp_path / "resumed" / "out.%(ext)s"), **FAST)
+    resumed = download(url, str(tmp_path / "resumed" / "out.%(ext)s"), **fetching)
     assert resumed.path.read_bytes() == clean.path.read_bytes()
     refetched = sum(
         1

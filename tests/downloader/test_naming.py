@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from airspace.downloader.naming import DEFAULT_TEMPLATE, render, safe_name
+from airspace.downloader.formats import DEFAULT_TEMPLATE
+from airspace.downloader.naming import render, safe_name
 from airspace.downloader.sources import SpaceInfo
 
 INFO = SpaceInfo(

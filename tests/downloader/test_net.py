@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from airspace.downloader.errors import BlockedAddress
-from airspace.downloader.net import AddressGuard, Http, HttpOptions, is_public_address
+from airspace.downloader.errors import BlockedAddress, FetchError, TooLarge
+from airspace.downloader.net import AddressGuard, Fetched, Http, HttpOptions, is_public_address
 from tests.downloader.hls_server import FakeServer, Reply
 
 
@@ -61,3 +61,35 @@ def test_public_addresses() -> None:
     assert is_public_address(ipaddress.ip_address("93.184.216.34"))
     assert not is_public_address(ipaddress.ip_address("192.168.1.1"))
     assert not is_public_address(ipaddress.ip_address("fd00::1"))
+
+
+def get(url: str, **options: object) -> Fetched:
+    async def go() -> Fetched:
+        async with Http(HttpOptions(retries=1, backoff_seconds=0.01)) as http:
+            return await http.get(url, **options)  # type: ignore[arg-type]
+
+    return asyncio.run(go())
+
+
+def test_a_body_over_the_cap_is_refused(server: FakeServer) -> None:
+    server.static("/big", bytes(5000))
+    assert len(get(f"{server.url}/big", max_bytes=5000).content) == 5000
+    with pytest.raises(TooLarge):
+        get(f"{server.url}/big", max_bytes=4999)
+
+
+def test_redirects_are_followed_and_headers_are_the_last_answers(server: FakeServer) -> None:
+    server.json("/data", {"ok": True})
+    server.routes["/jump"] = lambda _r: Reply(302, b"", headers={"Location": "/data"})
+    response = get(f"{server.url}/jump")
+    assert response.url == f"{server.url}/data"
+    assert response.headers["Content-Type"] == "application/json"
+    assert "location" not in response.headers
+    assert response.json() == {"ok": True}
+
+
+def test_a_body_cut_short_is_retried_then_reported(server: FakeServer) -> None:
+    server.routes["/cut"] = lambda _r: Reply(200, bytes(4000), drop_after=1000)
+    with pytest.raises(FetchError, match="after 2 attempts"):
+        get(f"{server.url}/cut")
+    assert server.hits["/cut"] == 2

@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from airspace.downloader.converters import FORMATS
 from airspace.downloader.errors import EXIT_CODES, EXIT_COMPLETED_WITH_GAPS, DownloadError
-from airspace.downloader.naming import DEFAULT_TEMPLATE
-from airspace.downloader.pipeline import DownloadOptions, download_async
-from airspace.downloader.pipeline import Progress as DownloadProgress
+from airspace.downloader.fork_server import start_fork_server
+from airspace.downloader.formats import DEFAULT_TEMPLATE, FORMATS
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
+
+    from airspace.downloader.pipeline import Progress as DownloadProgress
 
 EXIT_INTERRUPTED = 130
 
@@ -123,6 +123,11 @@ def download(
     X/Twitter Space link, or an HLS playlist. An interrupted download resumes when the
     same command is run again.
     """
+    # The fork server (fetching, encoding and converting processes) starts on another
+    # core while this process imports the downloader.
+    start_fork_server()
+    from airspace.downloader.pipeline import DownloadOptions, download_async
+
     options = DownloadOptions(
         output_template=output,
         format=fmt,

@@ -14,30 +14,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import multiprocessing
 import struct
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from multiprocessing.context import ForkServerContext
 from pathlib import Path
 from typing import Any
 
 from airspace.downloader.errors import DownloadError, PlaylistError
+from airspace.downloader.fork_server import fork_server
 from airspace.downloader.parts import Part, read_parts
 from airspace.downloader.segments import read_normalized
 
 _PART = struct.Struct("<cQQ")  # b"P", offset, length
 _FILE = b"F"
 _END = b"E"
-
-
-def fork_server() -> ForkServerContext:
-    """The context every downloader child process comes from (encoders and converters)."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["airspace.downloader.converters"])
-    return context
 
 
 @dataclass

@@ -24,7 +24,6 @@ from airspace.media.adts import audio_specific_config, parse_header
 from airspace.media.constants import AAC_FRAME_SAMPLES
 from airspace.media.mp4 import Mp4AudioWriter
 
-FORMATS = ("mp3", "m4a", "wav", "opus", "ts")
 OPUS_RATE = 48_000
 CONTAINERS = {"m4a": "ipod", "ts": "mpegts"}
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from airspace.downloader.sources import SpaceInfo
 
-DEFAULT_TEMPLATE = "%(host)s - %(title)s (%(date)s).%(ext)s"
 FIELDS = ("title", "host", "id", "date", "ext")
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 MAX_NAME_BYTES = 200

@@ -22,7 +22,7 @@ import random
 import socket
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -31,7 +31,7 @@ from urllib.parse import urljoin, urlsplit
 import pycurl
 
 from airspace import __version__
-from airspace.downloader.errors import BlockedAddress, FetchError, TooLarge
+from airspace.downloader.errors import BlockedAddress, DownloadError, FetchError, TooLarge
 
 USER_AGENT = f"airspace-downloader/{__version__}"
 MAX_REDIRECTS = 5
@@ -149,18 +149,36 @@ class _Transfer:
         self.chunks.append(data)
         return None
 
-    def headers(self) -> dict[str, str]:
-        """The last response's headers (after redirects or a 100 Continue), names in
-        lower case."""
-        headers: dict[str, str] = {}
-        for line in self.header_lines:
-            if line.startswith(b"HTTP/"):
-                headers = {}
-                continue
-            name, colon, value = line.decode("latin-1").partition(":")
-            if colon:
-                headers[name.strip().lower()] = value.strip()
-        return headers
+
+class _Headers(Mapping[str, str]):
+    """The last response's headers (after redirects or a 100 Continue), names in lower
+    case; parsed from libcurl's header lines when first read."""
+
+    def __init__(self, lines: list[bytes]) -> None:
+        self._lines = lines
+        self._parsed: dict[str, str] | None = None
+
+    def _headers(self) -> dict[str, str]:
+        if self._parsed is None:
+            headers: dict[str, str] = {}
+            for line in self._lines:
+                if line.startswith(b"HTTP/"):
+                    headers = {}
+                    continue
+                name, colon, value = line.decode("latin-1").partition(":")
+                if colon:
+                    headers[name.strip().lower()] = value.strip()
+            self._parsed = headers
+        return self._parsed
+
+    def __getitem__(self, name: str) -> str:
+        return self._headers()[name.lower()]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._headers())
+
+    def __len__(self) -> int:
+        return len(self._headers())
 
 
 class Http:
@@ -174,6 +192,7 @@ class Http:
         self._pinned: dict[tuple[str, int], tuple[str, float]] = {}
         base = {"User-Agent": USER_AGENT, **(self.options.headers or {})}
         self._base_headers = {k.lower(): f"{k}: {v}" for k, v in base.items()}
+        self._default_headers = list(self._base_headers.values())
 
     async def __aenter__(self) -> Http:
         return self
@@ -211,21 +230,9 @@ class Http:
         host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
         return f"{host}:{port}:{address}"
 
-    def _prepare(
-        self,
-        curl: pycurl.Curl,
-        transfer: _Transfer,
-        method: str,
-        url: str,
-        headers: Mapping[str, str] | None,
-        content: bytes | None,
-        pinned: str | None,
-    ) -> None:
+    def _configure(self, curl: pycurl.Curl) -> None:
+        """The options every request shares."""
         timeout = self.options.timeout_seconds
-        lines = dict(self._base_headers)
-        for name, value in (headers or {}).items():
-            lines[name.lower()] = f"{name}: {value}"
-        curl.setopt(pycurl.URL, url)
         curl.setopt(pycurl.NOSIGNAL, 1)
         curl.setopt(pycurl.PROXY, "")  # never a proxy from the environment
         curl.setopt(pycurl.PROTOCOLS, HTTP_ONLY)
@@ -236,24 +243,55 @@ class Http:
         # A read that stalls for the timeout ends the transfer (as a socket timeout would).
         curl.setopt(pycurl.LOW_SPEED_LIMIT, 1)
         curl.setopt(pycurl.LOW_SPEED_TIME, max(1, math.ceil(timeout)))
-        curl.setopt(pycurl.HTTPHEADER, list(lines.values()))
         curl.setopt(pycurl.ACCEPT_ENCODING, "")
         curl.setopt(pycurl.BUFFERSIZE, BUFFER_BYTES)
+        if ca_file := _ca_file():
+            curl.setopt(pycurl.CAINFO, ca_file)
+
+    def _handle(self) -> pycurl.Curl:
+        if self._idle:
+            return self._idle.pop()
+        curl = pycurl.Curl()
+        self._configure(curl)
+        return curl
+
+    def _prepare(
+        self,
+        curl: pycurl.Curl,
+        transfer: _Transfer,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        content: bytes | None,
+        pinned: str | None,
+    ) -> bool:
+        """Set the request's own options; False when the handle needs a reset after."""
+        if headers:
+            lines = dict(self._base_headers)
+            for name, value in headers.items():
+                lines[name.lower()] = f"{name}: {value}"
+            curl.setopt(pycurl.HTTPHEADER, list(lines.values()))
+        else:
+            curl.setopt(pycurl.HTTPHEADER, self._default_headers)
+        curl.setopt(pycurl.URL, url)
         curl.setopt(pycurl.WRITEFUNCTION, transfer.write)
         curl.setopt(pycurl.HEADERFUNCTION, transfer.header_lines.append)
-        if transfer.max_bytes is not None:
-            curl.setopt(pycurl.MAXFILESIZE_LARGE, transfer.max_bytes)
-        if url.startswith("https:") and (ca_file := _ca_file()):
-            curl.setopt(pycurl.CAINFO, ca_file)
+        curl.setopt(pycurl.MAXFILESIZE_LARGE, transfer.max_bytes or 0)  # 0: no limit
+        plain = True
         if pinned is not None:
             curl.setopt(pycurl.RESOLVE, [pinned])
+            plain = False
         if content is not None:
             curl.setopt(pycurl.POSTFIELDS, content)
             curl.setopt(pycurl.POSTFIELDSIZE_LARGE, len(content))
+            plain = False
         if method == "HEAD":
             curl.setopt(pycurl.NOBODY, 1)
+            plain = False
         elif method != ("POST" if content is not None else "GET"):
             curl.setopt(pycurl.CUSTOMREQUEST, method)
+            plain = False
+        return plain
 
     async def _transfer(
         self,
@@ -264,10 +302,11 @@ class Http:
         content: bytes | None,
     ) -> Fetched:
         pinned = await self._pin(url)
-        curl = self._idle.pop() if self._idle else pycurl.Curl()
+        curl = self._handle()
         transfer = _Transfer(max_bytes)
+        plain = False
         try:
-            self._prepare(curl, transfer, method, url, headers, content, pinned)
+            plain = self._prepare(curl, transfer, method, url, headers, content, pinned)
             try:
                 await self.multi.perform(curl)
             except pycurl.error as exc:
@@ -277,10 +316,19 @@ class Http:
                 raise
             status = int(curl.getinfo(pycurl.RESPONSE_CODE))
             final_url = str(curl.getinfo(pycurl.EFFECTIVE_URL))
-        finally:
+        except (pycurl.error, DownloadError):
+            self._release(curl, plain)
+            raise
+        # Anything else (a cancelled transfer) leaves the handle to the multi's clean-up.
+        self._release(curl, plain)
+        body = b"".join(transfer.chunks)
+        return Fetched(final_url, status, _Headers(transfer.header_lines), body)
+
+    def _release(self, curl: pycurl.Curl, plain: bool) -> None:
+        if not plain:  # a request with options of its own: start the handle afresh
             curl.reset()
-            self._idle.append(curl)
-        return Fetched(final_url, status, transfer.headers(), b"".join(transfer.chunks))
+            self._configure(curl)
+        self._idle.append(curl)
 
     async def _send_once(
         self,

@@ -1,10 +1,14 @@
 """The parts cache: each finished segment's AAC frames on disk, so an interrupted
 download picks up where it stopped and produces the same file.
 
-Parts are appended to one data file and listed in an append-only index (sequence,
+Parts are appended to a data file and listed in an append-only index (sequence,
 offset, length): a handful of system calls per segment, whatever the file system.
 A part is listed only after its bytes are written, so a kill never leaves a listed
 part half there; an unlisted tail is simply written again on the next run.
+
+Each process that fetches writes a stream of its own (``parts.bin`` and ``index.tsv``
+for the first, ``parts.1.bin`` and ``index.1.tsv`` for the next...); opening the cache
+reads every stream's index.
 """
 
 from __future__ import annotations
@@ -62,11 +66,12 @@ def _write_all(handle: int, data: bytes) -> None:
 
 class PartsCache:
     MANIFEST = "manifest.json"
-    DATA = "parts.bin"
-    INDEX = "index.tsv"
 
-    def __init__(self, directory: Path, identity: str) -> None:
+    def __init__(self, directory: Path, identity: str, stream: int = 0) -> None:
+        """Open (or start) the cache of one download; ``stream`` names the data file
+        this process appends to. A cache of another download is cleared first."""
         self.directory = directory
+        self.identity = identity
         manifest = directory / self.MANIFEST
         if directory.exists():
             try:
@@ -76,23 +81,32 @@ class PartsCache:
             if not same:
                 shutil.rmtree(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        manifest.write_text(json.dumps({"identity": identity}))
-        self.data_path = str(directory / self.DATA)
+        if not manifest.exists():
+            manifest.write_text(json.dumps({"identity": identity}))
+        suffix = f".{stream}" if stream else ""
+        self.data_path = str(directory / f"parts{suffix}.bin")
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
         self._data = os.open(self.data_path, flags, 0o644)
         self._size = os.fstat(self._data).st_size
-        self._reader = os.open(self.data_path, os.O_RDONLY)
-        index_path = directory / self.INDEX
+        self._readers: dict[str, int] = {}
         self._parts: dict[int, Part] = {}
-        if index_path.exists():
-            for line in index_path.read_text().splitlines():
-                fields = line.split("\t")
-                if len(fields) != 3 or not all(f.isdigit() for f in fields):
-                    continue  # a line cut short by a kill
-                sequence, offset, length = map(int, fields)
-                if offset + length <= self._size:
-                    self._parts[sequence] = Part(self.data_path, offset, length)
-        self._index = os.open(index_path, flags, 0o644)
+        for index_path in sorted(directory.glob("index*.tsv")):
+            data_path = directory / f"parts{index_path.name[len('index') : -len('.tsv')]}.bin"
+            self._load(index_path, str(data_path))
+        self._index = os.open(directory / f"index{suffix}.tsv", flags, 0o644)
+
+    def _load(self, index_path: Path, data_path: str) -> None:
+        try:
+            size = os.stat(data_path).st_size
+        except FileNotFoundError:
+            return
+        for line in index_path.read_text().splitlines():
+            fields = line.split("\t")
+            if len(fields) != 3 or not all(f.isdigit() for f in fields):
+                continue  # a line cut short by a kill
+            sequence, offset, length = map(int, fields)
+            if offset + length <= size:
+                self._parts[sequence] = Part(data_path, offset, length)
 
     def __len__(self) -> int:
         return len(self._parts)
@@ -111,23 +125,41 @@ class PartsCache:
 
     def write(self, sequence: int, data: bytes) -> Part:
         part = self._append(data)
-        _write_all(self._index, f"{sequence}\t{part.offset}\t{part.length}\n".encode())
-        self._parts[sequence] = part
+        self.list([(sequence, part)])
         return part
+
+    def write_unlisted(self, data: bytes) -> Part:
+        """Append a part's bytes; it counts once ``list`` names it."""
+        return self._append(data)
+
+    def list(self, parts: Sequence[tuple[int, Part]]) -> None:
+        """Name parts whose bytes are written, in one write to the index."""
+        lines = "".join(f"{sequence}\t{part.offset}\t{part.length}\n" for sequence, part in parts)
+        _write_all(self._index, lines.encode())
+        for sequence, part in parts:
+            self._parts[sequence] = part
 
     def write_filler(self, sequence: int, data: bytes) -> Part:
         """Silence standing in for a segment that failed; left out of the index, so a
         later run tries the segment again."""
         return self._append(data)
 
+    def adopt(self, sequence: int, part: Part) -> None:
+        """A part another process of the same download wrote (and listed)."""
+        self._parts[sequence] = part
+
     def read(self, sequence: int) -> bytes:
         part = self._parts[sequence]
-        return os.pread(self._reader, part.length, part.offset)
+        reader = self._readers.get(part.file)
+        if reader is None:
+            reader = self._readers[part.file] = os.open(part.file, os.O_RDONLY)
+        return os.pread(reader, part.length, part.offset)
 
     def close(self) -> None:
-        for handle in (self._data, self._index, self._reader):
+        for handle in (self._data, self._index, *self._readers.values()):
             with contextlib.suppress(OSError):
                 os.close(handle)
+        self._readers.clear()
 
     def remove(self) -> None:
         self.close()

@@ -10,9 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from airspace.downloader import live as live_follow
-from airspace.downloader.conversion_process import fork_server
 from airspace.downloader.converters import (
-    FORMATS,
     Converter,
     M4aConverter,
     Mp3Converter,
@@ -29,10 +27,14 @@ from airspace.downloader.errors import (
     TooLarge,
     UnsupportedURL,
 )
+from airspace.downloader.fetch_workers import Fetched as FetchedPart
+from airspace.downloader.fetch_workers import FetchWorkers
 from airspace.downloader.fetching import fetch_segment, load_media_playlist
+from airspace.downloader.fork_server import fork_server
+from airspace.downloader.formats import DEFAULT_TEMPLATE, FORMATS
 from airspace.downloader.hls import MediaPlaylist
 from airspace.downloader.mp3 import warm_up
-from airspace.downloader.naming import DEFAULT_TEMPLATE, render
+from airspace.downloader.naming import render
 from airspace.downloader.net import AddressGuard, Http, HttpOptions, read_netscape_cookies
 from airspace.downloader.parts import PartsCache, playlist_identity
 from airspace.downloader.segments import (
@@ -50,6 +52,8 @@ from airspace.downloader.x import XConfig, resolve_x
 from airspace.media.constants import AAC_FRAME_SAMPLES
 
 COVER_MAX_BYTES = 5 * 1024 * 1024
+# Below this many segments to fetch, starting fetching processes costs more than it saves.
+PARALLEL_FETCH_SEGMENTS = 150
 
 
 @dataclass
@@ -95,6 +99,8 @@ class DownloadOptions:
     """MP3 VBR quality, 0 (best) to 9, as LAME's -V."""
     workers: int | None = None
     """Encoding processes; default: every core."""
+    fetch_processes: int | None = None
+    """Processes fetching segments; default: one per core for long recordings."""
     chunk_seconds: float = 60.0
     retries: int = 4
     max_bytes: int | None = None
@@ -220,6 +226,15 @@ def _encoding_pool(options: DownloadOptions) -> ProcessPoolExecutor:
     return executor
 
 
+def _fetch_processes(options: DownloadOptions, missing: int) -> int:
+    """How many processes fetch: one per core for a long download, else this one."""
+    if options.fetch_processes is not None:
+        return max(1, options.fetch_processes)
+    if missing < PARALLEL_FETCH_SEGMENTS:
+        return 1
+    return min(os.cpu_count() or 1, max(1, options.concurrency))
+
+
 def _parts_dir(output: Path) -> Path:
     return output.with_name(f".{output.name}.parts")
 
@@ -311,8 +326,35 @@ async def _fetch_and_convert(
         seconds = sum(s.duration for s in segments[:index])
         return f"at {int(seconds // 3600)}:{int(seconds % 3600 // 60):02d}:{seconds % 60:06.3f}"
 
-    async def get(index: int) -> None:
+    def settle(
+        index: int, samples: int, size: int, audio: tuple[int, int] | None, failure: str | None
+    ) -> None:
+        """Account for one segment: stored (``audio`` is its rate and channels) or failed."""
         nonlocal audio_format
+        if failure is not None:
+            failed[index] = failure
+            failures.append(index)
+            if len(failures) > max_failures:
+                raise FetchError(
+                    f"{len(failures)} segments could not be fetched (the last: "
+                    f"{failure}); the server seems to be failing. What was fetched "
+                    "is kept: run the same command again to resume"
+                )
+        state.bytes_done += size
+        if options.max_bytes is not None and state.bytes_done > options.max_bytes:
+            raise TooLarge(f"the recording is larger than {options.max_bytes // 2**20} MB")
+        if audio is not None:
+            ready[index] = samples
+            if audio_format is None:
+                audio_format = audio
+        state.segments_done += 1
+        state.seconds_done += segments[index].duration
+        advance()
+        if converter is not None:
+            state.seconds_converted = converter.converted_seconds
+        report(state)
+
+    async def get(index: int) -> None:
         segment = segments[index]
         async with semaphore:
             if cache.has(segment.sequence):
@@ -324,39 +366,53 @@ async def _fetch_and_convert(
                         http, segment, source.headers, options.retries
                     )
                 except FetchError as exc:
-                    failed[index] = exc.message
-                    failures.append(index)
-                    if len(failures) > max_failures:
-                        raise FetchError(
-                            f"{len(failures)} segments could not be fetched (the last: "
-                            f"{exc.message}); the server seems to be failing. What was fetched "
-                            "is kept: run the same command again to resume"
-                        ) from None
-                    audio = None
-                    size = 0
-                else:
-                    cache.write(segment.sequence, audio.to_bytes())
-        state.bytes_done += size
-        if options.max_bytes is not None and state.bytes_done > options.max_bytes:
-            raise TooLarge(f"the recording is larger than {options.max_bytes // 2**20} MB")
-        if audio is not None:
-            ready[index] = audio.samples
-            if audio_format is None:
-                audio_format = (audio.sample_rate, audio.channels)
-        state.segments_done += 1
-        state.seconds_done += segment.duration
-        advance()
-        if converter is not None:
-            state.seconds_converted = converter.converted_seconds
-        report(state)
+                    settle(index, 0, 0, None, exc.message)
+                    return
+                cache.write(segment.sequence, audio.to_bytes())
+        settle(index, audio.samples, size, (audio.sample_rate, audio.channels), None)
 
+    def fetched_by_worker(fetched: FetchedPart) -> None:
+        if fetched.part is None:
+            settle(fetched.index, 0, 0, None, fetched.failure)
+            return
+        cache.adopt(segments[fetched.index].sequence, fetched.part)
+        audio = (fetched.sample_rate, fetched.channels)
+        settle(fetched.index, fetched.samples, fetched.size, audio, None)
+
+    missing = [(i, s) for i, s in enumerate(segments) if not cache.has(s.sequence)]
+    processes = _fetch_processes(options, len(missing))
+    workers: FetchWorkers | None = None
     try:
-        tasks = [asyncio.ensure_future(get(i)) for i in range(len(segments))]
+        if processes > 1:
+            # Cached parts are read here; the workers fetch the rest, a stripe each.
+            tasks = [
+                asyncio.ensure_future(get(i))
+                for i, s in enumerate(segments)
+                if cache.has(s.sequence)
+            ]
+            workers = FetchWorkers(
+                missing,
+                processes,
+                headers=source.headers,
+                retries=options.retries,
+                concurrency=options.concurrency,
+                http=http.options,
+                guard=options.guard,
+                directory=cache.directory,
+                identity=cache.identity,
+                on_segment=fetched_by_worker,
+            )
+        else:
+            tasks = [asyncio.ensure_future(get(i)) for i in range(len(segments))]
         try:
             await asyncio.gather(*tasks)
+            if workers is not None:
+                await workers.wait()
         except BaseException:
             for task in tasks:
                 task.cancel()
+            if workers is not None:
+                workers.stop()
             raise
         if audio_format is None:
             raise FetchError(f"no segment could be fetched ({next(iter(failed.values()), '')})")

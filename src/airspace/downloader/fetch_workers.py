@@ -1,0 +1,246 @@
+"""Fetching on every core: segments split between worker processes.
+
+On a fast link, fetching a segment costs more Python (the transfer's bookkeeping,
+reading the MPEG-TS packets, checking the ADTS frames, writing the part) than waiting
+for it, so one process fetching 2,700 segments keeps one core busy and leaves the
+other idle. Each worker takes every Nth segment, fetches and checks it exactly as a
+single process would (``fetch_segment``: retries, backoff, damaged bodies), appends it
+to a stream of the parts cache of its own, and tells the parent where it is. The parent
+keeps the order, the failure count, the size cap and the progress, and feeds the
+converter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+
+from airspace.downloader.errors import DownloadError, FetchError
+from airspace.downloader.fetching import fetch_segment
+from airspace.downloader.fork_server import fork_server
+from airspace.downloader.hls import Segment
+from airspace.downloader.net import AddressGuard, Http, HttpOptions
+from airspace.downloader.parts import Part, PartsCache
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A segment a worker stored (``part``), or could not fetch (``failure``)."""
+
+    index: int
+    part: Part | None
+    samples: int
+    sample_rate: int
+    channels: int
+    size: int
+    failure: str | None = None
+
+
+# Results travel in batches of plain tuples (index, offset, length, samples, rate,
+# channels, size, failure): one pipe write per batch instead of one per segment.
+_Result = tuple[int, int, int, int, int, int, int, "str | None"]
+BATCH_SEGMENTS = 32
+BATCH_SECONDS = 0.02
+
+
+@dataclass(frozen=True)
+class StripeJob:
+    """What one worker fetches: its share of the segments, and how."""
+
+    segments: tuple[tuple[int, Segment], ...]
+    headers: dict[str, str]
+    retries: int
+    concurrency: int
+    http: HttpOptions
+    guard: AddressGuard | None
+    directory: Path
+    identity: str
+    stream: int
+
+
+def _worker_main(job: StripeJob, connection: Connection) -> None:
+    try:
+        asyncio.run(_fetch_stripe(job, connection))
+    except DownloadError as exc:  # e.g. a segment over the size cap
+        connection.send(("fatal", exc.message))
+    except Exception as exc:
+        connection.send(("fatal", f"{type(exc).__name__}: {exc}"))
+    else:
+        connection.send(("done", None))
+    finally:
+        connection.close()
+
+
+async def _fetch_stripe(job: StripeJob, connection: Connection) -> None:
+    cache = PartsCache(job.directory, job.identity, stream=job.stream)
+    connection.send(("file", cache.data_path))
+    semaphore = asyncio.Semaphore(job.concurrency)
+    loop = asyncio.get_running_loop()
+    stored: list[tuple[int, Part]] = []
+    results: list[_Result] = []
+    timer: asyncio.TimerHandle | None = None
+
+    def flush() -> None:
+        """List the stored parts in the cache, then tell the parent about them."""
+        nonlocal timer
+        timer = None
+        if stored:
+            cache.list(stored)
+            stored.clear()
+        if results:
+            connection.send(("segments", results.copy()))
+            results.clear()
+
+    def done(result: _Result, part: tuple[int, Part] | None) -> None:
+        nonlocal timer
+        if part is not None:
+            stored.append(part)
+        results.append(result)
+        if len(results) >= BATCH_SEGMENTS:
+            flush()
+        elif timer is None:
+            timer = loop.call_later(BATCH_SECONDS, flush)
+
+    try:
+        async with Http(job.http, job.guard) as http:
+
+            async def one(index: int, segment: Segment) -> None:
+                async with semaphore:
+                    try:
+                        audio, size = await fetch_segment(http, segment, job.headers, job.retries)
+                    except FetchError as exc:
+                        done((index, 0, 0, 0, 0, 0, 0, exc.message), None)
+                        return
+                    part = cache.write_unlisted(audio.to_bytes())
+                    result = (
+                        index,
+                        part.offset,
+                        part.length,
+                        audio.samples,
+                        audio.sample_rate,
+                        audio.channels,
+                        size,
+                        None,
+                    )
+                    done(result, (segment.sequence, part))
+
+            await asyncio.gather(*(one(index, segment) for index, segment in job.segments))
+        flush()
+    finally:
+        if timer is not None:
+            timer.cancel()
+        cache.close()
+
+
+class FetchWorkers:
+    """Worker processes fetching their stripes of the segments; ``on_segment`` is
+    called on the event loop for every segment, in the order they finish."""
+
+    def __init__(
+        self,
+        segments: Sequence[tuple[int, Segment]],
+        workers: int,
+        *,
+        headers: dict[str, str],
+        retries: int,
+        concurrency: int,
+        http: HttpOptions,
+        guard: AddressGuard | None,
+        directory: Path,
+        identity: str,
+        on_segment: Callable[[Fetched], None],
+    ) -> None:
+        self.on_segment = on_segment
+        self._loop = asyncio.get_running_loop()
+        self._finished: asyncio.Future[None] = self._loop.create_future()
+        self._running = 0
+        self._processes: list[BaseProcess] = []
+        self._connections: list[Connection] = []
+        self._files: dict[int, str] = {}  # each worker's data file, by its pipe
+        context = fork_server()
+        for stream in range(1, workers + 1):
+            share = tuple(segments[stream - 1 :: workers])
+            if not share:
+                continue
+            job = StripeJob(
+                share,
+                headers,
+                retries,
+                max(1, concurrency // workers),
+                http,
+                guard,
+                directory,
+                identity,
+                stream,
+            )
+            parent_end, child_end = context.Pipe(duplex=False)
+            process = context.Process(
+                target=_worker_main, args=(job, child_end), name="airspace-fetch", daemon=True
+            )
+            process.start()
+            child_end.close()
+            self._processes.append(process)
+            self._connections.append(parent_end)
+            self._loop.add_reader(parent_end.fileno(), self._drain, parent_end)
+            self._running += 1
+        if not self._running:
+            self._finished.set_result(None)
+
+    def _drain(self, connection: Connection) -> None:
+        try:
+            while connection.poll():
+                kind, value = connection.recv()
+                if kind == "segments":
+                    file = self._files[connection.fileno()]
+                    for index, offset, length, samples, rate, channels, size, failure in value:
+                        part = Part(file, offset, length) if failure is None else None
+                        self.on_segment(
+                            Fetched(index, part, samples, rate, channels, size, failure)
+                        )
+                elif kind == "file":
+                    self._files[connection.fileno()] = value
+                elif kind == "fatal":
+                    self._fail(DownloadError(value))
+                    return
+                else:
+                    self._close(connection)
+                    return
+        except EOFError:
+            self._close(connection)
+            if not self._finished.done():
+                self._fail(FetchError("a fetching process stopped unexpectedly"))
+        except BaseException as exc:  # raised by on_segment: the download stops
+            self._fail(exc)
+
+    def _close(self, connection: Connection) -> None:
+        self._loop.remove_reader(connection.fileno())
+        self._running -= 1
+        if self._running == 0 and not self._finished.done():
+            self._finished.set_result(None)
+
+    def _fail(self, error: BaseException) -> None:
+        if not self._finished.done():
+            self._finished.set_exception(error)
+        self.stop()
+
+    async def wait(self) -> None:
+        """Until every worker is done; raises what stopped the download."""
+        await self._finished
+        for process in self._processes:
+            await asyncio.to_thread(process.join, 10)
+        self.stop()
+
+    def stop(self) -> None:
+        for connection in self._connections:
+            with contextlib.suppress(OSError, ValueError):
+                self._loop.remove_reader(connection.fileno())
+                connection.close()
+        for process in self._processes:
+            if process.is_alive():
+                process.kill()
+        self._connections.clear()
