@@ -131,10 +131,16 @@ class ChildConverter:
             yield Part(file, offset, length)
             self._written.value = self.stats.output_samples
 
+    takes_parts = False
+    """True: ``convert`` is handed each part's bytes; False: each ADTS frame."""
+
     def frames(self, connection: Connection) -> Iterator[bytes]:
-        """The ADTS frames of every part, in order."""
+        """The ADTS frames of every part, in order (each part's bytes if ``takes_parts``)."""
         for data in read_parts(self._parts(connection)):
-            yield from read_normalized(data).frames
+            if self.takes_parts:
+                yield data
+            else:
+                yield from read_normalized(data).frames
 
     def convert(self, frames: Iterator[bytes]) -> None:
         raise NotImplementedError

@@ -20,7 +20,8 @@ import numpy as np
 from airspace.downloader.conversion_process import ChildConverter, ConversionStats
 from airspace.downloader.mp3 import ChunkPlanner, ChunkResult, Mp3Writer, encode_chunk
 from airspace.downloader.parts import Part
-from airspace.media.adts import audio_specific_config, parse_header
+from airspace.downloader.segments import DamagedSegment
+from airspace.media.adts import audio_specific_config, frame_bounds, parse_header
 from airspace.media.constants import AAC_FRAME_SAMPLES
 from airspace.media.mp4 import Mp4AudioWriter
 
@@ -100,44 +101,57 @@ class Mp3Converter:
 
 class M4aConverter(ChildConverter):
     """AAC frames into MP4 as they are: no re-encoding. Whole frames before the start are
-    left out and the rest of the start is cut by an edit list, so it is exact."""
+    left out and the rest of the start is cut by an edit list, so it is exact.
 
-    def convert(self, frames: Iterator[bytes]) -> None:
+    Works a part at a time: the frames' boundaries are found, and their ADTS headers
+    cut out of the part's bytes in one numpy operation."""
+
+    takes_parts = True
+
+    def convert(self, parts: Iterator[bytes]) -> None:
         skip_frames, skip_samples = divmod(self.trim_start, AAC_FRAME_SAMPLES)
         writer: Mp4AudioWriter | None = None
-        batch: list[bytes] = []
-        # Frames repeat their fixed header: parse it again only when its protection byte
-        # (which decides the header's length) changes.
-        protection = -1
-        header_length = 0
         try:
-            for index, frame in enumerate(frames):
-                if index < skip_frames:
-                    continue
-                if frame[1] != protection:
-                    header = parse_header(frame)
-                    protection, header_length = frame[1], header.header_length
-                    if writer is None:
-                        writer = Mp4AudioWriter(
-                            self.output,
-                            audio_specific_config(frame),
-                            header.sample_rate,
-                            header.channels,
-                        )
-                batch.append(frame[header_length:])
-                if len(batch) >= 256 and writer is not None:
-                    writer.add(batch)
-                    batch = []
-                    self.stats.output_samples = writer.frames * AAC_FRAME_SAMPLES
+            for data in parts:
+                bounds, header, _ = frame_bounds(data)
+                if header is None:
+                    raise DamagedSegment("a stored part holds no AAC frames")
+                if skip_frames:
+                    skipped = min(skip_frames, len(bounds) - 1)
+                    skip_frames -= skipped
+                    bounds = bounds[skipped:]
+                    if len(bounds) < 2:
+                        continue
+                if writer is None:
+                    start = bounds[0]
+                    writer = Mp4AudioWriter(
+                        self.output,
+                        audio_specific_config(data[start : start + header.header_length]),
+                        header.sample_rate,
+                        header.channels,
+                    )
+                payload, sizes = _without_headers(data, bounds, header.header_length)
+                writer.add_joined(payload, sizes)
+                self.stats.output_samples = writer.frames * AAC_FRAME_SAMPLES
             if writer is None:
                 raise ValueError("nothing to write after the start offset")
-            writer.add(batch)
             writer.finish(skip_samples)
         except BaseException:
             if writer is not None:
                 writer.abort()
             raise
         self.stats.output_samples = writer.frames * AAC_FRAME_SAMPLES - skip_samples
+
+
+def _without_headers(data: bytes, bounds: list[int], header_length: int) -> tuple[bytes, list[int]]:
+    """The frames between ``bounds`` with their headers cut out, and each one's size."""
+    edges = np.asarray(bounds)
+    starts = edges[:-1]
+    keep = np.zeros(len(data), dtype=bool)
+    keep[edges[0] : edges[-1]] = True
+    keep[(starts[:, None] + np.arange(header_length)).ravel()] = False
+    payload = np.frombuffer(data, dtype=np.uint8)[keep].tobytes()
+    return payload, (np.diff(edges) - header_length).tolist()
 
 
 class TsConverter(ChildConverter):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 ADTS_SAMPLE_RATES = (
@@ -67,26 +68,27 @@ def audio_specific_config(adts_frame: bytes) -> bytes:
     return value.to_bytes(2, "big")
 
 
-def split_frames(data: bytes) -> tuple[list[bytes], ADTSHeader | None, int]:
-    """Split a run of ADTS frames.
+def frame_bounds(data: bytes) -> tuple[list[int], ADTSHeader | None, int]:
+    """Where the whole ADTS frames at the start of ``data`` begin and end.
 
-    Returns the whole frames, the first header (None when there is none), and how many
-    trailing bytes did not form a whole frame (a truncated stream has some).
+    Returns the boundaries (the first frame's start, then each frame's end: one more
+    than the frames), the first header (None when there is none), and how many trailing
+    bytes did not form a whole frame (a truncated stream has some).
 
     Only the first header is parsed in full. Every later frame must repeat its fixed
-    header (sync word, profile, sample rate, channels) and hold one raw block. That is
-    checked byte by byte, which is what keeps a 90-minute recording's 250,000 frames
-    quick.
+    header (sync word, protection, profile, sample rate, channels; so every frame has
+    the first one's header length) and hold one raw block. That is checked byte by
+    byte, which is what keeps a 90-minute recording's 250,000 frames quick.
     """
-    frames: list[bytes] = []
     size = len(data)
     try:
         first = parse_header(data)
     except ADTSError:
-        return frames, None, size
+        return [], None, size
     fixed1, fixed2, fixed3 = data[1], data[2], data[3] & 0xC0
     shortest = first.header_length
     offset = 0
+    bounds = [0]
     while offset + ADTS_HEADER_BYTES <= size:
         if (
             data[offset] != 0xFF
@@ -102,9 +104,16 @@ def split_frames(data: bytes) -> tuple[list[bytes], ADTSHeader | None, int]:
         end = offset + length
         if length < shortest or end > size:
             break
-        frames.append(data[offset:end])
+        bounds.append(end)
         offset = end
-    return frames, first, size - offset
+    return bounds, first, size - offset
+
+
+def split_frames(data: bytes) -> tuple[list[bytes], ADTSHeader | None, int]:
+    """Split a run of ADTS frames (checked as ``frame_bounds`` says): the whole frames,
+    the first header, and the count of trailing bytes that did not form a frame."""
+    bounds, first, leftover = frame_bounds(data)
+    return [data[a:b] for a, b in itertools.pairwise(bounds)], first, leftover
 
 
 def raw_blocks(frames: list[bytes], header_length: int) -> list[bytes]:

@@ -71,6 +71,11 @@ class Mp4AudioWriter:
         self._media.write(b"".join(frames))
         self._sizes.extend(len(f) for f in frames)
 
+    def add_joined(self, payload: bytes, sizes: list[int]) -> None:
+        """Append raw AAC frames given as one run of bytes and each frame's size."""
+        self._media.write(payload)
+        self._sizes.extend(sizes)
+
     @property
     def frames(self) -> int:
         return len(self._sizes)
