@@ -119,6 +119,10 @@ def main() -> None:
         help="answer every request after this delay, as a distant CDN would "
         "(0: nginx on loopback, no added delay)",
     )
+    parser.add_argument(
+        "--only",
+        help="comma-separated tools to run (for example 'airspace m4a,ffmpeg m4a copy')",
+    )
     args = parser.parse_args()
     airspace = str(Path(sys.executable).with_name("airspace"))
     ytdlp = shutil.which("yt-dlp") or str(Path(sys.executable).with_name("yt-dlp"))
@@ -153,6 +157,8 @@ def main() -> None:
     try:
         for round_number in range(args.rounds):
             for name, command in tools(url, airspace, ytdlp).items():
+                if args.only and name not in args.only.split(","):
+                    continue
                 with tempfile.TemporaryDirectory() as work:
                     begin = time.monotonic()
                     subprocess.run(command, cwd=work, check=True)
@@ -179,6 +185,8 @@ def main() -> None:
     print("| ratio | value | target |")
     print("|---|---:|---:|")
     for label, ours, theirs, target in ratios:
+        if ours not in median or theirs not in median:
+            continue
         value = median[ours] / median[theirs]
         print(f"| {label} | {value:.2f} | ≤ {target} {'✓' if value <= target else '✗'} |")
 
