@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import struct
 import threading
 from collections.abc import Iterator
@@ -155,6 +156,7 @@ def _child_main(
     connection: Connection,
     written: Any,
 ) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's; it stops us
     converter = kind.__new__(kind)
     converter.output = output
     converter.sample_rate = sample_rate

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -64,12 +65,14 @@ class StripeJob:
 
 
 def _worker_main(job: StripeJob, connection: Connection) -> None:
+    # Ctrl-C is the parent's to handle: it stops the workers, and what they listed stays.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         asyncio.run(_fetch_stripe(job, connection))
-    except DownloadError as exc:  # e.g. a segment over the size cap
-        connection.send(("fatal", exc.message))
+    except DownloadError as exc:  # e.g. a segment over the size cap: keeps its exit code
+        connection.send(("fatal", exc))
     except Exception as exc:
-        connection.send(("fatal", f"{type(exc).__name__}: {exc}"))
+        connection.send(("fatal", DownloadError(f"{type(exc).__name__}: {exc}")))
     else:
         connection.send(("done", None))
     finally:
@@ -205,7 +208,7 @@ class FetchWorkers:
                 elif kind == "file":
                     self._files[connection.fileno()] = value
                 elif kind == "fatal":
-                    self._fail(DownloadError(value))
+                    self._fail(value)
                     return
                 else:
                     self._close(connection)
