@@ -6,14 +6,15 @@ parts from the parts cache as they are named to it. Only a part's place (offset 
 length, 17 bytes) crosses the pipe; the child reads the bytes from the file itself.
 
 The child comes from a fork server that has imported the converters once, so it starts
-in milliseconds; it is started from a thread, so the download never waits for it (the
-pipe holds the first few thousand parts meanwhile).
+in milliseconds; it is started from a thread, so the download never waits for it (a thread
+in the parent writes to the pipe, so feeding never waits).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import queue
 import signal
 import struct
 import threading
@@ -65,6 +66,9 @@ class ChildConverter:
         self._child_end = child_end
         self._starter = threading.Thread(target=self._start, daemon=True)
         self._starter.start()
+        self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._sender = threading.Thread(target=self._send, daemon=True)
+        self._sender.start()
 
     def _start(self) -> None:
         try:
@@ -76,16 +80,23 @@ class ChildConverter:
             self._child_end.close()
 
     def feed(self, part: Part, samples: int) -> None:
-        """The next part, in order."""
-        if self._broken:
-            return
-        try:
-            if part.file != self._file:
-                self._file = part.file
-                self._connection.send_bytes(_FILE + part.file.encode())
-            self._connection.send_bytes(_PART.pack(b"P", part.offset, part.length))
-        except OSError:
-            self._broken = True  # the child is gone; finish() says so
+        """The next part, in order. Never blocks: a thread writes to the pipe, so a child
+        that is still starting or slower than the download does not hold up the loop."""
+        if part.file != self._file:
+            self._file = part.file
+            self._outbox.put(_FILE + part.file.encode())
+        self._outbox.put(_PART.pack(b"P", part.offset, part.length))
+
+    def _send(self) -> None:
+        """The feeding thread: messages to the child, in order, until ``None``."""
+        self._starter.join()
+        while (message := self._outbox.get()) is not None:
+            if self._broken:
+                continue  # the child is gone; finish() says so
+            try:
+                self._connection.send_bytes(message)
+            except OSError:
+                self._broken = True
 
     @property
     def converted_seconds(self) -> float:
@@ -93,15 +104,19 @@ class ChildConverter:
 
     async def finish(self) -> ConversionStats:
         """Wait for the output to be complete."""
-        await asyncio.to_thread(self._starter.join)
+        self._outbox.put(_END)
+        self._outbox.put(None)
+        await asyncio.to_thread(self._sender.join)  # it waits for the start first
         if self._start_error is not None:
             self._connection.close()
             raise DownloadError(self._start_error)
+        outcome: str = "error"
+        value: object = "the conversion process stopped unexpectedly"
         try:
-            self._connection.send_bytes(_END)
-            outcome, value = await asyncio.to_thread(self._connection.recv)
+            if not self._broken:
+                outcome, value = await asyncio.to_thread(self._connection.recv)
         except (OSError, EOFError):
-            outcome, value = "error", "the conversion process stopped unexpectedly"
+            pass
         finally:
             await asyncio.to_thread(self._process.join, 10)
             self._connection.close()
@@ -115,10 +130,13 @@ class ChildConverter:
 
     def abort(self) -> None:
         """Stop the child (the download failed before the end)."""
-        with contextlib.suppress(OSError):
-            self._connection.close()
+        self._starter.join()
+        self._outbox.put(None)
         if self._process.pid is not None:
             self._process.kill()
+            self._process.join(5)
+        with contextlib.suppress(OSError):
+            self._connection.close()
 
     # --- in the child -------------------------------------------------------------
 
@@ -177,5 +195,6 @@ def _child_main(
         with contextlib.suppress(OSError, EOFError):
             while connection.recv_bytes() != _END:  # let the parent finish feeding
                 pass
-    connection.send(result)
+    with contextlib.suppress(OSError):  # the parent may have given up already
+        connection.send(result)
     connection.close()

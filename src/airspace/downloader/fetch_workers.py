@@ -165,6 +165,28 @@ class FetchWorkers:
         self._processes: list[BaseProcess] = []
         self._connections: list[Connection] = []
         self._files: dict[int, str] = {}  # each worker's data file, by its pipe
+        try:
+            self._start(
+                segments, workers, headers, retries, concurrency, http, guard, directory, identity
+            )
+        except BaseException:
+            self.stop()  # the workers already started
+            raise
+        if not self._running:
+            self._finished.set_result(None)
+
+    def _start(
+        self,
+        segments: Sequence[tuple[int, Segment]],
+        workers: int,
+        headers: dict[str, str],
+        retries: int,
+        concurrency: int,
+        http: HttpOptions,
+        guard: AddressGuard | None,
+        directory: Path,
+        identity: str,
+    ) -> None:
         context = fork_server()
         for stream in range(1, workers + 1):
             share = tuple(segments[stream - 1 :: workers])
@@ -191,8 +213,6 @@ class FetchWorkers:
             self._connections.append(parent_end)
             self._loop.add_reader(parent_end.fileno(), self._drain, parent_end)
             self._running += 1
-        if not self._running:
-            self._finished.set_result(None)
 
     def _drain(self, connection: Connection) -> None:
         try:
@@ -213,10 +233,8 @@ class FetchWorkers:
                 else:
                     self._close(connection)
                     return
-        except EOFError:
-            self._close(connection)
-            if not self._finished.done():
-                self._fail(FetchError("a fetching process stopped unexpectedly"))
+        except EOFError:  # the pipe closed before "done": the worker died
+            self._fail(FetchError("a fetching process stopped unexpectedly"))
         except BaseException as exc:  # raised by on_segment: the download stops
             self._fail(exc)
 

@@ -221,14 +221,16 @@ class Http:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise BlockedAddress(f"only http and https URLs are fetched: {url}")
         port = parts.port or (443 if parts.scheme == "https" else 80)
+        if is_ip_literal(parts.hostname):
+            await self.guard.resolve(parts.hostname, port)  # raises BlockedAddress
+            return None  # libcurl connects to exactly this address
         key = (parts.hostname, port)
         known = self._pinned.get(key)
         if known is None or known[1] < time.monotonic():
             address = await self.guard.resolve(parts.hostname, port)
             known = self._pinned[key] = (address, time.monotonic() + GUARD_CACHE_SECONDS)
         address = f"[{known[0]}]" if ":" in known[0] else known[0]
-        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-        return f"{host}:{port}:{address}"
+        return f"{parts.hostname}:{port}:{address}"
 
     def _configure(self, curl: pycurl.Curl) -> None:
         """The options every request shares."""
@@ -322,6 +324,7 @@ class Http:
         # Anything else (a cancelled transfer) leaves the handle to the multi's clean-up.
         self._release(curl, plain)
         body = b"".join(transfer.chunks)
+        transfer.chunks.clear()  # the idle handle still holds the transfer's callbacks
         return Fetched(final_url, status, _Headers(transfer.header_lines), body)
 
     def _release(self, curl: pycurl.Curl, plain: bool) -> None:

@@ -90,23 +90,36 @@ class PartsCache:
         self._size = os.fstat(self._data).st_size
         self._readers: dict[str, int] = {}
         self._parts: dict[int, Part] = {}
+        own_index = directory / f"index{suffix}.tsv"
         for index_path in sorted(directory.glob("index*.tsv")):
             data_path = directory / f"parts{index_path.name[len('index') : -len('.tsv')]}.bin"
-            self._load(index_path, str(data_path))
-        self._index = os.open(directory / f"index{suffix}.tsv", flags, 0o644)
+            listed = self._load(index_path, str(data_path))
+            if index_path == own_index:
+                # Appending goes on from the parts that are whole: a line cut short by a
+                # kill, or one naming bytes the data file lost, must not be completed by
+                # what this run writes next.
+                own_index.write_text(
+                    "".join(f"{seq}\t{part.offset}\t{part.length}\n" for seq, part in listed)
+                )
+        self._index = os.open(own_index, flags, 0o644)
 
-    def _load(self, index_path: Path, data_path: str) -> None:
+    def _load(self, index_path: Path, data_path: str) -> list[tuple[int, Part]]:
+        """The parts an index lists whose bytes are all in the data file."""
         try:
             size = os.stat(data_path).st_size
         except FileNotFoundError:
-            return
-        for line in index_path.read_text().splitlines():
+            return []
+        listed = []
+        for line in index_path.read_text().split("\n")[:-1]:  # whole lines only
             fields = line.split("\t")
             if len(fields) != 3 or not all(f.isdigit() for f in fields):
-                continue  # a line cut short by a kill
+                continue
             sequence, offset, length = map(int, fields)
             if offset + length <= size:
-                self._parts[sequence] = Part(data_path, offset, length)
+                part = Part(data_path, offset, length)
+                self._parts[sequence] = part
+                listed.append((sequence, part))
+        return listed
 
     def __len__(self) -> int:
         return len(self._parts)

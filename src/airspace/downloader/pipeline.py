@@ -418,6 +418,11 @@ async def _fetch_and_convert(
             raise FetchError(f"no segment could be fetched ({next(iter(failed.values()), '')})")
         advance()
         assert converter is not None
+        if next_index != len(segments):  # a segment neither stored nor failed
+            raise FetchError(
+                f"segment {segments[next_index].sequence} never arrived; run the same "
+                "command again to resume"
+            )
         state.stage = "finishing"
         report(state)
         finishing = asyncio.ensure_future(converter.finish())

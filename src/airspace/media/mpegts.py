@@ -79,6 +79,8 @@ def adts_stream(data: bytes) -> bytes:
         if ((head[index, at] != 0) | (head[index, at + 1] != 0) | (head[index, at + 2] != 1)).any():
             raise TransportStreamError("a PES packet without a start code")
         start[heads] = at + 9 + head[index, at + 8]
+        if (start[heads] > PACKET).any():
+            raise TransportStreamError("a PES header continued in the next packet")
     # A row whose headers fill the packet contributes nothing.
     return selected[start[:, None] <= _COLUMNS].tobytes()
 
