@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from airspace.downloader.errors import FetchError
-from airspace.downloader.fetch_workers import Fetched, FetchWorkers
+from airspace.downloader.fetch_workers import Fetched, FetchSettings, FetchWorkers
 from airspace.downloader.hls import Segment
 from airspace.downloader.net import HttpOptions
 from airspace.downloader.parts import PartsCache
@@ -33,17 +33,13 @@ def segments_of(
 
 def run(segments: list[tuple[int, Segment]], directory: Path, on_segment: object) -> None:
     async def go() -> None:
+        http = HttpOptions(retries=1, backoff_seconds=0.01)
+        settings = FetchSettings({}, 1, 2, http, None, directory, "test")
         workers = FetchWorkers(
             segments,
             2,
-            headers={},
-            retries=1,
-            concurrency=2,
-            http=HttpOptions(retries=1, backoff_seconds=0.01),
-            guard=None,
-            directory=directory,
-            identity="test",
-            on_segment=lambda fetched: on_segment(workers, fetched),  # type: ignore[operator]
+            settings,
+            lambda fetched: on_segment(workers, fetched),  # type: ignore[operator]
         )
         await workers.wait()
 

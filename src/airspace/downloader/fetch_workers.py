@@ -50,17 +50,27 @@ BATCH_SECONDS = 0.02
 
 
 @dataclass(frozen=True)
-class StripeJob:
-    """What one worker fetches: its share of the segments, and how."""
+class FetchSettings:
+    """How every worker fetches."""
 
-    segments: tuple[tuple[int, Segment], ...]
     headers: dict[str, str]
     retries: int
     concurrency: int
+    """Segments fetched at once, over all workers."""
     http: HttpOptions
     guard: AddressGuard | None
     directory: Path
+    """The parts cache."""
     identity: str
+
+
+@dataclass(frozen=True)
+class StripeJob:
+    """What one worker fetches: its share of the segments, into its own parts stream."""
+
+    segments: tuple[tuple[int, Segment], ...]
+    settings: FetchSettings
+    concurrency: int
     stream: int
 
 
@@ -80,7 +90,8 @@ def _worker_main(job: StripeJob, connection: Connection) -> None:
 
 
 async def _fetch_stripe(job: StripeJob, connection: Connection) -> None:
-    cache = PartsCache(job.directory, job.identity, stream=job.stream)
+    settings = job.settings
+    cache = PartsCache(settings.directory, settings.identity, stream=job.stream)
     connection.send(("file", cache.data_path))
     semaphore = asyncio.Semaphore(job.concurrency)
     loop = asyncio.get_running_loop()
@@ -110,12 +121,14 @@ async def _fetch_stripe(job: StripeJob, connection: Connection) -> None:
             timer = loop.call_later(BATCH_SECONDS, flush)
 
     try:
-        async with Http(job.http, job.guard) as http:
+        async with Http(settings.http, settings.guard) as http:
 
             async def one(index: int, segment: Segment) -> None:
                 async with semaphore:
                     try:
-                        audio, size = await fetch_segment(http, segment, job.headers, job.retries)
+                        audio, size = await fetch_segment(
+                            http, segment, settings.headers, settings.retries
+                        )
                     except FetchError as exc:
                         done((index, 0, 0, 0, 0, 0, 0, exc.message), None)
                         return
@@ -148,14 +161,7 @@ class FetchWorkers:
         self,
         segments: Sequence[tuple[int, Segment]],
         workers: int,
-        *,
-        headers: dict[str, str],
-        retries: int,
-        concurrency: int,
-        http: HttpOptions,
-        guard: AddressGuard | None,
-        directory: Path,
-        identity: str,
+        settings: FetchSettings,
         on_segment: Callable[[Fetched], None],
     ) -> None:
         self.on_segment = on_segment
@@ -166,9 +172,7 @@ class FetchWorkers:
         self._connections: list[Connection] = []
         self._files: dict[int, str] = {}  # each worker's data file, by its pipe
         try:
-            self._start(
-                segments, workers, headers, retries, concurrency, http, guard, directory, identity
-            )
+            self._start(segments, workers, settings)
         except BaseException:
             self.stop()  # the workers already started
             raise
@@ -176,33 +180,14 @@ class FetchWorkers:
             self._finished.set_result(None)
 
     def _start(
-        self,
-        segments: Sequence[tuple[int, Segment]],
-        workers: int,
-        headers: dict[str, str],
-        retries: int,
-        concurrency: int,
-        http: HttpOptions,
-        guard: AddressGuard | None,
-        directory: Path,
-        identity: str,
+        self, segments: Sequence[tuple[int, Segment]], workers: int, settings: FetchSettings
     ) -> None:
         context = fork_server()
         for stream in range(1, workers + 1):
             share = tuple(segments[stream - 1 :: workers])
             if not share:
                 continue
-            job = StripeJob(
-                share,
-                headers,
-                retries,
-                max(1, concurrency // workers),
-                http,
-                guard,
-                directory,
-                identity,
-                stream,
-            )
+            job = StripeJob(share, settings, max(1, settings.concurrency // workers), stream)
             parent_end, child_end = context.Pipe(duplex=False)
             process = context.Process(
                 target=_worker_main, args=(job, child_end), name="airspace-fetch", daemon=True

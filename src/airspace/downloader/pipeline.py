@@ -28,7 +28,7 @@ from airspace.downloader.errors import (
     UnsupportedURL,
 )
 from airspace.downloader.fetch_workers import Fetched as FetchedPart
-from airspace.downloader.fetch_workers import FetchWorkers
+from airspace.downloader.fetch_workers import FetchSettings, FetchWorkers
 from airspace.downloader.fetching import fetch_segment, load_media_playlist
 from airspace.downloader.fork_server import fork_server
 from airspace.downloader.formats import DEFAULT_TEMPLATE, FORMATS
@@ -390,18 +390,16 @@ async def _fetch_and_convert(
                 for i, s in enumerate(segments)
                 if cache.has(s.sequence)
             ]
-            workers = FetchWorkers(
-                missing,
-                processes,
-                headers=source.headers,
-                retries=options.retries,
-                concurrency=options.concurrency,
-                http=http.options,
-                guard=options.guard,
-                directory=cache.directory,
-                identity=cache.identity,
-                on_segment=fetched_by_worker,
+            settings = FetchSettings(
+                source.headers,
+                options.retries,
+                options.concurrency,
+                http.options,
+                options.guard,
+                cache.directory,
+                cache.identity,
             )
+            workers = FetchWorkers(missing, processes, settings, fetched_by_worker)
         else:
             tasks = [asyncio.ensure_future(get(i)) for i in range(len(segments))]
         try:
