@@ -129,13 +129,11 @@ def cpu_seconds(pid: int) -> float:
 # --- client processes --------------------------------------------------------------
 
 
-def run_clients(base: str, legs: list[Leg], conn: Connection, buffer: int | None) -> None:
+def run_clients(base: str, legs: list[Leg], conn: Connection, buffer: int) -> None:
     conn.send(asyncio.run(clients(base, legs, conn, buffer)))
 
 
-async def clients(
-    base: str, legs: list[Leg], conn: Connection, buffer: int | None
-) -> dict[str, Any]:
+async def clients(base: str, legs: list[Leg], conn: Connection, buffer: int) -> dict[str, Any]:
     peers = [
         SpeakerPeer(
             click() if leg.role == "click" else tone(leg.frequency, TONE_LEVEL),
@@ -347,7 +345,7 @@ def main() -> None:
     parser.add_argument(
         "--client-buffer",
         type=int,
-        default=None,
+        default=4,
         metavar="PACKETS",
         help="20 ms packets a synthetic speaker buffers before decoding (default: aiortc's 4)",
     )
@@ -398,7 +396,7 @@ def report(
     legs = args.rooms * args.speakers
     print(
         f"{args.rooms} rooms x {args.speakers} speakers = {legs} legs; setup {time.monotonic() - setup:.1f} s; {processes} client processes; "
-        f"client receive buffer {args.client_buffer or 4} packets\n"
+        f"client receive buffer {args.client_buffer} packets\n"
     )
     start = time.monotonic()
     deadline = start + args.seconds

@@ -1,6 +1,7 @@
 """The in-process media engine: aiortc peer connections, a 20 ms mixing clock per room.
 
-Each speaker leg receives Opus (decoded by aiortc in its own thread) into a short queue;
+Each speaker leg receives Opus (decoded on arrival, see airspace.media.voice_receiver)
+into a short queue;
 every 20 ms of wall-clock time the room takes one frame from each queue, mixes the
 program and, for each speaker, the mix of everyone else, which goes back on the leg's
 return track. The clock is absolute: after a stall the room catches up frame by frame,
@@ -13,7 +14,6 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,14 +25,14 @@ from aiortc import (
     RTCPeerConnection,
     RTCSessionDescription,
 )
-from aiortc.jitterbuffer import JitterBuffer
 from aiortc.mediastreams import MediaStreamError
 
 from airspace.media.activity import ActivityDetector
 from airspace.media.constants import SAMPLE_RATE
 from airspace.media.engine import InvalidOffer, RoomCallbacks
 from airspace.media.mixer import FRAME_SAMPLES, mix_minus_one, mix_program
-from airspace.media.opus import VoiceEncoder
+from airspace.media.opus import MIX_COMPLEXITY, VoiceEncoder
+from airspace.media.voice_receiver import receive_voice
 
 FRAME_SECONDS = FRAME_SAMPLES / SAMPLE_RATE
 MAX_QUEUED_FRAMES = 3
@@ -45,31 +45,6 @@ WATCHDOG_SECONDS = 1.0
 logger = logging.getLogger(__name__)
 
 
-def set_receive_buffer(pc: RTCPeerConnection, packets: int) -> None:
-    """Hold ``packets`` audio packets (20 ms each) before decoding instead of aiortc's
-    fixed 4 (80 ms), on every audio receiver of ``pc``. Reordering within the buffer
-    still works; a packet later than the buffer is dropped (heard as a 20 ms gap)."""
-    for transceiver in pc.getTransceivers():
-        receiver = transceiver.receiver
-        attribute = "_RTCRtpReceiver__jitter_buffer"  # aiortc has no public setting
-        if transceiver.kind == "audio" and hasattr(receiver, attribute):
-            setattr(receiver, attribute, JitterBuffer(capacity=16, prefetch=packets))
-
-
-def to_mono(frame: av.AudioFrame) -> np.ndarray:
-    """A decoded frame as float32 mono samples in [-1, 1)."""
-    data = frame.to_ndarray()
-    channels = len(frame.layout.channels)
-    if frame.format.is_planar:
-        samples = data.astype(np.float32).mean(axis=0)
-    else:
-        samples = data.reshape(-1, channels).astype(np.float32).mean(axis=1)
-    if frame.format.name != "s16":
-        raise ValueError(f"unexpected sample format {frame.format.name}")
-    mono: np.ndarray = samples / 32768.0
-    return mono
-
-
 class ReturnTrack(MediaStreamTrack):
     """What one speaker hears: the mix of everyone else, 20 ms at a time, as mono Opus
     packets the track encodes itself (see airspace.media.opus)."""
@@ -79,13 +54,12 @@ class ReturnTrack(MediaStreamTrack):
     def __init__(self) -> None:
         super().__init__()
         self._packets: asyncio.Queue[av.Packet[Any]] = asyncio.Queue()
-        self._encoder = VoiceEncoder()
+        self._encoder = VoiceEncoder(MIX_COMPLEXITY)
 
     def put(self, pcm: np.ndarray) -> None:
-        for packet in self._encoder.encode(pcm):
-            while self._packets.qsize() >= MAX_QUEUED_FRAMES:
-                self._packets.get_nowait()
-            self._packets.put_nowait(packet)
+        while self._packets.qsize() >= MAX_QUEUED_FRAMES:
+            self._packets.get_nowait()
+        self._packets.put_nowait(self._encoder.encode(pcm))
 
     async def recv(self) -> av.Packet[Any]:
         if self.readyState != "live":
@@ -101,7 +75,6 @@ class _Leg:
     inbound: deque[np.ndarray] = field(default_factory=deque)
     pending: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     muted: bool = False
-    reader: asyncio.Task[None] | None = None
 
     def accept(self, samples: np.ndarray) -> None:
         """Queue received samples as whole 20 ms frames, whatever size they came in."""
@@ -115,8 +88,6 @@ class _Leg:
             self.inbound.popleft()
 
     async def close(self) -> None:
-        if self.reader is not None:
-            self.reader.cancel()
         self.returns.stop()
         await self.pc.close()
 
@@ -215,14 +186,13 @@ class AiortcMediaEngine:
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         leg = _Leg(pc=pc, returns=ReturnTrack(), last_heard=loop.time())
 
-        @pc.on("track")
-        def on_track(track: MediaStreamTrack) -> None:
-            if track.kind == "audio" and leg.reader is None:
-                leg.reader = asyncio.create_task(_receive(leg, track))
+        def heard(samples: np.ndarray) -> None:
+            leg.accept(samples)
+            leg.last_heard = loop.time()
 
         try:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
-            set_receive_buffer(pc, self.receive_buffer_packets)
+            receive_voice(pc, self.receive_buffer_packets, heard)
             pc.addTrack(leg.returns)
             answer = await pc.createAnswer()
             await pc.setLocalDescription(answer)
@@ -272,21 +242,3 @@ def _check_offer(sdp: str) -> None:
         raise InvalidOffer("the SDP offer has no audio section")
     if "opus/48000" not in sdp.lower():
         raise InvalidOffer("the SDP offer does not offer Opus audio")
-
-
-async def received_audio(track: MediaStreamTrack) -> AsyncIterator[np.ndarray]:
-    """Each decoded audio frame of a received track, as float32 mono, until it ends."""
-    while True:
-        try:
-            frame = await track.recv()
-        except MediaStreamError:
-            return
-        if isinstance(frame, av.AudioFrame):
-            yield to_mono(frame)
-
-
-async def _receive(leg: _Leg, track: MediaStreamTrack) -> None:
-    loop = asyncio.get_running_loop()
-    async for samples in received_audio(track):
-        leg.accept(samples)
-        leg.last_heard = loop.time()

@@ -4,6 +4,12 @@ Tracks that hand aiortc ready-made packets skip its own encoder, which sends ste
 96 kb/s, resampling every frame on the way and encoding on a thread pool. That is
 several times the CPU a voice needs, on the sending side and on every receiving one.
 Browsers send mono Opus at about this rate too.
+
+Encoding is most of what a speaker leg costs the server, so the mixes sent back to
+speakers use complexity 4, as Janus's AudioBridge does by default: at 32 kb/s mono that
+takes about two thirds of the time of libopus's default 10 (``bench/live_capacity.py``
+and docs/PERFORMANCE.md). A microphone (``airspace.media.peer``) encodes at 9, as
+desktop browsers do.
 """
 
 from __future__ import annotations
@@ -15,39 +21,27 @@ import av
 import numpy as np
 
 from airspace.media.constants import SAMPLE_RATE
+from airspace.media.libopus import OpusEncoder
 from airspace.media.mixer import FRAME_SAMPLES
 
 VOICE_BIT_RATE = 32_000
+MIX_COMPLEXITY = 4
+MICROPHONE_COMPLEXITY = 9
 TIME_BASE = Fraction(1, SAMPLE_RATE)
 
 
 class VoiceEncoder:
     """20 ms float frames in, Opus packets out, stamped 20 ms apart from 0."""
 
-    def __init__(self, bit_rate: int = VOICE_BIT_RATE) -> None:
-        codec = av.CodecContext.create("libopus", "w")
-        assert isinstance(codec, av.AudioCodecContext)
-        codec.sample_rate = SAMPLE_RATE
-        codec.layout = "mono"
-        codec.format = "s16"
-        codec.bit_rate = bit_rate
-        codec.time_base = TIME_BASE
-        codec.options = {"application": "voip", "frame_duration": "20"}
-        self._codec = codec
-        self._pts = 0
+    def __init__(self, complexity: int, bit_rate: int = VOICE_BIT_RATE) -> None:
+        self._encoder = OpusEncoder(SAMPLE_RATE, bit_rate, complexity=complexity)
         self._sent = 0
 
-    def encode(self, pcm: np.ndarray) -> list[av.Packet[Any]]:
-        samples = np.clip(pcm * 32767.0, -32768, 32767).astype(np.int16)
-        frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = SAMPLE_RATE
-        frame.pts = self._pts
-        frame.time_base = TIME_BASE
-        self._pts += len(samples)
-        packets = list(self._codec.encode(frame))
-        for packet in packets:
-            # RTP timestamps count from the first packet sent.
-            packet.pts = self._sent
-            packet.time_base = TIME_BASE
-            self._sent += FRAME_SAMPLES
-        return packets
+    def encode(self, pcm: np.ndarray) -> av.Packet[Any]:
+        """The packet for one frame of FRAME_SAMPLES float32 mono samples in [-1, 1]."""
+        packet = av.Packet(self._encoder.encode(pcm))
+        # RTP timestamps count from the first packet sent.
+        packet.pts = self._sent
+        packet.time_base = TIME_BASE
+        self._sent += FRAME_SAMPLES
+        return packet

@@ -17,14 +17,11 @@ import numpy as np
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
-from airspace.media.aiortc_engine import (
-    FRAME_SECONDS,
-    received_audio,
-    set_receive_buffer,
-)
+from airspace.media.aiortc_engine import FRAME_SECONDS
 from airspace.media.constants import SAMPLE_RATE
 from airspace.media.mixer import FRAME_SAMPLES
-from airspace.media.opus import VoiceEncoder
+from airspace.media.opus import MICROPHONE_COMPLEXITY, VoiceEncoder
+from airspace.media.voice_receiver import receive_voice
 
 FrameSource = Callable[[int], np.ndarray]
 """Frame number → the next 20 ms (float32 mono, 960 samples)."""
@@ -68,22 +65,20 @@ class SourceTrack(MediaStreamTrack):
         self.number = 0
         self.started: float | None = None
         self.sent: dict[int, float] = {}
-        self._encoder = VoiceEncoder()
+        self._encoder = VoiceEncoder(MICROPHONE_COMPLEXITY)
 
     async def recv(self) -> av.Packet[Any]:
-        while True:
-            if self.readyState != "live":
-                raise MediaStreamError
-            if self.started is None:
-                self.started = time.monotonic()
-            delay = self.started + self.number * FRAME_SECONDS - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            self.sent[self.number] = time.monotonic()
-            packets = self._encoder.encode(self.source(self.number))
-            self.number += 1
-            if packets:
-                return packets[0]
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self.started is None:
+            self.started = time.monotonic()
+        delay = self.started + self.number * FRAME_SECONDS - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        self.sent[self.number] = time.monotonic()
+        packet = self._encoder.encode(self.source(self.number))
+        self.number += 1
+        return packet
 
 
 @dataclass
@@ -100,21 +95,14 @@ class Heard:
 class SpeakerPeer:
     """One WebRTC speaker: ``offer()``, hand the SDP to the room, ``accept(answer)``."""
 
-    def __init__(self, source: FrameSource, receive_buffer_packets: int | None = None) -> None:
+    def __init__(self, source: FrameSource, receive_buffer_packets: int = 4) -> None:
         """``receive_buffer_packets``: 20 ms packets held before decoding what the room
-        sends back (None: aiortc's own 4)."""
+        sends back (4, aiortc's own, unless told)."""
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.track = SourceTrack(source)
         self.heard = Heard()
-        self._listener: asyncio.Task[None] | None = None
         self.pc.addTrack(self.track)
-        if receive_buffer_packets is not None:
-            set_receive_buffer(self.pc, receive_buffer_packets)
-
-        @self.pc.on("track")
-        def on_track(track: MediaStreamTrack) -> None:
-            if track.kind == "audio" and self._listener is None:
-                self._listener = asyncio.create_task(self._listen(track))
+        receive_voice(self.pc, receive_buffer_packets, self._hear)
 
     async def offer(self) -> str:
         await self.pc.setLocalDescription(await self.pc.createOffer())
@@ -123,13 +111,10 @@ class SpeakerPeer:
     async def accept(self, answer_sdp: str) -> None:
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer_sdp, type="answer"))
 
-    async def _listen(self, track: MediaStreamTrack) -> None:
-        async for samples in received_audio(track):
-            self.heard.blocks.append(samples)
-            self.heard.arrivals.append(time.monotonic())
+    def _hear(self, samples: np.ndarray) -> None:
+        self.heard.blocks.append(samples)
+        self.heard.arrivals.append(time.monotonic())
 
     async def close(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
         self.track.stop()
         await self.pc.close()
