@@ -102,9 +102,9 @@ def _stat(pid: int) -> list[str]:
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
 
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process and every process under it (the server's media workers),
-    all threads, from /proc/<pid>/stat."""
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """utime + stime of a process (all threads) and of every process under it (the
+    server's media workers), from /proc/<pid>/stat: (the process, those under it)."""
     parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -116,14 +116,18 @@ def cpu_seconds(pid: int) -> float:
     while grew:
         grown = family | {child for child, parent in parents.items() if parent in family}
         grew, family = grown != family, grown
-    total = 0
+    own = under = 0
     for member in family:
         try:
             fields = _stat(member)
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+        ticks = int(fields[11]) + int(fields[12])
+        if member == pid:
+            own = ticks
+        else:
+            under += ticks
+    return own / os.sysconf("SC_CLK_TCK"), under / os.sysconf("SC_CLK_TCK")
 
 
 # --- client processes --------------------------------------------------------------
@@ -400,11 +404,13 @@ def report(
     )
     start = time.monotonic()
     deadline = start + args.seconds
-    server_cpu = cpu_seconds(server.pid)
+    main_cpu, media_cpu = cpu_seconds(server.pid)
     for _, conn in workers:
         conn.send((start, deadline))
     time.sleep(max(0.0, deadline - time.monotonic()))
-    server_cpu = cpu_seconds(server.pid) - server_cpu
+    main_after, media_after = cpu_seconds(server.pid)
+    main_cpu, media_cpu = main_after - main_cpu, media_after - media_cpu
+    server_cpu = main_cpu + media_cpu
     window = time.monotonic() - start
     asyncio.run(end_rooms(base, rooms))
     results = [conn.recv() for _, conn in workers]
@@ -447,6 +453,8 @@ def report(
     print(f"""
 measured window:  {window:.1f} s, {legs} speaker legs, {os.cpu_count()} CPUs, load average {load}
 server CPU:       {server_cpu:.1f} s = {server_cpu / window:.2f} cores = {server_cpu * per_leg:.1f} ms per leg per second
+  media workers:  {media_cpu:.1f} s = {media_cpu * per_leg:.1f} ms per leg per second (speaker legs, mixing)
+  main process:   {main_cpu:.1f} s = {main_cpu * per_leg:.1f} ms per leg per second (API, recording: AAC, storage)
 client CPU:       {client_cpu:.1f} s = {client_cpu / window:.2f} cores = {client_cpu * per_leg:.1f} ms per leg per second ({len(workers)} processes)
 recordings:       {"all contiguous" if intact else "NOT all contiguous"}; {gaps} frames missing against the wall clock
 program dropouts: {lost} of {looked} tone-speaker frames ({lost / max(1, looked):.2%})

@@ -6,10 +6,10 @@ several times the CPU a voice needs, on the sending side and on every receiving 
 Browsers send mono Opus at about this rate too.
 
 Encoding is most of what a speaker leg costs the server, so the mixes sent back to
-speakers use complexity 4, as Janus's AudioBridge does by default: at 32 kb/s mono that
-takes about two thirds of the time of libopus's default 10 (``bench/live_capacity.py``
-and docs/PERFORMANCE.md). A microphone (``airspace.media.peer``) encodes at 9, as
-desktop browsers do.
+speakers use complexity 4, as Janus's AudioBridge does by default: on speech at 32 kb/s
+mono that takes about half the time of libopus's default 10, for nearly the same
+result (``bench/opus_complexity.py``, docs/PERFORMANCE.md). A microphone
+(``airspace.media.peer``) encodes at 9, as desktop browsers do.
 """
 
 from __future__ import annotations
