@@ -142,6 +142,12 @@ def test_joining_a_space_that_is_not_live(client: TestClient) -> None:
         "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n",  # no audio at all
         "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=rtpmap:0 PCMU/8000\r\n",  # no Opus
         "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\ngarbage",
+        # PCMU first: the answer would keep that order and a browser would send PCMU
+        "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0 111\r\na=rtpmap:0 PCMU/8000\r\n"
+        "a=rtpmap:111 opus/48000/2\r\n",
+        # two microphones in one offer
+        "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n"
+        "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n",
     ],
 )
 def test_a_malformed_offer_is_refused_with_400(client: TestClient, sdp: str) -> None:

@@ -113,3 +113,27 @@ def test_the_return_track_sends_mono_opus_at_a_speech_bit_rate() -> None:
         assert band_share(pcm[48_000:], 440.0) > 0.9
 
     asyncio.run(scenario())
+
+
+def test_an_offer_must_prefer_opus_and_carry_one_microphone() -> None:
+    async def scenario() -> None:
+        engine = AiortcMediaEngine()
+        await engine.open_room("room", Collected())
+        peer = SpeakerPeer(tone(440))
+        offer = await peer.offer()
+        (audio,) = [line for line in offer.splitlines() if line.startswith("m=audio")]
+        fields = audio.split()
+        pcmu_first = " ".join([*fields[:3], "0", *[f for f in fields[3:] if f != "0"]])
+        assert pcmu_first != audio
+        with pytest.raises(InvalidOffer, match="must list Opus first"):
+            await engine.add_speaker("room", "alice", offer.replace(audio, pcmu_first))
+        section = offer[offer.index("m=audio") :]
+        with pytest.raises(InvalidOffer, match="more than one audio section"):
+            await engine.add_speaker("room", "alice", offer + section)
+        answer = await engine.add_speaker("room", "alice", offer)  # as the browser sent it
+        assert "opus/48000" in answer
+        assert engine.connected("room") == {"alice"}
+        await peer.close()
+        await engine.close()
+
+    asyncio.run(scenario())

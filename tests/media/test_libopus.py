@@ -58,6 +58,7 @@ def test_a_stereo_packet_decodes_to_mono() -> None:
         )
         frame.sample_rate, frame.pts = RATE, n * FRAME
         for packet in codec.encode(frame):
+            assert bytes(packet)[0] & 0x04  # TOC byte: stereo
             decoded.append(decoder.decode(bytes(packet)))
     audio = np.concatenate(decoded)
     assert audio.ndim == 1

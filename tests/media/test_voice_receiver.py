@@ -1,5 +1,6 @@
 """Receiving voice with real aiortc peers: decoded on arrival, garbage packets dropped
-without stopping the stream, and nothing left running after the connection closes."""
+without stopping the stream, and nothing left running after the connection closes;
+frames that are empty, not Opus, or that the callback fails on cost only themselves."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from typing import Any
 import av
 import numpy as np
 import pytest
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpCodecParameters, RTCSessionDescription
+from aiortc.jitterbuffer import JitterFrame
 
+from airspace.media.libopus import OpusEncoder
 from airspace.media.peer import SourceTrack, tone
-from airspace.media.voice_receiver import receive_voice
+from airspace.media.voice_receiver import _DecodeInPlace, receive_voice
 from tests.audio import band_share
 
 
@@ -50,12 +53,14 @@ def test_voice_is_decoded_on_arrival_and_garbage_costs_only_its_packet() -> None
 
         (transceiver,) = receiver.getTransceivers()
         decoding = transceiver.receiver._RTCRtpReceiver__decoder_queue
-        assert decoding.corrupt >= 10  # one in five of about 100 packets
+        assert decoding.dropped >= 10  # one in five of about 100 packets
         assert all(len(block) == 960 for block in heard)
         assert len(heard) > 50
         assert band_share(np.concatenate(heard[-40:]), 660) > 0.8
-        await sender.close()
-        await receiver.close()
+        # aiortc's decoder thread waits in get() until the receiver stops: closing must
+        # release it, or close() would wait for it forever.
+        await asyncio.wait_for(sender.close(), 10)
+        await asyncio.wait_for(receiver.close(), 10)
         assert len(decoder_threads()) == before
 
     asyncio.run(scenario())
@@ -70,6 +75,47 @@ def test_it_must_come_before_the_connection_starts() -> None:
         with pytest.raises(RuntimeError, match="after the receiver started"):
             receive_voice(pc, 2, lambda samples: None)
         transceiver.receiver._RTCRtpReceiver__decoder_thread = None
+        await pc.close()
+
+    asyncio.run(scenario())
+
+
+OPUS = RTCRtpCodecParameters(mimeType="audio/opus", clockRate=48000, channels=2, payloadType=111)
+PCMU = RTCRtpCodecParameters(mimeType="audio/PCMU", clockRate=8000, channels=1, payloadType=0)
+
+
+def test_frames_that_cannot_be_heard_cost_only_themselves(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    heard: list[np.ndarray] = []
+
+    def on_audio(samples: np.ndarray) -> None:
+        if len(heard) == 1:
+            heard.append(samples)
+            raise RuntimeError("a bug in the room")
+        heard.append(samples)
+
+    decoding = _DecodeInPlace(on_audio)
+    voice = OpusEncoder(48_000, 32_000).encode(np.zeros(960, dtype=np.float32))
+    decoding.put((OPUS, JitterFrame(voice, 0)))
+    decoding.put((OPUS, JitterFrame(b"", 960)))  # libopus would conceal 120 ms for it
+    decoding.put((PCMU, JitterFrame(b"\xff" * 160, 1920)))  # not Opus: never decoded as Opus
+    decoding.put((OPUS, JitterFrame(voice, 2880)))  # the callback raises: logged, not raised
+    decoding.put((OPUS, JitterFrame(voice, 3840)))
+    assert [len(samples) for samples in heard] == [960, 960, 960]
+    assert decoding.dropped == 2
+    assert "the audio callback failed" in caplog.text
+
+
+def test_one_audio_transceiver_is_expected() -> None:
+    async def scenario() -> None:
+        pc = RTCPeerConnection()
+        with pytest.raises(ValueError, match="found 0"):
+            receive_voice(pc, 2, lambda samples: None)
+        pc.addTransceiver("audio")
+        pc.addTransceiver("audio")
+        with pytest.raises(ValueError, match="found 2"):
+            receive_voice(pc, 2, lambda samples: None)
         await pc.close()
 
     asyncio.run(scenario())

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -238,7 +239,14 @@ def _check_offer(sdp: str) -> None:
         raise InvalidOffer("the SDP offer is too large")
     if not sdp.startswith("v=0"):
         raise InvalidOffer("not an SDP offer: it must start with v=0")
-    if "m=audio" not in sdp:
+    sections = [line.split() for line in sdp.splitlines() if line.startswith("m=audio")]
+    if not sections:
         raise InvalidOffer("the SDP offer has no audio section")
+    if len(sections) > 1:
+        raise InvalidOffer("the SDP offer has more than one audio section")
     if "opus/48000" not in sdp.lower():
         raise InvalidOffer("the SDP offer does not offer Opus audio")
+    # The answer keeps the offer's order, and a browser sends the first codec it lists.
+    first = sections[0][3] if len(sections[0]) > 3 else ""
+    if not re.search(rf"^a=rtpmap:{re.escape(first)} opus/48000", sdp, re.I | re.M):
+        raise InvalidOffer("the SDP offer must list Opus first in its audio section")

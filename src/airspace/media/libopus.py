@@ -55,7 +55,7 @@ def _declare(lib: ctypes.CDLL) -> ctypes.CDLL:
     lib.opus_encoder_create.argtypes = [c_int32, c_int, c_int, ctypes.POINTER(c_int)]
     lib.opus_encoder_destroy.argtypes = [c_void_p]
     lib.opus_encoder_ctl.restype = c_int
-    lib.opus_encoder_ctl.argtypes = [c_void_p, c_int, c_int32]
+    lib.opus_encoder_ctl.argtypes = [c_void_p, c_int]  # then the request's value (variadic)
     lib.opus_encode_float.restype = c_int32
     lib.opus_encode_float.argtypes = [c_void_p, c_void_p, c_int, c_void_p, c_int32]
     lib.opus_decoder_create.restype = c_void_p
@@ -92,8 +92,8 @@ class OpusEncoder:
         self._lib = lib
         self._handle = ctypes.c_void_p(handle)
         self._out = ctypes.create_string_buffer(_MAX_PACKET_BYTES)
-        _check(lib.opus_encoder_ctl(self._handle, _SET_BITRATE, bit_rate))
-        _check(lib.opus_encoder_ctl(self._handle, _SET_COMPLEXITY, complexity))
+        _check(lib.opus_encoder_ctl(self._handle, _SET_BITRATE, ctypes.c_int32(bit_rate)))
+        _check(lib.opus_encoder_ctl(self._handle, _SET_COMPLEXITY, ctypes.c_int32(complexity)))
 
     def encode(self, pcm: np.ndarray) -> bytes:
         """One packet for ``pcm`` (float32 mono in [-1, 1]; a length Opus allows)."""
