@@ -42,6 +42,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     drop_after: int | None = None
     """Close the connection after this many body bytes (a dropped transfer)."""
+    chunked: bool = False
+    """Send the body in 1 kB chunks with no Content-Length (as a live origin may)."""
 
 
 @dataclass
@@ -161,10 +163,19 @@ class FakeServer:
                     reply = Reply(206, body, reply.content_type, reply.headers, reply.drop_after)
                 self.send_response(reply.status)
                 self.send_header("Content-Type", reply.content_type)
-                self.send_header("Content-Length", str(len(body)))
+                if reply.chunked:
+                    self.send_header("Transfer-Encoding", "chunked")
+                else:
+                    self.send_header("Content-Length", str(len(body)))
                 for key, value in reply.headers.items():
                     self.send_header(key, value)
                 self.end_headers()
+                if reply.chunked:
+                    for start in range(0, len(body), 1024):
+                        piece = body[start : start + 1024]
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                    self.wfile.write(b"0\r\n\r\n")
+                    return
                 if reply.drop_after is not None:
                     self.wfile.write(body[: reply.drop_after])
                     self.wfile.flush()

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from airspace.app import create_app
 from airspace.clock import SettableClock
-from airspace.downloader.net import is_public_address
+from airspace.downloader.address_guard import is_public_address
 from airspace.jobs.queue import HueyJobQueue
 from airspace.wiring import build_services
 from tests.audio import best_lag, decode

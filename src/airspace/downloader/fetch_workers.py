@@ -21,11 +21,12 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
+from airspace.downloader.address_guard import AddressGuard
 from airspace.downloader.errors import DownloadError, FetchError
 from airspace.downloader.fetching import fetch_segment
 from airspace.downloader.fork_server import fork_server
 from airspace.downloader.hls import Segment
-from airspace.downloader.net import AddressGuard, Http, HttpOptions
+from airspace.downloader.net import Http, HttpOptions
 from airspace.downloader.parts import Part, PartsCache
 
 

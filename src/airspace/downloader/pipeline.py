@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from airspace.downloader import live as live_follow
+from airspace.downloader.address_guard import AddressGuard
 from airspace.downloader.converters import (
     Converter,
     M4aConverter,
@@ -35,7 +36,7 @@ from airspace.downloader.formats import DEFAULT_TEMPLATE, FORMATS
 from airspace.downloader.hls import MediaPlaylist
 from airspace.downloader.mp3 import warm_up
 from airspace.downloader.naming import render
-from airspace.downloader.net import AddressGuard, Http, HttpOptions, read_netscape_cookies
+from airspace.downloader.net import Http, HttpOptions, read_netscape_cookies
 from airspace.downloader.parts import PartsCache, playlist_identity
 from airspace.downloader.segments import (
     read_normalized,

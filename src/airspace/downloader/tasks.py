@@ -11,8 +11,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from airspace.downloader.address_guard import AddressGuard
 from airspace.downloader.errors import DownloadError
-from airspace.downloader.net import AddressGuard
 from airspace.downloader.pipeline import DownloadOptions, Progress, download_async
 from airspace.jobs.models import JobRun, JobStatus
 from airspace.jobs.registry import JobContext, JobFailed, job, periodic_job

@@ -14,8 +14,8 @@ from pydantic import BaseModel, Field
 
 from airspace.accounts.auth import OptionalUser
 from airspace.dependencies import ServicesDep
+from airspace.downloader.address_guard import is_public_address
 from airspace.downloader.errors import DownloadError
-from airspace.downloader.net import is_public_address
 from airspace.downloader.sources import classify
 from airspace.errors import Gone, Invalid, NotFound, TooManyRequests
 from airspace.jobs.models import JobStatus
