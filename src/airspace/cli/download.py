@@ -16,7 +16,7 @@ from airspace.downloader.formats import DEFAULT_TEMPLATE, FORMATS
 if TYPE_CHECKING:
     from rich.progress import TaskID
 
-    from airspace.downloader.pipeline import Progress as DownloadProgress
+    from airspace.downloader.progress import Progress as DownloadProgress
 
 EXIT_INTERRUPTED = 130
 

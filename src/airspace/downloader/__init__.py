@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from airspace.downloader.errors import DownloadError
+from airspace.downloader.progress import Progress
 
 if TYPE_CHECKING:
-    from airspace.downloader.pipeline import DownloadResult, Progress, download
+    from airspace.downloader.pipeline import DownloadResult, download
 
 __all__ = ["DownloadError", "DownloadResult", "Progress", "download"]
 
@@ -20,7 +21,7 @@ __all__ = ["DownloadError", "DownloadResult", "Progress", "download"]
 def __getattr__(name: str) -> Any:
     # The pipeline is imported on first use: the command line starts its fork server
     # before paying for those imports.
-    if name in ("DownloadResult", "Progress", "download"):
+    if name in ("DownloadResult", "download"):
         from airspace.downloader import pipeline
 
         return getattr(pipeline, name)

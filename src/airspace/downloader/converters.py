@@ -252,3 +252,33 @@ class OpusConverter(_DecodingConverter):
                     container.mux(packet)
             for packet in stream.encode(None):
                 container.mux(packet)
+
+
+def converter_for(
+    format: str,
+    output: Path,
+    *,
+    sample_rate: int,
+    channels: int,
+    trim_start: int,
+    executor: Executor | None = None,
+    quality: int = 5,
+    chunk_seconds: float = 60.0,
+) -> Converter:
+    """The converter writing ``format`` to ``output``; MP3 encodes on ``executor``."""
+    common = {"sample_rate": sample_rate, "channels": channels, "trim_start": trim_start}
+    if format == "mp3":
+        if executor is None:
+            raise ValueError("MP3 is encoded in worker processes: an executor is needed")
+        return Mp3Converter(
+            output, executor, quality=quality, chunk_seconds=chunk_seconds, **common
+        )
+    if format == "m4a":
+        return M4aConverter(output, **common)
+    if format == "ts":
+        return TsConverter(output, **common)
+    if format == "wav":
+        return WavConverter(output, **common)
+    if format == "opus":
+        return OpusConverter(output, **common)
+    raise ValueError(f"unknown format {format!r}")

@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 from airspace.downloader.errors import DownloadError, FetchError
 from airspace.downloader.fetching import fetch_segment, load_media_playlist
 from airspace.downloader.hls import MediaPlaylist, Segment
 from airspace.downloader.net import Http
 from airspace.downloader.parts import PartsCache
-
-if TYPE_CHECKING:
-    from airspace.downloader.pipeline import Progress
+from airspace.downloader.progress import Progress
 
 ReplayLookup = Callable[[], Awaitable[str | None]]
 POLL_FLOOR_SECONDS = 0.5

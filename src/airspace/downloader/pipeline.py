@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from airspace.downloader import live as live_follow
 from airspace.downloader.address_guard import AddressGuard
-from airspace.downloader.converters import (
-    Converter,
-    M4aConverter,
-    Mp3Converter,
-    OpusConverter,
-    TsConverter,
-    WavConverter,
-)
+from airspace.downloader.assembly import Assembly
+from airspace.downloader.converters import Converter, converter_for
 from airspace.downloader.errors import (
     DownloadError,
     FetchError,
@@ -38,10 +31,8 @@ from airspace.downloader.mp3 import warm_up
 from airspace.downloader.naming import render
 from airspace.downloader.net import Http, HttpOptions, read_netscape_cookies
 from airspace.downloader.parts import PartsCache, playlist_identity
-from airspace.downloader.segments import (
-    read_normalized,
-    silence,
-)
+from airspace.downloader.progress import Progress, ProgressCallback
+from airspace.downloader.segments import read_normalized
 from airspace.downloader.sources import (
     Source,
     classify,
@@ -55,37 +46,6 @@ from airspace.media.constants import AAC_FRAME_SAMPLES
 COVER_MAX_BYTES = 5 * 1024 * 1024
 # Below this many segments to fetch, starting fetching processes costs more than it saves.
 PARALLEL_FETCH_SEGMENTS = 150
-
-
-@dataclass
-class Progress:
-    """How far a download is; handed to the progress callback after every segment."""
-
-    segments_done: int = 0
-    segments_total: int = 0
-    bytes_done: int = 0
-    seconds_done: float = 0.0
-    """Seconds of audio downloaded."""
-    seconds_total: float = 0.0
-    seconds_converted: float = 0.0
-    """Seconds of audio written to the output file."""
-    stage: str = "resolving"
-    """resolving, recording (--live), downloading, finishing (the last of the
-    conversion), done."""
-
-    @property
-    def fraction(self) -> float:
-        """How far the whole job is, 0 to 1: fetching and converting count half each."""
-        if self.stage == "done":
-            return 1.0
-        if not self.seconds_total:
-            return 0.0
-        fetched = self.seconds_done / self.seconds_total
-        converted = self.seconds_converted / self.seconds_total
-        return min(1.0, (fetched + converted) / 2)
-
-
-ProgressCallback = Callable[[Progress], None]
 
 
 @dataclass
@@ -270,90 +230,25 @@ async def _fetch_and_convert(
     state.segments_done = state.bytes_done = 0
     state.seconds_done = 0.0
     report(state)
-    audio_format: tuple[int, int] | None = None
-    ready: dict[int, int] = {}  # index -> samples
-    failed: dict[int, str] = {}
-    failures: list[int] = []
-    # A few bad segments become silence; many mean the server is failing: stop and resume later.
-    max_failures = max(3, len(segments) // 10)
-    next_index = 0
-    converter: Converter | None = None
     temporary = output.with_name(f".{output.name}.partial")
     executor = _encoding_pool(options) if options.format == "mp3" else None
     semaphore = asyncio.Semaphore(options.concurrency)
 
-    def start_converter(sample_rate: int, channels: int) -> Converter:
-        trim = round(start_offset * sample_rate)
-        common = {"sample_rate": sample_rate, "channels": channels, "trim_start": trim}
-        if executor is not None:
-            return Mp3Converter(
-                temporary,
-                executor,
-                quality=options.quality,
-                chunk_seconds=options.chunk_seconds,
-                **common,
-            )
-        if options.format == "m4a":
-            return M4aConverter(temporary, **common)
-        if options.format == "ts":
-            return TsConverter(temporary, **common)
-        if options.format == "wav":
-            return WavConverter(temporary, **common)
-        return OpusConverter(temporary, **common)
+    def open_converter(sample_rate: int, channels: int) -> Converter:
+        return converter_for(
+            options.format,
+            temporary,
+            sample_rate=sample_rate,
+            channels=channels,
+            trim_start=round(start_offset * sample_rate),
+            executor=executor,
+            quality=options.quality,
+            chunk_seconds=options.chunk_seconds,
+        )
 
-    def advance() -> None:
-        """Feed the converter every part that is now next in order."""
-        nonlocal next_index, converter
-        if audio_format is None:
-            return
-        if converter is None:
-            converter = start_converter(*audio_format)
-        while next_index in ready or next_index in failed:
-            if next_index in failed:
-                segment = segments[next_index]
-                filler = silence(segment.duration, *audio_format)
-                part = cache.write_filler(segment.sequence, filler.to_bytes())
-                warnings.append(
-                    f"segment {segment.sequence} ({_clock(next_index)}) could not be fetched "
-                    f"({failed.pop(next_index)}); replaced by {filler.duration:.3f} s of silence"
-                )
-                converter.feed(part, filler.samples)
-                next_index += 1
-                continue
-            converter.feed(cache.get(segments[next_index].sequence), ready[next_index])
-            next_index += 1
-
-    def _clock(index: int) -> str:
-        seconds = sum(s.duration for s in segments[:index])
-        return f"at {int(seconds // 3600)}:{int(seconds % 3600 // 60):02d}:{seconds % 60:06.3f}"
-
-    def settle(
-        index: int, samples: int, size: int, audio: tuple[int, int] | None, failure: str | None
-    ) -> None:
-        """Account for one segment: stored (``audio`` is its rate and channels) or failed."""
-        nonlocal audio_format
-        if failure is not None:
-            failed[index] = failure
-            failures.append(index)
-            if len(failures) > max_failures:
-                raise FetchError(
-                    f"{len(failures)} segments could not be fetched (the last: "
-                    f"{failure}); the server seems to be failing. What was fetched "
-                    "is kept: run the same command again to resume"
-                )
-        state.bytes_done += size
-        if options.max_bytes is not None and state.bytes_done > options.max_bytes:
-            raise TooLarge(f"the recording is larger than {options.max_bytes // 2**20} MB")
-        if audio is not None:
-            ready[index] = samples
-            if audio_format is None:
-                audio_format = audio
-        state.segments_done += 1
-        state.seconds_done += segments[index].duration
-        advance()
-        if converter is not None:
-            state.seconds_converted = converter.converted_seconds
-        report(state)
+    assembly = Assembly(
+        segments, cache, open_converter, state, lambda: report(state), options.max_bytes
+    )
 
     async def get(index: int) -> None:
         segment = segments[index]
@@ -367,18 +262,18 @@ async def _fetch_and_convert(
                         http, segment, source.headers, options.retries
                     )
                 except FetchError as exc:
-                    settle(index, 0, 0, None, exc.message)
+                    assembly.failed(index, exc.message)
                     return
                 cache.write(segment.sequence, audio.to_bytes())
-        settle(index, audio.samples, size, (audio.sample_rate, audio.channels), None)
+        assembly.stored(index, audio.samples, size, (audio.sample_rate, audio.channels))
 
     def fetched_by_worker(fetched: FetchedPart) -> None:
         if fetched.part is None:
-            settle(fetched.index, 0, 0, None, fetched.failure)
+            assembly.failed(fetched.index, fetched.failure or "unknown failure")
             return
         cache.adopt(segments[fetched.index].sequence, fetched.part)
         audio = (fetched.sample_rate, fetched.channels)
-        settle(fetched.index, fetched.samples, fetched.size, audio, None)
+        assembly.stored(fetched.index, fetched.samples, fetched.size, audio)
 
     missing = [(i, s) for i, s in enumerate(segments) if not cache.has(s.sequence)]
     processes = _fetch_processes(options, len(missing))
@@ -413,15 +308,7 @@ async def _fetch_and_convert(
             if workers is not None:
                 workers.stop()
             raise
-        if audio_format is None:
-            raise FetchError(f"no segment could be fetched ({next(iter(failed.values()), '')})")
-        advance()
-        assert converter is not None
-        if next_index != len(segments):  # a segment neither stored nor failed
-            raise FetchError(
-                f"segment {segments[next_index].sequence} never arrived; run the same "
-                "command again to resume"
-            )
+        converter = assembly.complete()
         state.stage = "finishing"
         report(state)
         finishing = asyncio.ensure_future(converter.finish())
@@ -431,19 +318,21 @@ async def _fetch_and_convert(
             report(state)
         stats = finishing.result()
     except BaseException:
-        if converter is not None:
-            converter.abort()
+        if assembly.converter is not None:
+            assembly.converter.abort()
         raise
     finally:
         if executor is not None:
             executor.shutdown(wait=False, cancel_futures=True)
         cache.close()
+    warnings = [*warnings, *assembly.warnings]
     if stats.damaged_frames:
         warnings.append(
             f"{stats.damaged_frames} damaged AAC frame(s) did not decode; each became "
             f"{AAC_FRAME_SAMPLES} samples of silence"
         )
-    sample_rate = audio_format[0]
+    assert assembly.audio_format is not None
+    sample_rate = assembly.audio_format[0]
     cover = await _cover(http, source.info.cover_url)
     write_tags(temporary, options.format, source.info, cover)
     os.replace(temporary, output)

@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from airspace.downloader.address_guard import AddressGuard
 from airspace.downloader.errors import DownloadError
-from airspace.downloader.pipeline import DownloadOptions, Progress, download_async
+from airspace.downloader.pipeline import DownloadOptions, download_async
+from airspace.downloader.progress import Progress
 from airspace.jobs.models import JobRun, JobStatus
 from airspace.jobs.registry import JobContext, JobFailed, job, periodic_job
 
