@@ -18,7 +18,7 @@ from airspace.dependencies import ServicesDep
 from airspace.errors import AirspaceError, Invalid
 from airspace.live.views import RoomsDep
 from airspace.spaces import services as spaces
-from airspace.web.pages import render
+from airspace.web.pages import render, to_login
 from airspace.wiring import Services
 
 logger = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ def _form_page(
 @router.get("/spaces/new", response_class=HTMLResponse)
 def new_space(request: Request, services: ServicesDep, user: OptionalUser) -> Response:
     if user is None:
-        return RedirectResponse("/login?next=/spaces/new", status_code=303)
+        return to_login("/spaces/new")
     return _form_page(request, services, user, SpaceForm())
 
 
@@ -94,7 +94,7 @@ async def create_space(
 ) -> Response:
     check_csrf(request, services.settings, csrf_token)
     if user is None:
-        return RedirectResponse("/login?next=/spaces/new", status_code=303)
+        return to_login("/spaces/new")
     form = SpaceForm(title, description, topics or [], record is not None, when, starts_at)
     try:
         fields = spaces.SpaceFields(
@@ -138,7 +138,7 @@ async def start_scheduled(
     """The host starts a scheduled Space from its page."""
     check_csrf(request, services.settings, csrf_token)
     if user is None:
-        return RedirectResponse(f"/login?next=/i/spaces/{space_id}", status_code=303)
+        return to_login(f"/i/spaces/{space_id}")
     try:
         await rooms.start_space(space_id, user.id)
     except AirspaceError as exc:

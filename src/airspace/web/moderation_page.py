@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from airspace.accounts.auth import CSRF_FIELD, FormUser, OptionalUser, check_csrf
 from airspace.accounts.models import User
@@ -15,11 +15,10 @@ from airspace.errors import AirspaceError
 from airspace.moderation import services as moderation
 from airspace.moderation.models import ReportStatus
 from airspace.spaces.models import Space
-from airspace.web.pages import render
+from airspace.web.pages import render, to_login
 from airspace.wiring import Services
 
 router = APIRouter(include_in_schema=False)
-TO_LOGIN = "/login?next=/moderation"
 QUEUE_LENGTH = 100
 
 
@@ -54,7 +53,7 @@ def moderation_page(
     request: Request, services: ServicesDep, db: DbDep, user: OptionalUser
 ) -> Response:
     if user is None:
-        return RedirectResponse(TO_LOGIN, status_code=303)
+        return to_login("/moderation")
     return _page(request, services, db, user)
 
 
@@ -70,7 +69,7 @@ def decide(
 ) -> Response:
     check_csrf(request, services.settings, csrf_token)
     if user is None:
-        return RedirectResponse(TO_LOGIN, status_code=303)
+        return to_login("/moderation")
     try:
         status = ReportStatus(decision)
         moderation.decide(db, user, report_id, status)

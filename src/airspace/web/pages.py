@@ -95,6 +95,11 @@ def signup(
     return _logged_in(services, db, user)
 
 
+def to_login(next_path: str) -> RedirectResponse:
+    """Send someone who is not signed in to the login page, and back here after."""
+    return RedirectResponse(f"/login?next={next_path}", status_code=303)
+
+
 def _local_path(next_path: str) -> str:
     """Where to go after logging in: a path on this site, never another site."""
     ok = next_path.startswith("/") and not next_path.startswith(("//", "/\\"))

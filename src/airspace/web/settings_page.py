@@ -6,19 +6,18 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from airspace.accounts import services as accounts
 from airspace.accounts.auth import CSRF_FIELD, FormUser, OptionalUser, check_csrf
 from airspace.accounts.models import User
 from airspace.dependencies import DbDep, ServicesDep
 from airspace.errors import AirspaceError
-from airspace.web.pages import render
+from airspace.web.pages import render, to_login
 from airspace.wiring import Services
 
 router = APIRouter(include_in_schema=False)
 CsrfField = Annotated[str, Form(alias=CSRF_FIELD)]
-TO_LOGIN = "/login?next=/settings"
 
 
 def _page(
@@ -47,7 +46,7 @@ def settings_page(
     request: Request, services: ServicesDep, db: DbDep, user: OptionalUser
 ) -> Response:
     if user is None:
-        return RedirectResponse(TO_LOGIN, status_code=303)
+        return to_login("/settings")
     return _page(request, services, db, user)
 
 
@@ -63,7 +62,7 @@ def _change(
     happened (``change`` returns the message) or why not."""
     check_csrf(request, services.settings, csrf_token)
     if user is None:
-        return RedirectResponse(TO_LOGIN, status_code=303)
+        return to_login("/settings")
     try:
         message = change(user)
     except AirspaceError as exc:
