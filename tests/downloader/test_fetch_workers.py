@@ -60,26 +60,39 @@ def test_every_segment_is_stored_once_and_readable(server: FakeServer, tmp_path:
     cache.close()
 
 
-def test_a_worker_that_dies_stops_the_download(server: FakeServer, tmp_path: Path) -> None:
-    """Even when it is the last one running: the other has finished its share."""
+def test_a_worker_held_up_leaves_the_rest_to_the_others(server: FakeServer, tmp_path: Path) -> None:
+    """Segments are claimed as workers get to them, not dealt out in advance: while one
+    worker waits on a slow segment, the other fetches everything else."""
     segments, _ = segments_of(server, 15.0)
-    first_share = {index for index, _segment in segments[0::2]}  # the first worker's
-    for index in first_share - {0}:
-        server.delay[f"/hls/seg{index}.ts"] = 0.3
+    server.delay["/hls/seg0.ts"] = 1.0
+    PartsCache(tmp_path, "test").close()
+    seen: dict[int, Fetched] = {}
+    run(segments, tmp_path, lambda _workers, fetched: seen.setdefault(fetched.index, fetched))
+    assert sorted(seen) == [i for i, _ in segments]
+    files = {index: fetched.part.file for index, fetched in seen.items() if fetched.part}
+    assert len(files) == len(segments)
+    assert {files[i] for i in files if i != 0} == {files[1]} != {files[0]}
+
+
+def test_a_worker_that_dies_stops_the_download(server: FakeServer, tmp_path: Path) -> None:
+    """Even when it is the last one running: the other has finished and said so."""
+    segments, _ = segments_of(server, 15.0)
+    last = segments[-1][0]
+    server.delay[f"/hls/seg{last}.ts"] = 1.0
     PartsCache(tmp_path, "test").close()
     arrived: set[int] = set()
 
-    def kill_the_slow_one_once_the_other_is_done(workers: FetchWorkers, fetched: Fetched) -> None:
+    def kill_the_busy_one_once_the_rest_is_in(workers: FetchWorkers, fetched: Fetched) -> None:
         arrived.add(fetched.index)
-        if {index for index, _segment in segments} - first_share <= arrived:
-            victim = workers._processes[0]
+        if len(arrived) == len(segments) - 1:
 
             def kill() -> None:
-                if victim.pid is not None and victim.is_alive():
-                    os.kill(victim.pid, signal.SIGKILL)
+                for process in workers._processes:
+                    if process.pid is not None and process.is_alive():
+                        os.kill(process.pid, signal.SIGKILL)
 
-            asyncio.get_running_loop().call_later(0.1, kill)  # after the other's "done"
+            asyncio.get_running_loop().call_later(0.2, kill)  # after the other's "done"
 
     with pytest.raises(FetchError, match="stopped unexpectedly"):
-        run(segments, tmp_path, kill_the_slow_one_once_the_other_is_done)
-    assert not first_share <= arrived  # it really died before its share was fetched
+        run(segments, tmp_path, kill_the_busy_one_once_the_rest_is_in)
+    assert last not in arrived  # it really died before its segment was in

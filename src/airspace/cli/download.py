@@ -123,9 +123,10 @@ def download(
     X/Twitter Space link, or an HLS playlist. An interrupted download resumes when the
     same command is run again.
     """
-    # The fork server (fetching, encoding and converting processes) starts on another
-    # core while this process imports the downloader.
-    start_fork_server()
+    if fmt == "mp3":
+        # The encoding processes come from the fork server (see fork_server.py), which
+        # starts on another core while this process imports the downloader.
+        start_fork_server()
     from airspace.downloader.pipeline import DownloadOptions, download_async
 
     options = DownloadOptions(

@@ -5,9 +5,9 @@ busy; the lossless remuxes and the decoders run beside it in a child that reads 
 parts from the parts cache as they are named to it. Only a part's place (offset and
 length, 17 bytes) crosses the pipe; the child reads the bytes from the file itself.
 
-The child comes from a fork server that has imported the converters once, so it starts
-in milliseconds; it is started from a thread, so the download never waits for it (a thread
-in the parent writes to the pipe, so feeding never waits).
+The child is forked from this process, or comes from the fork server (see
+``fork_server.py``) on a thread, so the download never waits for it; a thread in the
+parent writes to the pipe, so feeding never waits either.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import queue
-import signal
 import struct
 import threading
 from collections.abc import Iterator
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from airspace.downloader.errors import DownloadError, PlaylistError
-from airspace.downloader.fork_server import fork_server
+from airspace.downloader.fork_server import child_context, started_as_child
 from airspace.downloader.parts import Part, read_parts
 from airspace.downloader.segments import read_normalized
 
@@ -53,7 +52,7 @@ class ChildConverter:
         self._file: str | None = None
         self._broken = False
         self._start_error: str | None = None
-        context = fork_server()
+        context = child_context()
         self._connection, child_end = context.Pipe()
         # Samples written so far, shared with the child (progress without messages).
         self._written: Any = context.Value("q", 0, lock=False)
@@ -64,8 +63,14 @@ class ChildConverter:
             daemon=True,
         )
         self._child_end = child_end
-        self._starter = threading.Thread(target=self._start, daemon=True)
-        self._starter.start()
+        # A fork is done at once, before the feeding thread exists; the fork server
+        # takes a while, so it is asked from a thread.
+        self._starter: threading.Thread | None = None
+        if context.get_start_method() == "fork":
+            self._start()
+        else:
+            self._starter = threading.Thread(target=self._start, daemon=True)
+            self._starter.start()
         self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self._sender = threading.Thread(target=self._send, daemon=True)
         self._sender.start()
@@ -89,7 +94,8 @@ class ChildConverter:
 
     def _send(self) -> None:
         """The feeding thread: messages to the child, in order, until ``None``."""
-        self._starter.join()
+        if self._starter is not None:
+            self._starter.join()
         while (message := self._outbox.get()) is not None:
             if self._broken:
                 continue  # the child is gone; finish() says so
@@ -130,7 +136,8 @@ class ChildConverter:
 
     def abort(self) -> None:
         """Stop the child (the download failed before the end)."""
-        self._starter.join()
+        if self._starter is not None:
+            self._starter.join()
         self._outbox.put(None)
         if self._process.pid is not None:
             self._process.kill()
@@ -174,7 +181,7 @@ def _child_main(
     connection: Connection,
     written: Any,
 ) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's; it stops us
+    started_as_child()
     converter = kind.__new__(kind)
     converter.output = output
     converter.sample_rate = sample_rate

@@ -1,30 +1,31 @@
-"""Fetching on every core: segments split between worker processes.
+"""Fetching on every core: segments shared between worker processes.
 
 On a fast link, fetching a segment costs more Python (the transfer's bookkeeping,
 reading the MPEG-TS packets, checking the ADTS frames, writing the part) than waiting
 for it, so one process fetching 2,700 segments keeps one core busy and leaves the
-other idle. Each worker takes every Nth segment, fetches and checks it exactly as a
-single process would (``fetch_segment``: retries, backoff, damaged bodies), appends it
-to a stream of the parts cache of its own, and tells the parent where it is. The parent
-keeps the order, the failure count, the size cap and the progress, and feeds the
-converter.
+other idle. Each worker claims the next segment nobody has taken yet from a counter
+they share (so a worker that started later, or shares its core with more, simply takes
+fewer), fetches and checks it exactly as a single process would (``fetch_segment``:
+retries, backoff, damaged bodies), appends it to a stream of the parts cache of its own,
+and tells the parent where it is. The parent keeps the order, the failure count, the size
+cap and the progress, and feeds the converter.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import Any
 
 from airspace.downloader.address_guard import AddressGuard
 from airspace.downloader.errors import DownloadError, FetchError
 from airspace.downloader.fetching import fetch_segment
-from airspace.downloader.fork_server import fork_server
+from airspace.downloader.fork_server import child_context, started_as_child
 from airspace.downloader.hls import Segment
 from airspace.downloader.net import Http, HttpOptions
 from airspace.downloader.parts import Part, PartsCache
@@ -66,8 +67,9 @@ class FetchSettings:
 
 
 @dataclass(frozen=True)
-class StripeJob:
-    """What one worker fetches: its share of the segments, into its own parts stream."""
+class WorkerJob:
+    """What one worker fetches: the segments not claimed yet by the time it gets to
+    them, into a parts stream of its own."""
 
     segments: tuple[tuple[int, Segment], ...]
     settings: FetchSettings
@@ -75,11 +77,27 @@ class StripeJob:
     stream: int
 
 
-def _worker_main(job: StripeJob, connection: Connection) -> None:
-    # Ctrl-C is the parent's to handle: it stops the workers, and what they listed stays.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+class Claims:
+    """The next segment nobody has claimed yet: a counter shared by the workers."""
+
+    def __init__(self, counter: Any, total: int) -> None:
+        self._counter = counter
+        self._total = total
+
+    def next(self) -> int | None:
+        """A position in the job's segments that is this worker's alone; None at the end."""
+        with self._counter.get_lock():
+            position = int(self._counter.value)
+            if position >= self._total:
+                return None
+            self._counter.value = position + 1
+        return position
+
+
+def _worker_main(job: WorkerJob, claims: Claims, connection: Connection) -> None:
+    started_as_child()
     try:
-        asyncio.run(_fetch_stripe(job, connection))
+        asyncio.run(_fetch_claimed(job, claims, connection))
     except DownloadError as exc:  # e.g. a segment over the size cap: keeps its exit code
         connection.send(("fatal", exc))
     except Exception as exc:
@@ -90,11 +108,10 @@ def _worker_main(job: StripeJob, connection: Connection) -> None:
         connection.close()
 
 
-async def _fetch_stripe(job: StripeJob, connection: Connection) -> None:
+async def _fetch_claimed(job: WorkerJob, claims: Claims, connection: Connection) -> None:
     settings = job.settings
     cache = PartsCache(settings.directory, settings.identity, stream=job.stream)
     connection.send(("file", cache.data_path))
-    semaphore = asyncio.Semaphore(job.concurrency)
     loop = asyncio.get_running_loop()
     stored: list[tuple[int, Part]] = []
     results: list[_Result] = []
@@ -124,15 +141,17 @@ async def _fetch_stripe(job: StripeJob, connection: Connection) -> None:
     try:
         async with Http(settings.http, settings.guard) as http:
 
-            async def one(index: int, segment: Segment) -> None:
-                async with semaphore:
+            async def fetch_claimed() -> None:
+                """One of the worker's concurrent fetches: claimed segments, one by one."""
+                while (position := claims.next()) is not None:
+                    index, segment = job.segments[position]
                     try:
                         audio, size = await fetch_segment(
                             http, segment, settings.headers, settings.retries
                         )
                     except FetchError as exc:
                         done((index, 0, 0, 0, 0, 0, 0, exc.message), None)
-                        return
+                        continue
                     part = cache.write_unlisted(audio.to_bytes())
                     result = (
                         index,
@@ -146,7 +165,7 @@ async def _fetch_stripe(job: StripeJob, connection: Connection) -> None:
                     )
                     done(result, (segment.sequence, part))
 
-            await asyncio.gather(*(one(index, segment) for index, segment in job.segments))
+            await asyncio.gather(*(fetch_claimed() for _ in range(job.concurrency)))
         flush()
     finally:
         if timer is not None:
@@ -155,7 +174,7 @@ async def _fetch_stripe(job: StripeJob, connection: Connection) -> None:
 
 
 class FetchWorkers:
-    """Worker processes fetching their stripes of the segments; ``on_segment`` is
+    """Worker processes sharing the segments out between them; ``on_segment`` is
     called on the event loop for every segment, in the order they finish."""
 
     def __init__(
@@ -183,15 +202,20 @@ class FetchWorkers:
     def _start(
         self, segments: Sequence[tuple[int, Segment]], workers: int, settings: FetchSettings
     ) -> None:
-        context = fork_server()
+        context = child_context()
+        workers = min(workers, len(segments))
+        concurrency = max(1, settings.concurrency // max(1, workers))
+        # Kept for as long as the workers run: freed, its memory would be handed out again.
+        self._claims = claims = Claims(context.Value("q", 0), len(segments))
+        everything = tuple(segments)
         for stream in range(1, workers + 1):
-            share = tuple(segments[stream - 1 :: workers])
-            if not share:
-                continue
-            job = StripeJob(share, settings, max(1, settings.concurrency // workers), stream)
+            job = WorkerJob(everything, settings, concurrency, stream)
             parent_end, child_end = context.Pipe(duplex=False)
             process = context.Process(
-                target=_worker_main, args=(job, child_end), name="airspace-fetch", daemon=True
+                target=_worker_main,
+                args=(job, claims, child_end),
+                name="airspace-fetch",
+                daemon=True,
             )
             process.start()
             child_end.close()

@@ -1,23 +1,28 @@
-"""The process every downloader child comes from (fetchers, encoders, converters).
+"""Where downloader children (fetchers, encoders, converters) are started from.
 
-A fork server imports the downloader once, then forks each child from that state in
-milliseconds. Its own start-up (a fresh interpreter and those imports, a few tenths of
-a second) runs on another core while the command imports and resolves the link.
-Children never fork from the downloading process itself, which may be a web worker
-with threads of its own.
+A process that runs no other thread (the ``airspace download`` command) forks them
+from itself: a fork costs a millisecond, and the child has everything imported already.
+
+A process with threads of its own (a web worker) must not fork itself, since the
+child could inherit a lock another thread holds at that moment. It uses a fork server:
+a fresh interpreter that imports the downloader once and forks each child from that
+state. Its own start-up (the interpreter and those imports, a few tenths of a second)
+runs on another core while the download resolves its link.
 """
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
+import signal
 import threading
-from multiprocessing.context import ForkServerContext
+from multiprocessing.context import ForkContext, ForkServerContext
 
 PRELOAD = ["airspace.downloader.converters", "airspace.downloader.fetch_workers"]
 
 
 def fork_server() -> ForkServerContext:
-    """The context downloader children are started from."""
+    """The context of the fork server."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
     return context
@@ -29,3 +34,19 @@ def start_fork_server() -> None:
 
     fork_server()
     threading.Thread(target=forkserver.ensure_running, daemon=True).start()
+
+
+def child_context() -> ForkContext | ForkServerContext:
+    """How to start a child now: a fork of this process when it runs no other thread,
+    else the fork server."""
+    if threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return fork_server()
+
+
+def started_as_child() -> None:
+    """First thing in every child: Ctrl-C is the parent's to handle (it stops the
+    children, and what they finished stays), and a fork of a process that was running
+    an event loop may run one of its own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    asyncio.events._set_running_loop(None)

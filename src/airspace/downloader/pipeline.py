@@ -280,7 +280,7 @@ async def _fetch_and_convert(
     workers: FetchWorkers | None = None
     try:
         if processes > 1:
-            # Cached parts are read here; the workers fetch the rest, a stripe each.
+            # Cached parts are read here; the workers share out the rest.
             tasks = [
                 asyncio.ensure_future(get(i))
                 for i, s in enumerate(segments)
