@@ -59,3 +59,48 @@ def test_not_a_link(tmp_path: Path) -> None:
     result = run("not a link", cwd=tmp_path)
     assert result.returncode == 3
     assert result.stderr.strip() == "Error: not an http(s) link: 'not a link'"
+
+
+def test_progress_bar_on_a_terminal_is_drawn_without_a_thread(
+    server: FakeServer, tmp_path: Path
+) -> None:
+    """The bar is redrawn as the download reports, so the command keeps to one thread and
+    its children are forked from it."""
+    import os
+    import pty
+    import threading
+
+    from airspace.cli.download import ProgressBar
+    from airspace.downloader.progress import Progress
+
+    threads = threading.active_count()
+    bar = ProgressBar()
+    bar(Progress(stage="downloading", segments_total=2))
+    assert threading.active_count() == threads
+    bar.stop()
+
+    url = server.serve_recording(make_recording(6.0, "ts"))
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "airspace", "download", url, "-f", "m4a", "-o", "out.%(ext)s"],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        cwd=tmp_path,
+    )
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the command exited and closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(controller)
+    assert process.wait(timeout=120) == 0
+    text = shown.decode(errors="replace")
+    assert "4/4 segments" in text
+    assert "done" in text
+    assert "out.m4a (0:06.016)" in text

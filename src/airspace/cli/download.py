@@ -33,7 +33,13 @@ def _megabytes(count: float) -> str:
 
 class ProgressBar:
     """A rich progress bar over the whole job (fetching and converting), with segments,
-    bytes, speed and time left."""
+    bytes, speed and time left.
+
+    It is drawn when the download reports progress, at most ten times a second, rather
+    than by rich's refresh thread: a process with no other thread starts its fetching
+    processes by forking itself (see ``downloader/fork_server.py``)."""
+
+    REFRESH_SECONDS = 0.1
 
     def __init__(self) -> None:
         # Imported here: a quiet download starts without it.
@@ -51,9 +57,12 @@ class ProgressBar:
             TaskProgressColumn(),
             TextColumn("{task.fields[segments]}  {task.fields[bytes]}  {task.fields[rate]}"),
             TimeRemainingColumn(),
+            auto_refresh=False,
         )
         self.task: TaskID | None = None
         self.started = time.monotonic()
+        self.drawn_at = 0.0
+        self.drawn_stage = ""
 
     def __call__(self, state: DownloadProgress) -> None:
         if self.task is None:
@@ -72,9 +81,15 @@ class ProgressBar:
             bytes=_megabytes(state.bytes_done),
             rate=f"{_megabytes(state.bytes_done / elapsed)}/s",
         )
+        now = time.monotonic()
+        if now - self.drawn_at >= self.REFRESH_SECONDS or state.stage != self.drawn_stage:
+            self.bar.refresh()
+            self.drawn_at = now
+            self.drawn_stage = state.stage
 
     def stop(self) -> None:
         if self.task is not None:
+            self.bar.refresh()
             self.bar.stop()
 
 
