@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import shutil
 import statistics
 import subprocess
@@ -129,6 +130,13 @@ def main() -> None:
     for needed in ("ffmpeg", ytdlp, airspace):
         if not shutil.which(needed):
             sys.exit(f"error: {needed} is not installed (see this script's docstring)")
+    # Airspace's bytecode, as an installed wheel has it (yt-dlp's came with its install).
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(ROOT / "src")],
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": ""},
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     directory = CACHE / f"{args.minutes:g}min"
     started = time.monotonic()
     playlist = build(directory, args.minutes)

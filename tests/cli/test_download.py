@@ -104,3 +104,12 @@ def test_progress_bar_on_a_terminal_is_drawn_without_a_thread(
     assert "4/4 segments" in text
     assert "done" in text
     assert "out.m4a (0:06.016)" in text
+
+
+def test_m4a_leaves_quietly_with_everything_written(server: FakeServer, tmp_path: Path) -> None:
+    """An M4A download forks its children itself and skips the interpreter's teardown:
+    its output and its file are all there all the same."""
+    url = server.serve_recording(make_recording(6.0, "ts"))
+    result = run(url, "-q", "-f", "m4a", "-o", "out.%(ext)s", cwd=tmp_path)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "out.m4a (0:06.016)\n", "")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.m4a"]

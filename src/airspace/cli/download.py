@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from airspace.cli.exit import skip_teardown
 from airspace.downloader.errors import EXIT_CODES, EXIT_COMPLETED_WITH_GAPS, DownloadError
-from airspace.downloader.fork_server import start_fork_server
+from airspace.downloader.fork_server import fork_server_in_use, start_fork_server
 from airspace.downloader.formats import DEFAULT_TEMPLATE, FORMATS
 
 if TYPE_CHECKING:
@@ -169,6 +170,9 @@ def download(
         sys.exit(EXIT_INTERRUPTED)
     if bar:
         bar.stop()
+    if not fork_server_in_use():
+        # The file is complete, every child has exited, and nothing waits on the teardown.
+        skip_teardown()
     for warning in result.warnings:
         click.echo(f"Warning: {warning}", err=True)
     minutes, seconds = divmod(result.duration, 60)

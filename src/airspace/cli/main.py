@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import sys
 from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from airspace import __version__
 from airspace.cli.download import download as download_command
+from airspace.cli.exit import leave
 from airspace.errors import AirspaceError, ConfigError
 
 if TYPE_CHECKING:
@@ -166,4 +166,8 @@ cli.add_command(download_command)
 
 
 def main() -> NoReturn:
-    sys.exit(cli.main(prog_name="airspace", standalone_mode=True))
+    try:
+        cli.main(prog_name="airspace", standalone_mode=True)
+    except SystemExit as exit:
+        leave(exit.code)
+    leave(0)

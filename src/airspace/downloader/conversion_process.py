@@ -43,11 +43,20 @@ class ChildConverter:
     """Consumes parts in a child process; subclasses implement ``convert``, which runs
     there and keeps ``self.stats`` up to date."""
 
-    def __init__(self, output: Path, *, sample_rate: int, channels: int, trim_start: int) -> None:
+    def __init__(
+        self,
+        output: Path,
+        *,
+        sample_rate: int,
+        channels: int,
+        trim_start: int,
+        expected_samples: int = 0,
+    ) -> None:
         self.output = output
         self.sample_rate = sample_rate
         self.channels = channels
         self.trim_start = trim_start
+        self.expected_samples = expected_samples
         self.stats = ConversionStats()
         self._file: str | None = None
         self._broken = False
@@ -58,7 +67,13 @@ class ChildConverter:
         self._written: Any = context.Value("q", 0, lock=False)
         self._process = context.Process(
             target=_child_main,
-            args=(type(self), output, sample_rate, channels, trim_start, child_end, self._written),
+            args=(
+                type(self),
+                output,
+                (sample_rate, channels, trim_start, expected_samples),
+                child_end,
+                self._written,
+            ),
             name="airspace-convert",
             daemon=True,
         )
@@ -175,18 +190,18 @@ class ChildConverter:
 def _child_main(
     kind: type[ChildConverter],
     output: Path,
-    sample_rate: int,
-    channels: int,
-    trim_start: int,
+    audio: tuple[int, int, int, int],
     connection: Connection,
     written: Any,
 ) -> None:
     started_as_child()
     converter = kind.__new__(kind)
     converter.output = output
+    sample_rate, channels, trim_start, expected_samples = audio
     converter.sample_rate = sample_rate
     converter.channels = channels
     converter.trim_start = trim_start
+    converter.expected_samples = expected_samples
     converter.stats = ConversionStats()
     converter._written = written
     try:

@@ -23,9 +23,12 @@ from airspace.downloader.parts import Part
 from airspace.downloader.segments import DamagedSegment
 from airspace.media.adts import audio_specific_config, frame_bounds, parse_header
 from airspace.media.constants import AAC_FRAME_SAMPLES
-from airspace.media.mp4 import Mp4AudioWriter
+from airspace.media.mp4 import Mp4AudioWriter, frames_with_margin
 
 OPUS_RATE = 48_000
+# Room left in an M4A's index for its tags (title, host, date, link), so they are written
+# in place instead of moving all the audio after them; a cover is larger and moves it.
+MP4_TAG_SPACE = 4096
 CONTAINERS = {"m4a": "ipod", "ts": "mpegts"}
 
 
@@ -129,6 +132,8 @@ class M4aConverter(ChildConverter):
                         audio_specific_config(data[start : start + header.header_length]),
                         header.sample_rate,
                         header.channels,
+                        expected_frames=frames_with_margin(self.expected_samples - self.trim_start),
+                        tag_space=MP4_TAG_SPACE,
                     )
                 payload, sizes = _without_headers(data, bounds, header.header_length)
                 writer.add_joined(payload, sizes)
@@ -261,12 +266,14 @@ def converter_for(
     sample_rate: int,
     channels: int,
     trim_start: int,
+    expected_samples: int = 0,
     executor: Executor | None = None,
     quality: int = 5,
     chunk_seconds: float = 60.0,
 ) -> Converter:
     """The converter writing ``format`` to ``output``; MP3 encodes on ``executor``."""
     common = {"sample_rate": sample_rate, "channels": channels, "trim_start": trim_start}
+    child = {**common, "expected_samples": expected_samples}
     if format == "mp3":
         if executor is None:
             raise ValueError("MP3 is encoded in worker processes: an executor is needed")
@@ -274,11 +281,11 @@ def converter_for(
             output, executor, quality=quality, chunk_seconds=chunk_seconds, **common
         )
     if format == "m4a":
-        return M4aConverter(output, **common)
+        return M4aConverter(output, **child)
     if format == "ts":
-        return TsConverter(output, **common)
+        return TsConverter(output, **child)
     if format == "wav":
-        return WavConverter(output, **common)
+        return WavConverter(output, **child)
     if format == "opus":
-        return OpusConverter(output, **common)
+        return OpusConverter(output, **child)
     raise ValueError(f"unknown format {format!r}")

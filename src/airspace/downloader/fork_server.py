@@ -21,8 +21,13 @@ from multiprocessing.context import ForkContext, ForkServerContext
 PRELOAD = ["airspace.downloader.converters", "airspace.downloader.fetch_workers"]
 
 
+_in_use = False
+
+
 def fork_server() -> ForkServerContext:
     """The context of the fork server."""
+    global _in_use
+    _in_use = True
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
     return context
@@ -34,6 +39,12 @@ def start_fork_server() -> None:
 
     fork_server()
     threading.Thread(target=forkserver.ensure_running, daemon=True).start()
+
+
+def fork_server_in_use() -> bool:
+    """Whether this process has used the fork server (and so multiprocessing's resource
+    tracker, which expects the interpreter's teardown to release what it tracks)."""
+    return _in_use
 
 
 def child_context() -> ForkContext | ForkServerContext:

@@ -241,6 +241,7 @@ async def _fetch_and_convert(
             sample_rate=sample_rate,
             channels=channels,
             trim_start=round(start_offset * sample_rate),
+            expected_samples=round(playlist.duration * sample_rate),
             executor=executor,
             quality=options.quality,
             chunk_seconds=options.chunk_seconds,

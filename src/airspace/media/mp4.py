@@ -1,13 +1,14 @@
 """An MP4 (M4A) writer for AAC frames: one audio track, no re-encoding, fast start.
 
-AAC frames are appended to a side file as they come; ``finish`` writes ``ftyp``, the
-``moov`` index (placed first, so players can start before the whole file is there) and
-the media data. A start that falls inside the first frame is kept exact with an edit list.
+The index (``moov``) goes before the media, so players can start before the whole file
+is there. A start that falls inside the first frame is kept exact with an edit list.
 """
 
 from __future__ import annotations
 
-import shutil
+import errno
+import math
+import os
 import struct
 from pathlib import Path
 
@@ -56,24 +57,79 @@ def _esds(config: bytes, bit_rate: int, max_frame: int) -> bytes:
     return full_box(b"esds", 0, 0, es)
 
 
+_FTYP = box(b"ftyp", b"M4A ", struct.pack(">I", 0), b"M4A mp42isom")
+_MDAT_HEADER = 16  # the 64-bit form, whose size fits any length
+_FREE_HEADER = 8
+# The moov's size apart from its tables: a few hundred bytes; this bounds it.
+_MOOV_FIXED = 1024
+
+
+def _free(size: int) -> bytes:
+    return struct.pack(">I", size) + b"free" + bytes(size - _FREE_HEADER)
+
+
+def _mdat_header(media_bytes: int) -> bytes:
+    return struct.pack(">I", 1) + b"mdat" + struct.pack(">Q", media_bytes + _MDAT_HEADER)
+
+
+def _tag_room(size: int) -> bytes:
+    """An empty iTunes tag list with ``size`` bytes of free space after it, where a tag
+    writer (mutagen) puts the tags later without moving the media."""
+    if not size:
+        return b""
+    handler = full_box(b"hdlr", 0, 0, bytes(4), b"mdirappl", bytes(9))
+    meta = full_box(b"meta", 0, 0, handler, box(b"ilst"), _free(size))
+    return box(b"udta", meta)
+
+
+def frames_with_margin(samples: int) -> int:
+    """``expected_frames`` for about ``samples`` of audio, and then some (playlists round
+    their durations); 0 when the length is unknown."""
+    if samples <= 0:
+        return 0
+    return math.ceil(samples * 1.02 / AAC_FRAME_SAMPLES) + 64
+
+
 class Mp4AudioWriter:
-    def __init__(self, path: Path, config: bytes, sample_rate: int, channels: int) -> None:
+    """Writes ``ftyp``, room for the ``moov`` index, then the media as it comes; ``finish``
+    puts the index in that room (so players can start before the whole file is there)
+    and fills what is left with a ``free`` box. With no room, or too little (more frames
+    than ``expected_frames``), the media is copied once behind an index of the right size.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        config: bytes,
+        sample_rate: int,
+        channels: int,
+        *,
+        expected_frames: int = 0,
+        tag_space: int = 0,
+    ) -> None:
         self.path = path
         self.config = config
         self.sample_rate = sample_rate
         self.channels = channels
-        self._media_path = path.with_name(path.name + ".media")
-        self._media = self._media_path.open("wb")
+        self.tag_space = tag_space
+        self._room = (
+            _MOOV_FIXED + len(_tag_room(tag_space)) + 4 * expected_frames + _FREE_HEADER
+            if expected_frames
+            else 0
+        )
+        self._media_start = len(_FTYP) + self._room + _MDAT_HEADER
+        self._file = path.open("wb")
+        self._file.write(_FTYP + bytes(self._room + _MDAT_HEADER))
         self._sizes: list[int] = []
 
     def add(self, frames: list[bytes]) -> None:
         """Append raw AAC frames (no ADTS headers)."""
-        self._media.write(b"".join(frames))
+        self._file.write(b"".join(frames))
         self._sizes.extend(len(f) for f in frames)
 
     def add_joined(self, payload: bytes, sizes: list[int]) -> None:
         """Append raw AAC frames given as one run of bytes and each frame's size."""
-        self._media.write(payload)
+        self._file.write(payload)
         self._sizes.extend(sizes)
 
     @property
@@ -81,29 +137,33 @@ class Mp4AudioWriter:
         return len(self._sizes)
 
     def finish(self, skip_samples: int = 0) -> None:
-        """Write the file; the first ``skip_samples`` (< one frame) are edited out."""
-        self._media.close()
+        """Complete the file; the first ``skip_samples`` (< one frame) are edited out."""
         sizes = np.asarray(self._sizes, dtype=">u4")
         media_bytes = int(sizes.sum()) if len(sizes) else 0
-        ftyp = box(b"ftyp", b"M4A ", struct.pack(">I", 0), b"M4A mp42isom")
-        large = media_bytes + 16 > _U32
-        mdat_header = (
-            struct.pack(">I", 1) + b"mdat" + struct.pack(">Q", media_bytes + 16)
-            if large
-            else struct.pack(">I", media_bytes + 8) + b"mdat"
-        )
-        # The moov's size does not depend on the offset it holds, so measure it once.
-        moov = self._moov(0, skip_samples, sizes, media_bytes)
-        offset = len(ftyp) + len(moov) + len(mdat_header)
-        moov = self._moov(offset, skip_samples, sizes, media_bytes)
-        with self.path.open("wb") as out, self._media_path.open("rb") as media:
-            out.write(ftyp + moov + mdat_header)
-            shutil.copyfileobj(media, out, 1 << 20)
-        self._media_path.unlink()
+        moov = self._moov(self._media_start, skip_samples, sizes, media_bytes)
+        gap = self._room - len(moov)
+        if gap >= _FREE_HEADER:
+            self._file.seek(len(_FTYP))
+            self._file.write(moov + _free(gap) + _mdat_header(media_bytes))
+            self._file.close()
+            return
+        self._file.close()
+        # No room for the index: write it first in a new file and copy the media after it.
+        start = len(_FTYP) + len(moov) + _MDAT_HEADER
+        while len(moov := self._moov(start, skip_samples, sizes, media_bytes)) != (
+            start - len(_FTYP) - _MDAT_HEADER
+        ):  # the index grew (64-bit offsets past 4 GiB): place the media after it again
+            start = len(_FTYP) + len(moov) + _MDAT_HEADER
+        whole = self.path.with_name(self.path.name + ".whole")
+        with whole.open("wb") as out, self.path.open("rb") as media:
+            out.write(_FTYP + moov + _mdat_header(media_bytes))
+            out.flush()
+            _copy(media.fileno(), self._media_start, out.fileno(), media_bytes)
+        os.replace(whole, self.path)
 
     def abort(self) -> None:
-        self._media.close()
-        self._media_path.unlink(missing_ok=True)
+        self._file.close()
+        self.path.unlink(missing_ok=True)
 
     def _moov(self, data_offset: int, skip: int, sizes: np.ndarray, media_bytes: int) -> bytes:
         rate = self.sample_rate
@@ -167,4 +227,20 @@ class Mp4AudioWriter:
         dinf = box(b"dinf", full_box(b"dref", 0, 0, struct.pack(">I", 1), full_box(b"url ", 0, 1)))
         minf = box(b"minf", full_box(b"smhd", 0, 0, bytes(4)), dinf, stbl)
         trak = box(b"trak", tkhd, edts, box(b"mdia", mdhd, hdlr, minf))
-        return box(b"moov", mvhd, trak)
+        return box(b"moov", mvhd, trak, _tag_room(self.tag_space))
+
+
+def _copy(source: int, offset: int, target: int, length: int) -> None:
+    """``length`` bytes of ``source`` from ``offset`` to ``target``'s position: in the
+    kernel where the file system can, else through a buffer."""
+    while length:
+        try:
+            copied = os.copy_file_range(source, target, length, offset)
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+                raise
+            copied = os.write(target, os.pread(source, min(length, 1 << 20), offset))
+        if not copied:
+            raise OSError("the media ended early")
+        offset += copied
+        length -= copied

@@ -17,7 +17,7 @@ from airspace.downloader.mp3 import DEFAULT_VBR_QUALITY, ChunkResult, Mp3Writer
 from airspace.media.adts import audio_specific_config, parse_header, raw_blocks, split_frames
 from airspace.media.constants import AAC_FRAME_SAMPLES, SAMPLE_RATE
 from airspace.media.mp3_encoders import open_mp3_encoder
-from airspace.media.mp4 import Mp4AudioWriter
+from airspace.media.mp4 import Mp4AudioWriter, frames_with_margin
 from airspace.media.mpegts import adts_stream, decode_audio
 from airspace.recordings.models import Recording, RecordingSegment
 from airspace.recordings.replay import segment_at
@@ -69,7 +69,16 @@ def write_m4a(
         if not batch:
             continue
         if writer is None:
-            writer = Mp4AudioWriter(path, audio_specific_config(batch[0]), SAMPLE_RATE, 1)
+            last = segments[-1]
+            writer = Mp4AudioWriter(
+                path,
+                audio_specific_config(batch[0]),
+                SAMPLE_RATE,
+                1,
+                expected_frames=frames_with_margin(
+                    last.first_sample + last.samples - round(offset * SAMPLE_RATE)
+                ),
+            )
         writer.add(raw_blocks(batch, parse_header(batch[0]).header_length))
         progress((number + 1) / max(1, len(segments)))
     if writer is None:
