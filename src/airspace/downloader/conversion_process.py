@@ -28,9 +28,11 @@ from airspace.downloader.fork_server import child_context, started_as_child
 from airspace.downloader.parts import Part, read_parts
 from airspace.downloader.segments import read_normalized
 
-_PART = struct.Struct("<cQQ")  # b"P", offset, length
-_FILE = b"F"
-_END = b"E"
+# What crosses the pipe: records, as many in one message as the feeding thread finds
+# waiting (a pipe write, and a read in the child, for a batch of parts instead of each).
+_PART = struct.Struct("<cQQ")  # b"P", offset, length: the next part
+_FILE = struct.Struct("<cH")  # b"F", then a path of this many bytes: the parts' file from now
+_END = b"E"  # no more parts
 
 
 @dataclass
@@ -104,18 +106,28 @@ class ChildConverter:
         that is still starting or slower than the download does not hold up the loop."""
         if part.file != self._file:
             self._file = part.file
-            self._outbox.put(_FILE + part.file.encode())
+            path = part.file.encode()
+            self._outbox.put(_FILE.pack(b"F", len(path)) + path)
         self._outbox.put(_PART.pack(b"P", part.offset, part.length))
 
     def _send(self) -> None:
-        """The feeding thread: messages to the child, in order, until ``None``."""
+        """The feeding thread: records to the child, in order, until ``None``; each write
+        carries every record waiting by then."""
         if self._starter is not None:
             self._starter.join()
-        while (message := self._outbox.get()) is not None:
-            if self._broken:
+        last = False
+        while not last:
+            batch = [self._outbox.get()]
+            with contextlib.suppress(queue.Empty):
+                while batch[-1] is not None:
+                    batch.append(self._outbox.get_nowait())
+            if batch[-1] is None:
+                last = True
+                batch.pop()
+            if self._broken or not batch:
                 continue  # the child is gone; finish() says so
             try:
-                self._connection.send_bytes(message)
+                self._connection.send_bytes(b"".join(batch))  # type: ignore[arg-type]
             except OSError:
                 self._broken = True
 
@@ -162,22 +174,22 @@ class ChildConverter:
 
     # --- in the child -------------------------------------------------------------
 
-    def _parts(self, connection: Connection) -> Iterator[Part]:
+    def _parts(self, records: _Records) -> Iterator[Part]:
         file = ""
-        while (message := connection.recv_bytes()) != _END:
-            if message[:1] == _FILE:
-                file = message[1:].decode()
+        for record in records:
+            if isinstance(record, str):
+                file = record
                 continue
-            _, offset, length = _PART.unpack(message)
+            offset, length = record
             yield Part(file, offset, length)
             self._written.value = self.stats.output_samples
 
     takes_parts = False
     """True: ``convert`` is handed each part's bytes; False: each ADTS frame."""
 
-    def frames(self, connection: Connection) -> Iterator[bytes]:
+    def frames(self, records: _Records) -> Iterator[bytes]:
         """The ADTS frames of every part, in order (each part's bytes if ``takes_parts``)."""
-        for data in read_parts(self._parts(connection)):
+        for data in read_parts(self._parts(records)):
             if self.takes_parts:
                 yield data
             else:
@@ -185,6 +197,38 @@ class ChildConverter:
 
     def convert(self, frames: Iterator[bytes]) -> None:
         raise NotImplementedError
+
+
+class _Records:
+    """The records the parent sends, up to the end: a part's (offset, length), or the
+    path of the file the parts after it are in. Iterating again goes on where the last
+    iteration stopped."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.ended = False
+        self._message = b""
+        self._at = 0
+
+    def __iter__(self) -> Iterator[tuple[int, int] | str]:
+        while not self.ended:
+            if self._at >= len(self._message):
+                self._message, self._at = self.connection.recv_bytes(), 0
+                continue
+            message, at = self._message, self._at
+            kind = message[at : at + 1]
+            if kind == b"P":
+                _, offset, length = _PART.unpack_from(message, at)
+                self._at = at + _PART.size
+                yield offset, length
+            elif kind == b"F":
+                _, size = _FILE.unpack_from(message, at)
+                self._at = at + _FILE.size + size
+                yield message[self._at - size : self._at].decode()
+            elif kind == _END:
+                self.ended = True
+            else:
+                raise RuntimeError(f"unknown record {kind!r} from the parent")
 
 
 def _child_main(
@@ -204,8 +248,9 @@ def _child_main(
     converter.expected_samples = expected_samples
     converter.stats = ConversionStats()
     converter._written = written
+    records = _Records(connection)
     try:
-        converter.convert(converter.frames(connection))
+        converter.convert(converter.frames(records))
     except ValueError as exc:
         result: tuple[str, object] = ("input", str(exc))
     except Exception as exc:
@@ -214,8 +259,8 @@ def _child_main(
         written.value = converter.stats.output_samples
         result = ("done", converter.stats)
     if result[0] != "done":
-        with contextlib.suppress(OSError, EOFError):
-            while connection.recv_bytes() != _END:  # let the parent finish feeding
+        with contextlib.suppress(OSError, EOFError, RuntimeError):
+            for _record in records:  # let the parent finish feeding
                 pass
     with contextlib.suppress(OSError):  # the parent may have given up already
         connection.send(result)

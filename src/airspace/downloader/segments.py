@@ -8,12 +8,13 @@ them, and from then on works on those.
 from __future__ import annotations
 
 import io
+import itertools
 from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
 
-from airspace.media.adts import make_header, skip_id3, split_frames
+from airspace.media.adts import frame_bounds, make_header, skip_id3
 from airspace.media.constants import AAC_FRAME_SAMPLES
 from airspace.media.mpegts import TransportStreamError, adts_stream
 
@@ -29,23 +30,37 @@ class DamagedSegment(ValueError):
 
 @dataclass(frozen=True)
 class SegmentAudio:
-    frames: list[bytes]
-    """Whole ADTS frames, in order."""
+    data: bytes
+    """Whole ADTS frames, in order, in one piece (and perhaps bytes after them)."""
+    bounds: list[int]
+    """Where each frame starts, then where the last one ends."""
     sample_rate: int
     channels: int
-    data: bytes | None = None
-    """The frames' bytes in one piece, when they came that way."""
+
+    @classmethod
+    def of_frames(cls, frames: list[bytes], sample_rate: int, channels: int) -> SegmentAudio:
+        return cls(
+            b"".join(frames), [0, *itertools.accumulate(map(len, frames))], sample_rate, channels
+        )
+
+    @property
+    def frames(self) -> list[bytes]:
+        """Each frame's bytes (cut only when asked for: most segments are stored whole)."""
+        data = self.data
+        return [data[start:end] for start, end in itertools.pairwise(self.bounds)]
 
     @property
     def samples(self) -> int:
-        return len(self.frames) * AAC_FRAME_SAMPLES
+        return (len(self.bounds) - 1) * AAC_FRAME_SAMPLES
 
     @property
     def duration(self) -> float:
         return self.samples / self.sample_rate
 
     def to_bytes(self) -> bytes:
-        return self.data if self.data is not None else b"".join(self.frames)
+        """The frames, in one piece."""
+        start, end = self.bounds[0], self.bounds[-1]
+        return self.data if (start, end) == (0, len(self.data)) else self.data[start:end]
 
 
 def is_transport_stream(data: bytes) -> bool:
@@ -81,15 +96,15 @@ def read_segment(data: bytes, expected_duration: float | None = None) -> Segment
         payload = _frames_from_transport_stream(data)
     else:
         _, payload = skip_id3(data)
-    frames, header, leftover = split_frames(payload)
+    bounds, header, leftover = frame_bounds(payload)
     if header is None:
         raise DamagedSegment("the segment holds no AAC audio")
     if leftover:
         raise DamagedSegment(f"the segment's audio is cut short ({leftover} stray bytes)")
-    audio = SegmentAudio(frames, header.sample_rate, header.channels, payload)
+    audio = SegmentAudio(payload, bounds, header.sample_rate, header.channels)
     if expected_duration is not None:
         expected_frames = expected_duration * header.sample_rate / AAC_FRAME_SAMPLES
-        if len(frames) < expected_frames - SHORTFALL_FRAMES:
+        if len(bounds) - 1 < expected_frames - SHORTFALL_FRAMES:
             raise DamagedSegment(
                 f"the segment holds {audio.duration:.3f} s of audio, "
                 f"its playlist says {expected_duration:.3f} s"
@@ -99,10 +114,10 @@ def read_segment(data: bytes, expected_duration: float | None = None) -> Segment
 
 def read_normalized(data: bytes) -> SegmentAudio:
     """Frames stored by the parts cache (plain ADTS)."""
-    frames, header, _ = split_frames(data)
+    bounds, header, _ = frame_bounds(data)
     if header is None:
         raise DamagedSegment("empty part")
-    return SegmentAudio(frames, header.sample_rate, header.channels)
+    return SegmentAudio(data, bounds, header.sample_rate, header.channels)
 
 
 def silence(duration: float, sample_rate: int, channels: int) -> SegmentAudio:
@@ -125,6 +140,6 @@ def silence(duration: float, sample_rate: int, channels: int) -> SegmentAudio:
     raw = [bytes(p) for p in packets[1 : count + 1]]
     if len(raw) < count:
         raise RuntimeError("the AAC encoder returned too few frames of silence")
-    return SegmentAudio(
+    return SegmentAudio.of_frames(
         [make_header(len(r), sample_rate, channels) + r for r in raw], sample_rate, channels
     )
