@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 import click
 
 from airspace.cli.exit import skip_teardown
+from airspace.downloader.child_processes import fork_server_in_use, start_fork_server
 from airspace.downloader.errors import EXIT_CODES, EXIT_COMPLETED_WITH_GAPS, DownloadError
-from airspace.downloader.fork_server import fork_server_in_use, start_fork_server
 from airspace.downloader.formats import DEFAULT_TEMPLATE, FORMATS
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ class ProgressBar:
 
     It is drawn when the download reports progress, at most ten times a second, rather
     than by rich's refresh thread: a process with no other thread starts its fetching
-    processes by forking itself (see ``downloader/fork_server.py``)."""
+    processes by forking itself (see ``downloader/child_processes.py``)."""
 
     REFRESH_SECONDS = 0.1
 
@@ -140,7 +140,7 @@ def download(
     same command is run again.
     """
     if fmt == "mp3":
-        # The encoding processes come from the fork server (see fork_server.py), which
+        # The encoding processes come from the fork server (see child_processes.py), which
         # starts on another core while this process imports the downloader.
         start_fork_server()
     from airspace.downloader.pipeline import DownloadOptions, download_async

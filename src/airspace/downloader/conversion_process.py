@@ -6,7 +6,7 @@ parts from the parts cache as they are named to it. Only a part's place (offset 
 length, 17 bytes) crosses the pipe; the child reads the bytes from the file itself.
 
 The child is forked from this process, or comes from the fork server (see
-``fork_server.py``) on a thread, so the download never waits for it; a thread in the
+``child_processes.py``) on a thread, so the download never waits for it; a thread in the
 parent writes to the pipe, so feeding never waits either.
 """
 
@@ -23,8 +23,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from airspace.downloader.child_processes import child_context, started_as_child
 from airspace.downloader.errors import DownloadError, PlaylistError
-from airspace.downloader.fork_server import child_context, started_as_child
 from airspace.downloader.parts import Part, read_parts
 from airspace.downloader.segments import read_normalized
 
@@ -33,6 +33,19 @@ from airspace.downloader.segments import read_normalized
 _PART = struct.Struct("<cQQ")  # b"P", offset, length: the next part
 _FILE = struct.Struct("<cH")  # b"F", then a path of this many bytes: the parts' file from now
 _END = b"E"  # no more parts
+
+
+@dataclass(frozen=True)
+class ConversionSettings:
+    """What a child converter writes, handed to the child whole."""
+
+    output: Path
+    sample_rate: int
+    channels: int
+    trim_start: int
+    """Samples left out at the start."""
+    expected_samples: int
+    """About how many samples the source holds (0: unknown)."""
 
 
 @dataclass
@@ -54,12 +67,8 @@ class ChildConverter:
         trim_start: int,
         expected_samples: int = 0,
     ) -> None:
-        self.output = output
-        self.sample_rate = sample_rate
-        self.channels = channels
-        self.trim_start = trim_start
-        self.expected_samples = expected_samples
-        self.stats = ConversionStats()
+        settings = ConversionSettings(output, sample_rate, channels, trim_start, expected_samples)
+        self._apply(settings)
         self._file: str | None = None
         self._broken = False
         self._start_error: str | None = None
@@ -69,13 +78,7 @@ class ChildConverter:
         self._written: Any = context.Value("q", 0, lock=False)
         self._process = context.Process(
             target=_child_main,
-            args=(
-                type(self),
-                output,
-                (sample_rate, channels, trim_start, expected_samples),
-                child_end,
-                self._written,
-            ),
+            args=(type(self), settings, child_end, self._written),
             name="airspace-convert",
             daemon=True,
         )
@@ -91,6 +94,14 @@ class ChildConverter:
         self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self._sender = threading.Thread(target=self._send, daemon=True)
         self._sender.start()
+
+    def _apply(self, settings: ConversionSettings) -> None:
+        self.output = settings.output
+        self.sample_rate = settings.sample_rate
+        self.channels = settings.channels
+        self.trim_start = settings.trim_start
+        self.expected_samples = settings.expected_samples
+        self.stats = ConversionStats()
 
     def _start(self) -> None:
         try:
@@ -233,20 +244,13 @@ class _Records:
 
 def _child_main(
     kind: type[ChildConverter],
-    output: Path,
-    audio: tuple[int, int, int, int],
+    settings: ConversionSettings,
     connection: Connection,
     written: Any,
 ) -> None:
     started_as_child()
-    converter = kind.__new__(kind)
-    converter.output = output
-    sample_rate, channels, trim_start, expected_samples = audio
-    converter.sample_rate = sample_rate
-    converter.channels = channels
-    converter.trim_start = trim_start
-    converter.expected_samples = expected_samples
-    converter.stats = ConversionStats()
+    converter = kind.__new__(kind)  # the parent's object holds threads: not copied here
+    converter._apply(settings)
     converter._written = written
     records = _Records(connection)
     try:

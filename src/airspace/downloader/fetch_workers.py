@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from airspace.downloader.address_guard import AddressGuard
+from airspace.downloader.child_processes import child_context, started_as_child
 from airspace.downloader.errors import DownloadError, FetchError
 from airspace.downloader.fetching import fetch_segment
-from airspace.downloader.fork_server import child_context, started_as_child
 from airspace.downloader.hls import Segment
 from airspace.downloader.net import Http, HttpOptions
 from airspace.downloader.parts import Part, PartsCache

@@ -11,6 +11,7 @@ from pathlib import Path
 from airspace.downloader import live as live_follow
 from airspace.downloader.address_guard import AddressGuard
 from airspace.downloader.assembly import Assembly
+from airspace.downloader.child_processes import fork_server
 from airspace.downloader.converters import Converter, converter_for
 from airspace.downloader.errors import (
     DownloadError,
@@ -24,7 +25,6 @@ from airspace.downloader.errors import (
 from airspace.downloader.fetch_workers import Fetched as FetchedPart
 from airspace.downloader.fetch_workers import FetchSettings, FetchWorkers
 from airspace.downloader.fetching import fetch_segment, load_media_playlist
-from airspace.downloader.fork_server import fork_server
 from airspace.downloader.formats import DEFAULT_TEMPLATE, FORMATS
 from airspace.downloader.hls import MediaPlaylist
 from airspace.downloader.mp3 import warm_up

@@ -30,7 +30,7 @@ def test_a_process_forks_itself_only_while_it_has_no_other_thread() -> None:
     printed = run_python(
         """
         import threading
-        from airspace.downloader.fork_server import child_context
+        from airspace.downloader.child_processes import child_context
 
         print(child_context().get_start_method())
         stop = threading.Event()
