@@ -32,6 +32,19 @@ CACHE = ROOT / "bench" / ".cache" / "hls"
 def tools(url: str, airspace: str, ytdlp: str) -> dict[str, list[str]]:
     return {
         "airspace mp3": [airspace, "download", url, "-q", "-f", "mp3", "-o", "out.%(ext)s"],
+        # The same with Debian's libmp3lame instead of Airspace's build (scripts/build-lame).
+        "airspace mp3 debian-lame": [
+            "env",
+            "AIRSPACE_LAME_LIBRARY=system",
+            airspace,
+            "download",
+            url,
+            "-q",
+            "-f",
+            "mp3",
+            "-o",
+            "out.%(ext)s",
+        ],
         "airspace m4a": [airspace, "download", url, "-q", "-f", "m4a", "-o", "out.%(ext)s"],
         "yt-dlp mp3": [
             ytdlp,
@@ -59,6 +72,18 @@ def tools(url: str, airspace: str, ytdlp: str) -> dict[str, list[str]]:
         ],
         "ffmpeg m4a copy": ["ffmpeg", "-v", "error", "-i", url, "-c", "copy", "out.m4a"],
     }
+
+
+def machine_cpu_seconds() -> tuple[float, float]:
+    """CPU time the machine has spent busy (every process: the tool, its children, and
+    the server), and time the hypervisor gave to other machines (steal), from /proc/stat.
+
+    A tool's CPU time does not depend on what else is running the way its wall time does;
+    steal shows when this virtual machine was itself slowed down."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (user + nice + system + irq + softirq) / ticks, steal / ticks
 
 
 def server_process(directory: str, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
@@ -161,6 +186,7 @@ def main() -> None:
         print(f"served by {kind} on loopback, no added delay")
     url = f"{base}/{playlist.name}"
     times: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
     durations: dict[str, float] = {}
     try:
         for round_number in range(args.rounds):
@@ -168,22 +194,31 @@ def main() -> None:
                 if args.only and name not in args.only.split(","):
                     continue
                 with tempfile.TemporaryDirectory() as work:
+                    busy_before, steal_before = machine_cpu_seconds()
                     begin = time.monotonic()
                     subprocess.run(command, cwd=work, check=True)
                     elapsed = time.monotonic() - begin
+                    busy_after, steal_after = machine_cpu_seconds()
+                    cpu.setdefault(name, []).append(busy_after - busy_before)
+                    steal = steal_after - steal_before
                     output = next(p for p in Path(work).iterdir() if p.name.startswith("out."))
                     durations[name] = mutagen.File(output).info.length
                 times.setdefault(name, []).append(elapsed)
-                print(f"round {round_number + 1}: {name:<16} {elapsed:7.2f} s", flush=True)
+                print(
+                    f"round {round_number + 1}: {name:<24} {elapsed:7.2f} s"
+                    f"  ({cpu[name][-1]:.1f} CPU-s busy, {steal:.1f} s stolen)",
+                    flush=True,
+                )
     finally:
         server.terminate()
         shutil.rmtree(work, ignore_errors=True)
     median = {name: statistics.median(values) for name, values in times.items()}
     print()
-    print(f"| tool | median of {args.rounds} (s) | output duration (s) |")
-    print("|---|---:|---:|")
+    print(f"| tool | median of {args.rounds} (s) | busy CPU, median (s) | output duration (s) |")
+    print("|---|---:|---:|---:|")
     for name, value in median.items():
-        print(f"| {name} | {value:.2f} | {durations[name]:.3f} |")
+        cpu_median = statistics.median(cpu[name])
+        print(f"| {name} | {value:.2f} | {cpu_median:.1f} | {durations[name]:.3f} |")
     print()
     ratios = [
         ("airspace mp3 / yt-dlp mp3", "airspace mp3", "yt-dlp mp3", 0.3),

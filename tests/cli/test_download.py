@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -7,7 +8,9 @@ from pathlib import Path
 from tests.downloader.hls_server import FakeServer, make_recording
 
 
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "airspace", "download", *args],
         capture_output=True,
@@ -15,6 +18,7 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         timeout=120,
         check=False,
         cwd=cwd,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -53,6 +57,18 @@ def test_bad_template_is_a_usage_error(server: FakeServer, tmp_path: Path) -> No
     result = run(url, "-o", "%(nope)s", cwd=tmp_path)
     assert result.returncode == 2
     assert "fields" in result.stderr
+
+
+def test_an_mp3_encoder_setting_that_does_not_load_is_one_line_and_exit_2(
+    server: FakeServer, tmp_path: Path
+) -> None:
+    url = server.serve_recording(make_recording(2.0, "ts"))
+    missing = tmp_path / "no-such-libmp3lame.so"
+    result = run(url, "-q", cwd=tmp_path, env={"AIRSPACE_LAME_LIBRARY": str(missing)})
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"Error: AIRSPACE_LAME_LIBRARY: cannot load {missing}")
+    assert result.stderr.count("\n") == 1
+    assert not list(tmp_path.glob("*.mp3"))
 
 
 def test_not_a_link(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from airspace.cli.exit import skip_teardown
+from airspace.cli.exit import EXIT_CONFIG, skip_teardown
 from airspace.downloader.child_processes import fork_server_in_use, start_fork_server
 from airspace.downloader.errors import EXIT_CODES, EXIT_COMPLETED_WITH_GAPS, DownloadError
 from airspace.downloader.formats import DEFAULT_TEMPLATE, FORMATS
@@ -26,6 +26,19 @@ def _exit_codes_help() -> str:
     lines = [f"  {code:>3}  {meaning}" for code, meaning in sorted(EXIT_CODES.items())]
     lines.append(f"  {EXIT_INTERRUPTED:>3}  interrupted (run the same command again to resume)")
     return "\b\nExit codes:\n" + "\n".join(lines)
+
+
+def _check_mp3_encoder() -> None:
+    """Load the MP3 encoder now: a library named in a setting that does not load is a
+    one-line error before anything is fetched."""
+    from airspace.errors import ConfigError
+    from airspace.media.mp3_encoders import lame_library
+
+    try:
+        lame_library()
+    except ConfigError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
 
 
 def _megabytes(count: float) -> str:
@@ -143,6 +156,7 @@ def download(
         # The encoding processes come from the fork server (see child_processes.py), which
         # starts on another core while this process imports the downloader.
         start_fork_server()
+        _check_mp3_encoder()
     from airspace.downloader.pipeline import DownloadOptions, download_async
 
     options = DownloadOptions(

@@ -12,6 +12,9 @@ import os
 import sys
 from typing import NoReturn
 
+EXIT_CONFIG = 2
+"""A setting that cannot be used (click's usage errors exit with 2 as well)."""
+
 _teardown_needed = True
 
 

@@ -9,14 +9,11 @@ import click
 
 from airspace import __version__
 from airspace.cli.download import download as download_command
-from airspace.cli.exit import leave
+from airspace.cli.exit import EXIT_CONFIG, leave
 from airspace.errors import AirspaceError, ConfigError
 
 if TYPE_CHECKING:
     from airspace.wiring import Services
-
-
-EXIT_CONFIG = 2
 
 
 class CliError(click.ClickException):

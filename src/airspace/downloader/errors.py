@@ -78,7 +78,7 @@ EXIT_COMPLETED_WITH_GAPS = 20
 EXIT_CODES = {
     0: "the file is complete",
     1: "unexpected failure",
-    2: "bad command-line usage",
+    2: "bad command-line usage, or a setting that cannot be used",
     UnsupportedURL.exit_code: "not a URL this command understands",
     SpaceNotFound.exit_code: "no such Space",
     SpaceIsLive.exit_code: "the Space is live (use --live)",

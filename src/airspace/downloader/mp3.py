@@ -23,7 +23,7 @@ import numpy as np
 from airspace.downloader.parts import Part, read_parts
 from airspace.downloader.segments import read_normalized
 from airspace.media.constants import AAC_FRAME_SAMPLES
-from airspace.media.mp3_encoders import DECODER_DELAY, open_mp3_encoder, system_lame
+from airspace.media.mp3_encoders import DECODER_DELAY, lame_library, open_mp3_encoder
 
 WARMUP_FRAMES = 3
 DEFAULT_VBR_QUALITY = 5
@@ -178,7 +178,7 @@ def warm_up() -> None:
     chunk needs them."""
     import av  # noqa: F401
 
-    system_lame()
+    lame_library()
 
 
 def encode_chunk(job: ChunkJob) -> ChunkResult:
