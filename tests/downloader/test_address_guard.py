@@ -61,3 +61,14 @@ def test_allowed_hosts_resolve_to_the_address_to_connect_to() -> None:
 def test_a_name_that_does_not_resolve_is_a_fetch_error() -> None:
     with pytest.raises(FetchError, match="cannot resolve"):
         resolve(AddressGuard(), "no-such-host.invalid")
+
+
+def test_a_connection_may_carry_a_request_only_to_a_public_or_allowed_address() -> None:
+    guard = AddressGuard(frozenset({"localhost"}))
+    assert guard.permits("example.com", "93.184.215.14")
+    assert guard.permits("example.com", "2606:2800:21f:cb07:6820:80da:af6b:8b2c")
+    assert not guard.permits("example.com", "127.0.0.1")
+    assert not guard.permits("example.com", "::ffff:10.0.0.1")
+    assert not guard.permits("example.com", "fe80::1%eth0")
+    assert not guard.permits("example.com", "not an address")
+    assert guard.permits("LOCALHOST", "127.0.0.1")

@@ -57,6 +57,24 @@ def test_redirects_to_internal_addresses_are_refused(server: FakeServer, target:
     assert server.hits["/ok"] == 0
 
 
+class MisleadingGuard(AddressGuard):
+    """A guard whose resolver lets a name through to loopback, as a resolver answering
+    differently from one query to the next could."""
+
+    async def resolve(self, host: str, port: int) -> str:
+        return "127.0.0.1"
+
+
+def test_no_request_goes_to_an_internal_address_the_resolver_let_through(
+    server: FakeServer,
+) -> None:
+    port = server.url.rsplit(":", 1)[1]
+    server.static("/ok", b"secret")
+    with pytest.raises(BlockedAddress, match=r"reached at an internal address \(127.0.0.1\)"):
+        fetch(f"http://public.example:{port}/ok", MisleadingGuard())
+    assert server.hits["/ok"] == 0
+
+
 def get(url: str, **options: object) -> Fetched:
     async def go() -> Fetched:
         async with Http(HttpOptions(retries=1, backoff_seconds=0.01)) as http:

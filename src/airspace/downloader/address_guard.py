@@ -41,6 +41,15 @@ class AddressGuard:
     allow_hosts: frozenset[str] = frozenset()
     """Hosts exempt from the check (``AIRSPACE_DOWNLOAD_ALLOW_HOSTS``)."""
 
+    def permits(self, host: str, address: str) -> bool:
+        """Whether a connection to ``address`` may carry a request for ``host``."""
+        if host.strip("[]").lower() in self.allow_hosts:
+            return True
+        try:
+            return is_public_address(ipaddress.ip_address(address.split("%")[0]))
+        except ValueError:
+            return False
+
     async def resolve(self, host: str, port: int) -> str:
         """The checked address to connect to; raises BlockedAddress."""
         host = host.strip("[]").lower()

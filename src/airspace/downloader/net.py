@@ -9,6 +9,9 @@ With a guard (the web page's downloads), every connection goes to an address tha
 resolved and checked first (libcurl is handed that address for the host, so it never
 resolves the name itself; the name stays in the Host header and TLS), proxies from the
 environment are ignored, and redirects are followed by hand, each hop checked again.
+Before a request goes out on a connection, the address it is connected to is checked
+once more (libcurl's pre-request callback), so no request is sent to an internal
+address even if an answer got past the resolver's check.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import os
 import random
 import ssl
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -92,6 +95,8 @@ class _Transfer:
         self.size = 0
         self.too_large = False
         self.header_lines: list[bytes] = []
+        self.refused_address = ""
+        """The connected address the guard refused before the request was sent."""
 
     def write(self, data: bytes) -> int | None:
         self.size += len(data)
@@ -235,6 +240,9 @@ class Http:
         if pinned is not None:
             curl.setopt(pycurl.RESOLVE, [pinned])
             plain = False
+        if self.guard is not None:
+            curl.setopt(pycurl.PREREQFUNCTION, self._peer_check(url, transfer))
+            plain = False
         if content is not None:
             curl.setopt(pycurl.POSTFIELDS, content)
             curl.setopt(pycurl.POSTFIELDSIZE_LARGE, len(content))
@@ -246,6 +254,20 @@ class Http:
             curl.setopt(pycurl.CUSTOMREQUEST, method)
             plain = False
         return plain
+
+    def _peer_check(self, url: str, transfer: _Transfer) -> Callable[[str, str, int, int], int]:
+        """libcurl's pre-request callback: lets the request out only over a connection to
+        an address the guard permits for ``url``'s host."""
+        assert self.guard is not None
+        guard, host = self.guard, urlsplit(url).hostname or ""
+
+        def check(peer: str, _local: str, _peer_port: int, _local_port: int) -> int:
+            if guard.permits(host, peer):
+                return int(pycurl.PREREQFUNC_OK)
+            transfer.refused_address = peer
+            return int(pycurl.PREREQFUNC_ABORT)
+
+        return check
 
     async def _transfer(
         self,
@@ -265,6 +287,11 @@ class Http:
                 await self.multi.perform(curl)
             except pycurl.error as exc:
                 code = exc.args[0] if exc.args else 0
+                if transfer.refused_address:
+                    raise BlockedAddress(
+                        f"{urlsplit(url).hostname} was reached at an internal address "
+                        f"({transfer.refused_address}); it will not be fetched"
+                    ) from None
                 if transfer.too_large or code == pycurl.E_FILESIZE_EXCEEDED:
                     raise TooLarge(f"{url} is larger than {max_bytes} bytes") from None
                 raise
