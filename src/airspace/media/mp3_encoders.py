@@ -34,10 +34,10 @@ _MPEG1_BITRATES = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 
 _MPEG2_BITRATES = (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)
 _RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
 ALGORITHM_QUALITY = 5
-"""LAME's ``-q``. In VBR mode LAME quantises the same way at every level from 0 to 5 (it
-treats 0-4 as 0, its default); 0 only adds a slow search for the best split of the
-Huffman tables. At 5 the decoded audio is the same, sample for sample, the file about
-0.4 % larger, and encoding about 5 % faster."""
+"""LAME's ``-q``. In VBR mode LAME quantises the same way at every level from 0 to 5; it
+treats 0-4 as 0, which is where its default (3, kept by ffmpeg) ends up, and 0 only adds
+a slow search for the best split of the Huffman tables. At 5 the decoded audio is the
+same, sample for sample, the file about 0.4 % larger, and encoding 5-8 % faster."""
 LAME_LIBRARY_SETTING = "AIRSPACE_LAME_LIBRARY"
 
 
