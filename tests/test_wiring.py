@@ -7,13 +7,15 @@ from pathlib import Path
 import pytest
 
 from airspace.clock import Clock, SettableClock, SystemClock
+from airspace.errors import ConfigError
 from airspace.jobs.queue import JobQueue, create_job_queue
 from airspace.live.events import InProcessRoomEvents, RedisRoomEvents, RoomEvents
+from airspace.media.mp3_encoders import LAME_LIBRARY_SETTING, lame_library
 from airspace.storage.interfaces import Storage
 from airspace.storage.local import LocalStorage
 from airspace.storage.s3 import S3Storage
-from airspace.wiring import Services, create_room_events, create_storage
-from tests.conftest import REDIS_URL
+from airspace.wiring import Services, build_services, create_room_events, create_storage
+from tests.conftest import REDIS_URL, make_settings
 
 
 def test_storage_by_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -51,3 +53,17 @@ def test_services_use_the_settings(services: Services) -> None:
     assert isinstance(services.storage, LocalStorage)
     assert services.storage.root == services.settings.data_dir / "media"
     assert services.engine.url.get_backend_name() in ("sqlite", "postgresql")
+
+
+def test_an_mp3_encoder_library_that_does_not_load_is_refused_at_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(LAME_LIBRARY_SETTING, str(tmp_path / "missing-libmp3lame.so"))
+    lame_library.cache_clear()
+    try:
+        settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'airspace.db'}")
+        with pytest.raises(ConfigError, match=LAME_LIBRARY_SETTING):
+            build_services(settings)
+    finally:
+        monkeypatch.undo()
+        lame_library.cache_clear()

@@ -17,6 +17,7 @@ from airspace.db.engine import create_database_engine, create_session_factory
 from airspace.jobs.queue import JobQueue, create_job_queue
 from airspace.live.events import InProcessRoomEvents, RedisRoomEvents, RoomEvents
 from airspace.media.engine import MediaEngine
+from airspace.media.mp3_encoders import lame_library
 from airspace.storage.interfaces import Storage
 from airspace.storage.local import LocalStorage
 from airspace.storage.s3 import S3Storage
@@ -73,6 +74,9 @@ def create_recognizer(settings: Settings) -> SpeechRecognizer:
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     """Create every service from ``settings``; raises ConfigError for unusable settings."""
     import_all_models()
+    # The MP3 encoder's library (recordings' renditions, downloads): one named by
+    # AIRSPACE_LAME_LIBRARY that does not load is refused now, not at the first MP3 job.
+    lame_library()
     engine = create_database_engine(settings.database_url)
     services = Services(
         settings=settings,
