@@ -15,6 +15,7 @@ from airspace.media.mp3_encoders import (
     BundledLameEncoder,
     LameEncoder,
     built_lame_path,
+    built_lame_runs_here,
     lame_library,
     lame_library_path,
     load_lame,
@@ -132,7 +133,7 @@ def test_library_is_chosen_by_setting_then_build_then_system(
     monkeypatch.delenv(LAME_LIBRARY_SETTING, raising=False)
     expected = (
         str(built_lame_path())
-        if built_lame_path().is_file()
+        if built_lame_path().is_file() and built_lame_runs_here()
         else ctypes.util.find_library("mp3lame")
     )
     assert lame_library_path() == expected
@@ -140,6 +141,18 @@ def test_library_is_chosen_by_setting_then_build_then_system(
     assert lame_library_path() == ctypes.util.find_library("mp3lame")
     monkeypatch.setenv(LAME_LIBRARY_SETTING, str(tmp_path / "libmp3lame.so.0"))
     assert lame_library_path() == str(tmp_path / "libmp3lame.so.0")
+
+
+def test_the_build_is_loaded_only_on_a_processor_with_what_it_uses(tmp_path: Path) -> None:
+    if not built_lame_path().is_file():
+        pytest.fail("scripts/build-lame (run by scripts/install) built no LAME here")
+    needs = Path(f"{built_lame_path()}.needs").read_text().split()
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nflags\t\t: fpu sse2 {' '.join(needs)}\n")
+    assert built_lame_runs_here(cpuinfo)
+    if needs:  # a build for x86-64-v3, on a processor without AVX2
+        cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse2 sse4_2\n")
+        assert not built_lame_runs_here(cpuinfo)
 
 
 def test_a_library_setting_that_does_not_load_is_a_config_error(

@@ -3,7 +3,8 @@ PyAV (built without LAME's optimisations: about three times slower).
 
 The library is, in order: the one ``AIRSPACE_LAME_LIBRARY`` names (a path, or ``system``);
 Airspace's own build for this processor (``scripts/build-lame``, in the environment's
-``lib/airspace/``); the system's (Debian: libmp3lame0).
+``lib/airspace/``), if this processor has the features it was built for; the system's
+(Debian: libmp3lame0).
 
 Both take float PCM (channels x samples, -1..1) and give whole MP3 frames, with the bit
 reservoir off so every frame stands alone (chunks encoded apart can then be joined).
@@ -82,12 +83,30 @@ def built_lame_path() -> Path:
     return Path(sys.prefix) / "lib" / "airspace" / "libmp3lame.so.0"
 
 
+def built_lame_runs_here(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """Whether this processor has every feature Airspace's build uses (listed beside it
+    by ``scripts/build-lame``): a build copied to an older processor is not loaded."""
+    try:
+        needs = Path(f"{built_lame_path()}.needs").read_text().split()
+    except OSError:
+        return False  # no build, or one from before the list was kept
+    if not needs:
+        return True
+    try:
+        flags = next(
+            (line for line in cpuinfo.read_text().splitlines() if line.startswith("flags")), ""
+        )
+    except OSError:
+        return False
+    return set(needs) <= set(flags.partition(":")[2].split())
+
+
 def lame_library_path() -> str | None:
     """The libmp3lame to load (see the module's docstring), or None if there is none."""
     chosen = os.environ.get(LAME_LIBRARY_SETTING, "")
     if chosen and chosen != "system":
         return chosen
-    if not chosen and built_lame_path().is_file():
+    if not chosen and built_lame_path().is_file() and built_lame_runs_here():
         return str(built_lame_path())
     return ctypes.util.find_library("mp3lame")
 
