@@ -123,7 +123,7 @@ def lame_library() -> Any | None:
     try:
         return load_lame(name)
     except OSError as exc:
-        if os.environ.get(LAME_LIBRARY_SETTING, "system") != "system":
+        if name == os.environ.get(LAME_LIBRARY_SETTING):  # the path came from the setting
             raise ConfigError(f"{LAME_LIBRARY_SETTING}: cannot load {name}: {exc}") from None
         return None
 
