@@ -173,7 +173,7 @@ class LiveServer:
 
     def register(self, username: str) -> dict[str, str]:
         """A new account; returns headers that authenticate as it."""
-        with httpx.Client(base_url=self.base, timeout=10) as http:
+        with httpx.Client(follow_redirects=True, base_url=self.base, timeout=10) as http:
             session = http.post(
                 "/api/v1/auth/register", json={"username": username, "password": "pw-12345678"}
             )
@@ -187,7 +187,9 @@ class LiveServer:
         return {"Authorization": f"Bearer {token.json()['token']}"}
 
     def create_space(self, host: dict[str, str], **fields: Any) -> str:
-        with httpx.Client(base_url=self.base, timeout=10, headers=host) as http:
+        with httpx.Client(
+            follow_redirects=True, base_url=self.base, timeout=10, headers=host
+        ) as http:
             response = http.post("/api/v1/spaces", json={"title": "Live test", **fields})
             assert response.status_code == 201, response.text
             space_id: str = response.json()["id"]

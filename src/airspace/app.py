@@ -14,21 +14,22 @@ from airspace import __version__
 from airspace.accounts.views import router as accounts_router
 from airspace.captions.views import api as captions_api
 from airspace.captions.views import media as captions_media
+from airspace.delivery.access import stored_generations
+from airspace.delivery.fast_path import ListenerFastPath
+from airspace.delivery.views import router as media_doors_router
 from airspace.downloader.views import api as downloads_api
 from airspace.downloader.views import pages as downloads_pages
 from airspace.http_errors import BodySizeLimit, install_error_handlers
 from airspace.jobs.views import router as jobs_router
 from airspace.live.playlists import router as live_media_router
 from airspace.live.recovery import recover_interrupted
-from airspace.live.rooms import LiveRooms
+from airspace.live.rooms import LiveRoom, LiveRooms
 from airspace.live.views import router as rooms_router
 from airspace.moderation.views import router as moderation_router
 from airspace.recordings.playback import router as playback_router
 from airspace.recordings.views import router as recordings_router
 from airspace.spaces.views import router as spaces_router
-from airspace.storage.local import LocalStorage
 from airspace.web.create_page import router as create_page_router
-from airspace.web.media import router as media_router
 from airspace.web.moderation_page import router as moderation_page_router
 from airspace.web.oembed import router as oembed_router
 from airspace.web.pages import STATIC_DIR
@@ -37,7 +38,23 @@ from airspace.web.settings_page import router as settings_page_router
 from airspace.wiring import Services, create_media_engine
 
 API_PREFIX = "/api/v1"
+GENERATIONS_RELOAD_SECONDS = 30.0
+"""How often a node rereads revoked media generations, in case it missed an announcement."""
 logger = logging.getLogger(__name__)
+
+
+def _load_generations(services: Services) -> None:
+    with services.sessions() as session:
+        services.generations.load(stored_generations(session))
+
+
+async def _reload_generations(services: Services) -> None:
+    while True:
+        await asyncio.sleep(GENERATIONS_RELOAD_SECONDS)
+        try:
+            await asyncio.to_thread(_load_generations, services)
+        except Exception:  # the database is away for a moment: try again next time
+            logger.warning("could not reload media generations", exc_info=True)
 
 
 def create_app(services: Services, *, run_jobs: bool = False) -> FastAPI:
@@ -49,6 +66,8 @@ def create_app(services: Services, *, run_jobs: bool = False) -> FastAPI:
         if run_jobs and services.jobs.in_process:
             consumer = services.jobs.start_consumer(services.settings.job_workers)
             logger.info("job consumer running in process")
+        await asyncio.to_thread(_load_generations, services)
+        reloading = asyncio.create_task(_reload_generations(services))
         rooms = LiveRooms(services, create_media_engine(services.settings))
         app.state.rooms = rooms
         ended = await asyncio.to_thread(recover_interrupted, services, set(rooms.rooms))
@@ -57,6 +76,7 @@ def create_app(services: Services, *, run_jobs: bool = False) -> FastAPI:
         try:
             yield
         finally:
+            reloading.cancel()
             await rooms.shutdown()
             if consumer is not None:
                 consumer.stop(graceful=True)
@@ -90,8 +110,7 @@ def create_app(services: Services, *, run_jobs: bool = False) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    if isinstance(services.storage, LocalStorage):
-        app.include_router(media_router)
+    app.include_router(media_doors_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(live_media_router)
     app.include_router(playback_router)
@@ -102,4 +121,17 @@ def create_app(services: Services, *, run_jobs: bool = False) -> FastAPI:
     app.include_router(moderation_page_router)
     app.include_router(downloads_pages)
     app.add_middleware(BodySizeLimit, max_bytes=services.settings.max_body_bytes)
+    app.add_middleware(
+        ListenerFastPath,
+        grants=services.grants,
+        generations=services.generations,
+        storage=services.storage,
+        rooms=lambda: _rooms_of(app),
+        now=lambda: services.clock.now().timestamp(),
+    )
     return app
+
+
+def _rooms_of(app: FastAPI) -> dict[str, LiveRoom]:
+    rooms: LiveRooms | None = getattr(app.state, "rooms", None)
+    return rooms.rooms if rooms is not None else {}

@@ -14,6 +14,12 @@ from airspace.clock import Clock, SystemClock
 from airspace.config import Settings
 from airspace.db.base import import_all_models
 from airspace.db.engine import create_database_engine, create_session_factory
+from airspace.delivery.generations import (
+    LocalMediaGenerations,
+    MediaGenerations,
+    RedisMediaGenerations,
+)
+from airspace.delivery.grants import MediaGrants
 from airspace.jobs.queue import JobQueue, create_job_queue
 from airspace.live.events import InProcessRoomEvents, RedisRoomEvents, RoomEvents
 from airspace.media.engine import MediaEngine
@@ -33,8 +39,11 @@ class Services:
     events: RoomEvents
     jobs: JobQueue
     recognizer: SpeechRecognizer
+    grants: MediaGrants
+    generations: MediaGenerations
 
     def close(self) -> None:
+        self.generations.close()
         self.engine.dispose()
 
 
@@ -49,6 +58,13 @@ def create_room_events(url: str) -> RoomEvents:
     if urlsplit(url).scheme in ("redis", "rediss"):
         return RedisRoomEvents(url)
     return InProcessRoomEvents()
+
+
+def create_media_generations(url: str) -> MediaGenerations:
+    """Where revocations of media travel: with the room events (Redis across nodes)."""
+    if urlsplit(url).scheme in ("redis", "rediss"):
+        return RedisMediaGenerations(url)
+    return LocalMediaGenerations()
 
 
 def create_media_engine(settings: Settings) -> MediaEngine:
@@ -87,6 +103,8 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         events=create_room_events(settings.events_url),
         jobs=create_job_queue(settings.queue_url),
         recognizer=create_recognizer(settings),
+        grants=MediaGrants(settings.secret_key),
+        generations=create_media_generations(settings.events_url),
     )
     services.jobs.bind(services)
     return services

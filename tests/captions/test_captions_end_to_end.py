@@ -58,7 +58,7 @@ def test_captions_name_speakers_leave_out_who_opted_out_and_are_searchable(
     live_server: LiveServer, clock: SettableClock
 ) -> None:
     headers = {name: live_server.register(name) for name in SPOKEN}
-    with httpx.Client(base_url=live_server.base, timeout=20) as http:
+    with httpx.Client(follow_redirects=True, base_url=live_server.base, timeout=20) as http:
         for name, who in headers.items():
             settings = {"display_name": NAMES[name], "captions_opt_out": name == "carol"}
             assert http.patch("/api/v1/me", json=settings, headers=who).status_code == 200
@@ -69,7 +69,8 @@ def test_captions_name_speakers_leave_out_who_opted_out_and_are_searchable(
     async def live_part() -> None:
         base = live_server.base
         clients = {
-            n: httpx.AsyncClient(base_url=base, headers=h, timeout=20) for n, h in headers.items()
+            n: httpx.AsyncClient(follow_redirects=True, base_url=base, headers=h, timeout=20)
+            for n, h in headers.items()
         }
         host = clients["alice"]
         await host.post(f"/api/v1/spaces/{space_id}/start")
@@ -90,7 +91,7 @@ def test_captions_name_speakers_leave_out_who_opted_out_and_are_searchable(
 
     asyncio.run(live_part())
 
-    with httpx.Client(base_url=live_server.base, timeout=20) as http:
+    with httpx.Client(follow_redirects=True, base_url=live_server.base, timeout=20) as http:
         body = wait_for_captions(http, space_id)
         assert body["captions"]["status"] == "done", body["captions"]
         duration = body["duration_seconds"]

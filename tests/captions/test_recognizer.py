@@ -42,7 +42,9 @@ def test_a_failing_caption_job_does_not_hold_back_the_replay(
     live_server.services.recognizer = WhisperRecognizer(broken)
     host = live_server.register("host")
     space_id = live_server.create_space(host, record=True)
-    with httpx.Client(base_url=live_server.base, headers=host, timeout=20) as http:
+    with httpx.Client(
+        follow_redirects=True, base_url=live_server.base, headers=host, timeout=20
+    ) as http:
         http.post(f"/api/v1/spaces/{space_id}/start").raise_for_status()
         time.sleep(2.5)
         http.post(f"/api/v1/spaces/{space_id}/end").raise_for_status()

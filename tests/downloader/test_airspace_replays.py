@@ -25,7 +25,9 @@ def test_a_space_link_downloads_the_trimmed_replay(live_server: LiveServer, tmp_
     link = f"{live_server.base}/i/spaces/{space_id}"
 
     async def live_part() -> None:
-        async with httpx.AsyncClient(base_url=live_server.base, headers=host, timeout=20) as http:
+        async with httpx.AsyncClient(
+            follow_redirects=True, base_url=live_server.base, headers=host, timeout=20
+        ) as http:
             await http.post(f"/api/v1/spaces/{space_id}/start")
             await http.post(f"/api/v1/spaces/{space_id}/room/join")
             peer = SpeakerPeer(tone(880))
@@ -37,7 +39,9 @@ def test_a_space_link_downloads_the_trimmed_replay(live_server: LiveServer, tmp_
             await http.post(f"/api/v1/spaces/{space_id}/end")
 
     asyncio.run(live_part())
-    with httpx.Client(base_url=live_server.base, headers=host, timeout=20) as http:
+    with httpx.Client(
+        follow_redirects=True, base_url=live_server.base, headers=host, timeout=20
+    ) as http:
         deadline = time.monotonic() + 10
         while http.get(f"/api/v1/spaces/{space_id}/recording").json()["state"] != "available":
             assert time.monotonic() < deadline

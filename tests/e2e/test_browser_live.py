@@ -183,7 +183,7 @@ def test_a_space_from_sign_up_to_replay_in_two_browsers(
         host.once("dialog", lambda dialog: dialog.accept())
         room.get_by_role("button", name="End Space").click()
         expect(guest.get_by_text("This Space has ended.")).to_be_visible()
-        with httpx.Client(base_url=base, timeout=20) as http:
+        with httpx.Client(follow_redirects=True, base_url=base, timeout=20) as http:
             recording = wait_for_captions(http, space_id)
         assert recording["captions"]["status"] == "done"
 

@@ -42,7 +42,9 @@ def browser() -> Iterator[Browser]:
 
 def recorded_space(live_server: LiveServer) -> tuple[str, dict[str, str]]:
     host = live_server.register("alice")
-    with httpx.Client(base_url=live_server.base, headers=host, timeout=20) as http:
+    with httpx.Client(
+        follow_redirects=True, base_url=live_server.base, headers=host, timeout=20
+    ) as http:
         http.patch("/api/v1/me", json={"display_name": "Alice Host"}).raise_for_status()
     space_id = live_server.create_space(
         host, record=True, title="Science weekly", description="The ocean and its animals"
@@ -50,7 +52,9 @@ def recorded_space(live_server: LiveServer) -> tuple[str, dict[str, str]]:
     speech = scheduled(0.5, SENTENCES)
 
     async def live_part() -> None:
-        async with httpx.AsyncClient(base_url=live_server.base, headers=host, timeout=20) as http:
+        async with httpx.AsyncClient(
+            follow_redirects=True, base_url=live_server.base, headers=host, timeout=20
+        ) as http:
             await http.post(f"/api/v1/spaces/{space_id}/start")
             await http.post(f"/api/v1/spaces/{space_id}/room/join")
             peer = SpeakerPeer(recording(speech))
@@ -62,7 +66,7 @@ def recorded_space(live_server: LiveServer) -> tuple[str, dict[str, str]]:
     # Playwright's synchronous API holds this thread's event loop: speak from another.
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, live_part()).result()
-    with httpx.Client(base_url=live_server.base, timeout=20) as http:
+    with httpx.Client(follow_redirects=True, base_url=live_server.base, timeout=20) as http:
         assert wait_for_captions(http, space_id)["captions"]["status"] == "done"
     return space_id, host
 
@@ -141,7 +145,7 @@ def test_the_replay_player_in_chromium(live_server: LiveServer, browser: Browser
     phone.screenshot(path=str(SCREENSHOTS / "replay-phone.png"), full_page=True)
 
     # The host moves the start: the player's replay is shorter by as much.
-    with httpx.Client(base_url=base, headers=host, timeout=20) as http:
+    with httpx.Client(follow_redirects=True, base_url=base, headers=host, timeout=20) as http:
         moved = http.patch(
             f"/api/v1/spaces/{space_id}/recording", json={"start_offset_seconds": 2.0}
         ).json()
@@ -156,7 +160,7 @@ def test_the_replay_player_in_chromium(live_server: LiveServer, browser: Browser
     embed.get_by_role("button", name="Play").click()
     embed.wait_for_function("document.querySelector('.player audio').currentTime > 0.5")
     embed.screenshot(path=str(SCREENSHOTS / "embed.png"))
-    with httpx.Client(base_url=base, timeout=20) as http:
+    with httpx.Client(follow_redirects=True, base_url=base, timeout=20) as http:
         card = http.get("/api/v1/oembed", params={"url": f"{base}/i/spaces/{space_id}"}).json()
     assert card["type"] == "rich"
     assert f"/i/spaces/{space_id}/embed" in card["html"]
@@ -203,7 +207,7 @@ def test_the_host_moves_the_start_and_deletes_in_chromium(
         f"document.querySelector('.player audio').duration < {full - 2}", timeout=30_000
     )
     page.screenshot(path=str(SCREENSHOTS / "host-panel.png"))
-    with httpx.Client(base_url=base, timeout=20) as http:
+    with httpx.Client(follow_redirects=True, base_url=base, timeout=20) as http:
         recording = http.get(f"/api/v1/spaces/{space_id}/recording").json()
     assert recording["start_offset_seconds"] == 2.5
 
@@ -219,5 +223,5 @@ def test_the_host_moves_the_start_and_deletes_in_chromium(
 
 
 def http_state(base: str, space_id: str) -> int:
-    with httpx.Client(base_url=base, timeout=20) as http:
+    with httpx.Client(follow_redirects=True, base_url=base, timeout=20) as http:
         return http.get(f"/api/v1/spaces/{space_id}/recording").status_code

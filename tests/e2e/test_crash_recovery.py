@@ -23,7 +23,7 @@ def stored_segments(data_dir: Path, space_id: str) -> list[str]:
 def test_a_killed_server_ends_the_space_and_keeps_every_stored_segment(tmp_path: Path) -> None:
     process, base = serve(tmp_path)
     try:
-        with httpx.Client(base_url=base, timeout=10) as http:
+        with httpx.Client(follow_redirects=True, base_url=base, timeout=10) as http:
             session = http.post(
                 "/api/v1/auth/register", json={"username": "host", "password": "pw-12345678"}
             )
@@ -41,7 +41,7 @@ def test_a_killed_server_ends_the_space_and_keeps_every_stored_segment(tmp_path:
 
     process, base = serve(tmp_path)
     try:
-        with httpx.Client(base_url=base, timeout=10) as http:
+        with httpx.Client(follow_redirects=True, base_url=base, timeout=10) as http:
             space = http.get(f"/api/v1/spaces/{space_id}").json()
             assert space["state"] == "ended"
             deadline = time.monotonic() + 30

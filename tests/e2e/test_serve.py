@@ -28,7 +28,7 @@ def server(tmp_path: Path) -> Iterator[str]:
 
 
 def test_serve_runs_the_api_and_its_jobs(server: str) -> None:
-    with httpx.Client(base_url=server, timeout=10) as http:
+    with httpx.Client(follow_redirects=True, base_url=server, timeout=10) as http:
         assert http.get("/api/v1/health").json()["status"] == "ok"
         session = http.post(
             "/api/v1/auth/register", json={"username": "host", "password": "pw-12345678"}

@@ -35,8 +35,12 @@ def test_a_dropped_speaker_is_removed_while_the_mix_goes_on(live_server: LiveSer
     async def scenario() -> None:
         base = live_server.base
         async with (
-            httpx.AsyncClient(base_url=base, headers=host, timeout=20) as as_host,
-            httpx.AsyncClient(base_url=base, headers=guest, timeout=20) as as_guest,
+            httpx.AsyncClient(
+                follow_redirects=True, base_url=base, headers=host, timeout=20
+            ) as as_host,
+            httpx.AsyncClient(
+                follow_redirects=True, base_url=base, headers=guest, timeout=20
+            ) as as_guest,
         ):
             await as_host.post(f"/api/v1/spaces/{space_id}/start")
             async with EventLog(ws_url) as log:
@@ -78,7 +82,9 @@ def test_a_failing_room_ends_the_space_and_keeps_the_recording(
     host = live_server.register("host")
     space_id = live_server.create_space(host, record=True)
     live_dir = tmp_path / "media" / live_prefix(space_id)
-    with httpx.Client(base_url=live_server.base, headers=host, timeout=20) as http:
+    with httpx.Client(
+        follow_redirects=True, base_url=live_server.base, headers=host, timeout=20
+    ) as http:
         http.post(f"/api/v1/spaces/{space_id}/start").raise_for_status()
         time.sleep(4.5)
         # Storage fails under the room: the segments' directory turns into a file.

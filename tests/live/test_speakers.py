@@ -8,6 +8,7 @@ import itertools
 import json
 import time
 from typing import Any
+from urllib.parse import urljoin
 
 import httpx
 import numpy as np
@@ -80,7 +81,7 @@ async def program_audio(http: httpx.AsyncClient, space_id: str, last: int = 2) -
     assert uris, playlist.text
     blocks = []
     for uri in uris[-last:]:
-        segment = await http.get(f"/i/spaces/{space_id}/{uri}")
+        segment = await http.get(urljoin(str(playlist.url), uri))
         assert segment.status_code == 200
         assert segment.headers["content-type"] == "video/mp2t"
         blocks.append(decode(segment.content, format="mpegts")[0])
@@ -101,9 +102,13 @@ def speakers_hear_each_other(live_server: LiveServer) -> None:
     async def scenario() -> None:
         base = live_server.base
         async with (
-            httpx.AsyncClient(base_url=base, headers=host, timeout=20) as as_host,
-            httpx.AsyncClient(base_url=base, headers=guest, timeout=20) as as_guest,
-            httpx.AsyncClient(base_url=base, timeout=20) as listener,
+            httpx.AsyncClient(
+                follow_redirects=True, base_url=base, headers=host, timeout=20
+            ) as as_host,
+            httpx.AsyncClient(
+                follow_redirects=True, base_url=base, headers=guest, timeout=20
+            ) as as_guest,
+            httpx.AsyncClient(follow_redirects=True, base_url=base, timeout=20) as listener,
         ):
             started = await as_host.post(f"/api/v1/spaces/{space_id}/start")
             assert started.status_code == 200, started.text
@@ -182,7 +187,9 @@ def speakers_hear_each_other(live_server: LiveServer) -> None:
 def test_a_minute_of_recording_matches_the_wall_clock(live_server: LiveServer) -> None:
     host = live_server.register("host")
     space_id = live_server.create_space(host, record=True)
-    with httpx.Client(base_url=live_server.base, headers=host, timeout=20) as http:
+    with httpx.Client(
+        follow_redirects=True, base_url=live_server.base, headers=host, timeout=20
+    ) as http:
         http.post(f"/api/v1/spaces/{space_id}/start").raise_for_status()
         went_live = time.monotonic()
         time.sleep(61)

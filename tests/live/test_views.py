@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import urljoin
 
 import pytest
 from fastapi.testclient import TestClient
@@ -217,13 +218,14 @@ def test_an_unrecorded_space_leaves_nothing_behind(client: TestClient, services:
     assert playlist.status_code == 200
     segment = playlist.text.splitlines()[-1]
     assert segment == "live/000000.ts"
-    assert client.get(f"/i/spaces/{space_id}/{segment}").status_code == 200
+    segment_url = urljoin(str(playlist.url), segment)
+    assert client.get(segment_url).status_code == 200
     assert services.storage.list(live_prefix(space_id))
     space = client.post(f"/api/v1/spaces/{space_id}/end", headers=host).json()
     assert space["recording"] is None
     assert services.storage.list(live_prefix(space_id)) == []
     assert client.get(f"/i/spaces/{space_id}/live.m3u8").status_code == 410
-    assert client.get(f"/i/spaces/{space_id}/{segment}").status_code == 404
+    assert client.get(segment_url).status_code == 404
 
 
 def test_a_recorded_space_ends_its_live_playlist(client: TestClient) -> None:
@@ -237,7 +239,7 @@ def test_a_recorded_space_ends_its_live_playlist(client: TestClient) -> None:
     names = [line for line in playlist.text.splitlines() if line.startswith("live/")]
     assert names == ["live/000000.ts", "live/000001.ts"]
     for name in names:
-        assert client.get(f"/i/spaces/{space_id}/{name}").status_code == 200
+        assert client.get(urljoin(str(playlist.url), name)).status_code == 200
 
 
 def test_a_ticketed_space_is_for_ticket_holders(client: TestClient) -> None:
@@ -253,8 +255,10 @@ def test_a_ticketed_space_is_for_ticket_holders(client: TestClient) -> None:
     assert client.post(room(space_id, "/join"), headers=holder).status_code == 200
     assert client.get(f"/i/spaces/{space_id}/live.m3u8").status_code == 403
     assert client.get(f"/i/spaces/{space_id}/live.m3u8", headers=stranger).status_code == 403
-    assert client.get(f"/i/spaces/{space_id}/live.m3u8", headers=holder).status_code == 200
-    assert client.get(f"/i/spaces/{space_id}/live/000000.ts").status_code == 403
+    granted = client.get(f"/i/spaces/{space_id}/live.m3u8", headers=holder)
+    assert granted.status_code == 200
+    assert granted.headers["cache-control"] == "private, no-cache"
+    assert client.get(f"/i/spaces/{space_id}/live/000000.ts").status_code == 404
 
 
 def test_a_member_whose_last_page_closed_leaves_after_a_grace_period(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import socket
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -91,14 +92,26 @@ def test_list_and_delete_by_prefix(storage: Storage) -> None:
     assert storage.list("") == ["spaces/ab/1.ts"]
 
 
-def test_client_urls_serve_the_object(storage: Storage) -> None:
+def test_objects_reach_clients_only_through_the_server_or_a_presigned_url(
+    storage: Storage,
+) -> None:
     storage.put("spaces/abc/seg-0.ts", b"segment bytes")
+    path = storage.file_path("spaces/abc/seg-0.ts")
     url = storage.url("spaces/abc/seg-0.ts", expires_in=60)
     if isinstance(storage, LocalStorage):
-        assert url == "/media/spaces/abc/seg-0.ts"
-    else:
-        with urllib.request.urlopen(url) as response:  # noqa: S310 - loopback test server
-            assert response.read() == b"segment bytes"
+        assert url is None  # no public address: the server sends the file itself
+        assert path is not None
+        assert path.read_bytes() == b"segment bytes"
+        return
+    assert path is None
+    assert url is not None
+    with urllib.request.urlopen(url) as response:  # noqa: S310 - loopback test server
+        assert response.read() == b"segment bytes"
+    # The bucket is private: the same object without a signature is refused.
+    unsigned = url.split("?", 1)[0]
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(unsigned)  # noqa: S310 - loopback test server
+    assert refused.value.code == 403
 
 
 @pytest.mark.parametrize(

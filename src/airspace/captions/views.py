@@ -13,6 +13,9 @@ from airspace.accounts.auth import OptionalUser
 from airspace.captions.search import matching_segments
 from airspace.captions.services import cues_of
 from airspace.captions.transcript import on_replay_clock, podcast_transcript, webvtt
+from airspace.delivery.access import granted_recording
+from airspace.delivery.grants import Grant
+from airspace.delivery.views import GrantedDep
 from airspace.dependencies import DbDep, ServicesDep
 from airspace.media.constants import MPEGTS_CLOCK
 from airspace.recordings import lifecycle
@@ -92,36 +95,29 @@ def search_transcripts(
     return list(results.values())
 
 
-def _captions(
-    space_id: str, services: ServicesDep, db: DbDep, user: OptionalUser, for_hls: bool
-) -> str:
-    _, recording = recordings.replayable(db, space_id, user, services.clock.now())
+def _captions(grant: Grant, db: DbDep, for_hls: bool) -> Response:
+    _, recording = granted_recording(db, grant)
     offset = recording.start_offset_seconds
     cues = on_replay_clock(cues_of(db, recording.id), offset)
-    return webvtt(cues, round(offset * MPEGTS_CLOCK) if for_hls else None)
+    body = webvtt(cues, round(offset * MPEGTS_CLOCK) if for_hls else None)
+    return fresh(body, VTT_TYPE, private=grant.is_private)
 
 
-@media.get("/i/spaces/{space_id}/captions.vtt")
-def captions_file(space_id: str, services: ServicesDep, db: DbDep, user: OptionalUser) -> Response:
+@media.get("/m/{space_id}/{token}/captions.vtt")
+def captions_file(grant: GrantedDep, db: DbDep) -> Response:
     """Captions for a ``<track>`` element: WebVTT with ``<v Speaker>`` voices."""
-    body = _captions(space_id, services, db, user, for_hls=False)
-    return fresh(body, VTT_TYPE)
+    return _captions(grant, db, for_hls=False)
 
 
-@media.get("/i/spaces/{space_id}/captions_hls.vtt")
-def captions_for_hls(
-    space_id: str, services: ServicesDep, db: DbDep, user: OptionalUser
-) -> Response:
-    body = _captions(space_id, services, db, user, for_hls=True)
-    return fresh(body, VTT_TYPE)
+@media.get("/m/{space_id}/{token}/captions_hls.vtt")
+def captions_for_hls(grant: GrantedDep, db: DbDep) -> Response:
+    return _captions(grant, db, for_hls=True)
 
 
-@media.get("/i/spaces/{space_id}/captions.m3u8")
-def captions_playlist(
-    space_id: str, services: ServicesDep, db: DbDep, user: OptionalUser
-) -> Response:
+@media.get("/m/{space_id}/{token}/captions.m3u8")
+def captions_playlist(grant: GrantedDep, db: DbDep) -> Response:
     """The HLS subtitles rendition: one WebVTT file over the whole replay."""
-    _, recording = recordings.replayable(db, space_id, user, services.clock.now())
+    _, recording = granted_recording(db, grant)
     seconds = max(0.001, (recording.duration_seconds or 0.0) - recording.start_offset_seconds)
     body = "\n".join(
         [
@@ -136,13 +132,13 @@ def captions_playlist(
             "",
         ]
     )
-    return fresh(body)
+    return fresh(body, private=grant.is_private)
 
 
-@media.get("/i/spaces/{space_id}/replay_master.m3u8")
-def replay_master(space_id: str, services: ServicesDep, db: DbDep, user: OptionalUser) -> Response:
+@media.get("/m/{space_id}/{token}/replay_master.m3u8")
+def replay_master(grant: GrantedDep, db: DbDep) -> Response:
     """The replay with its captions: a master playlist naming the audio and subtitles."""
-    recordings.replayable(db, space_id, user, services.clock.now())
+    granted_recording(db, grant)
     body = "\n".join(
         [
             "#EXTM3U",
@@ -154,4 +150,4 @@ def replay_master(space_id: str, services: ServicesDep, db: DbDep, user: Optiona
             "",
         ]
     )
-    return fresh(body)
+    return fresh(body, private=grant.is_private)

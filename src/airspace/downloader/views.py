@@ -21,7 +21,6 @@ from airspace.errors import Gone, Invalid, NotFound, TooManyRequests
 from airspace.jobs.models import JobStatus
 from airspace.jobs.status import get_run
 from airspace.ratelimit import SlidingWindowLimiter
-from airspace.storage.local import LocalStorage
 from airspace.wiring import Services
 
 api = APIRouter(prefix="/downloads", tags=["downloads"])
@@ -131,12 +130,12 @@ def download_file(token: str, services: ServicesDep) -> Response:
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(str(name), safe='')}"
     }
     storage = services.storage
-    if isinstance(storage, LocalStorage):
-        path = storage.path(str(key))
-        if not path.is_file():
-            raise Gone("this download link has expired; paste the Space link again")
-        return FileResponse(path, headers=disposition)
-    return Response(status_code=307, headers={"Location": storage.url(str(key), expires_in=900)})
+    path = storage.file_path(str(key))
+    if path is None:
+        return Response(status_code=307, headers={"Location": str(storage.url(str(key), 900))})
+    if not path.is_file():
+        raise Gone("this download link has expired; paste the Space link again")
+    return FileResponse(path, headers=disposition)
 
 
 @pages.get("/download", response_class=HTMLResponse)

@@ -91,3 +91,12 @@ class ProgramRecorder:
     @property
     def duration(self) -> float:
         return self.segmenter.duration
+
+    @property
+    def live_playlist(self) -> bytes:
+        """The live playlist of the last few segments (made once per new segment)."""
+        return self.segmenter.playlist
+
+    def hot_segment(self, name: str) -> bytes | None:
+        """A segment at the live edge, from memory, or None once it has left the window."""
+        return self.segmenter.hot.get(name)

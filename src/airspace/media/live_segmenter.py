@@ -17,6 +17,8 @@ from airspace.storage.interfaces import Storage
 
 HOT_WINDOW = 6
 """Segments kept in memory for listeners at the live edge (and named by the live playlist)."""
+LIVE_URI_PREFIX = "live/"
+"""Segment URIs in the live playlist are relative, so they carry the playlist's grant."""
 PEAK_SAMPLES = SAMPLE_RATE // 10
 """The waveform has one peak per 100 ms of program."""
 
@@ -66,6 +68,8 @@ class LiveSegmenter:
         self.encoder = AacEncoder()
         self.segments: list[StoredSegment] = []
         self.hot: OrderedDict[str, bytes] = OrderedDict()
+        self.playlist = self.live_playlist(uri_prefix=LIVE_URI_PREFIX).encode()
+        """The live playlist as listeners get it, made once per new segment."""
         self._pending: list[bytes] = []
         self._frames_done = 0
         self._peaks = bytearray()
@@ -129,6 +133,7 @@ class LiveSegmenter:
         self.hot[segment.name] = data
         while len(self.hot) > HOT_WINDOW:
             self.hot.popitem(last=False)
+        self.playlist = self.live_playlist(uri_prefix=LIVE_URI_PREFIX).encode()
         if self.on_segment is not None:
             self.on_segment(segment)
         return segment

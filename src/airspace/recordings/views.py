@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from airspace.accounts.auth import CurrentUser, OptionalUser
 from airspace.accounts.listeners import listener_of, remember_listener
+from airspace.delivery.generations import revoke_media
 from airspace.dependencies import DbDep, ServicesDep
 from airspace.errors import Forbidden, Gone, NotFound
 from airspace.jobs.models import JobStatus
@@ -189,9 +190,12 @@ def request_rendition(
 
 @router.delete("", status_code=status.HTTP_204_NO_CONTENT)
 def delete_recording(space_id: str, services: ServicesDep, db: DbDep, user: CurrentUser) -> None:
-    """Delete at once for everyone; the media is held for moderation, then purged."""
+    """Delete at once for everyone (the host, or a moderator taking it down): every media
+    link already handed out stops working; the media is held for moderation, then purged."""
     space = spaces.get(db, space_id)
-    if space.host_id != user.id:
-        raise Forbidden("only the host can delete this recording")
+    if space.host_id != user.id and not user.is_moderator:
+        raise Forbidden("only the host or a moderator can delete this recording")
     lifecycle.delete(_recording(db, space_id), services.clock.now())
+    revoke_media(space)
     db.commit()
+    services.generations.announce(space.id, space.media_generation)

@@ -46,6 +46,9 @@ class Space(Base):
     """Unique people (accounts or anonymous listener sessions) who were in the live room."""
     peak_listeners: Mapped[int] = mapped_column(Integer, default=0)
     """Most listeners at once while live."""
+    media_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Bumped whenever the Space's media is revoked (deleted, taken down, ticket required):
+    every media grant carries the generation it was issued for and dies with it."""
 
     host: Mapped[User] = relationship(lazy="joined")
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from airspace.accounts import services as accounts
 from airspace.accounts.models import User
+from airspace.delivery.generations import revoke_media
 from airspace.errors import Conflict, Forbidden, Invalid, NotFound
 from airspace.ids import is_space_id, new_base62_id
 from airspace.recordings import lifecycle
@@ -148,6 +149,8 @@ def edit(
     if fields.ticket_capacity is not None:
         if fields.ticket_capacity < count_tickets(session, space):
             raise Conflict("more tickets are already issued than that capacity")
+        if space.ticket_capacity is None:
+            revoke_media(space)  # a ticket is required from now on, for every byte
         space.ticket_capacity = fields.ticket_capacity
     return space
 

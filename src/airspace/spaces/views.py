@@ -107,6 +107,7 @@ def edit_space(
     space = spaces.get(db, space_id)
     spaces.edit(db, space, user, _fields(body), services.settings.topics, services.clock.now())
     db.commit()
+    services.generations.announce(space.id, space.media_generation)
     return space_out(db, services, space)
 
 

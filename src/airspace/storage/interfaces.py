@@ -83,6 +83,13 @@ class Storage(Protocol):
         """Remove every object under ``prefix``; returns how many were removed."""
         ...
 
-    def url(self, key: str, expires_in: int = 3600) -> str:
-        """A URL a client can fetch the object from, valid at least ``expires_in`` seconds."""
+    def file_path(self, key: str) -> Path | None:
+        """The object as a local file the server sends itself (it may not exist), or None
+        where clients fetch it from the store with ``url``. Validates the key."""
+        ...
+
+    def url(self, key: str, expires_in: int = 3600) -> str | None:
+        """A presigned URL a client can fetch the object from for ``expires_in`` seconds
+        (objects are never public), or None where the store has no URLs of its own and
+        the server sends ``file_path`` itself."""
         ...

@@ -1,4 +1,5 @@
-"""Storage in a local directory, served to clients by the app under ``/media/``."""
+"""Storage in a local directory; clients get its files only through granted media URLs
+(the fast path, or nginx with the same check)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,14 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from urllib.parse import quote
 
 from airspace.storage.interfaces import ObjectNotFound, validate_key, validate_prefix
 
 
 class LocalStorage:
-    def __init__(self, root: Path, public_base_url: str = "/media") -> None:
+    def __init__(self, root: Path) -> None:
         self.root = root.resolve()
         self.root.mkdir(parents=True, exist_ok=True)
-        self.public_base_url = public_base_url.rstrip("/")
 
     def path(self, key: str) -> Path:
         """The file behind ``key``; the key is validated so the path stays under the root."""
@@ -104,5 +103,9 @@ class LocalStorage:
                 shutil.rmtree(directory, ignore_errors=True)
         return len(keys)
 
-    def url(self, key: str, expires_in: int = 3600) -> str:
-        return f"{self.public_base_url}/{quote(validate_key(key))}"
+    def file_path(self, key: str) -> Path:
+        return self.path(key)
+
+    def url(self, key: str, expires_in: int = 3600) -> None:
+        validate_key(key)
+        return None

@@ -131,6 +131,10 @@ class S3Storage:
             )
         return len(keys)
 
+    def file_path(self, key: str) -> None:
+        validate_key(key)
+        return None
+
     def url(self, key: str, expires_in: int = 3600) -> str:
         if self.public_base_url:
             return f"{self.public_base_url}/{quote(self._object(key))}"

@@ -69,7 +69,10 @@ function parsePlaylist(text, base) {
 export class LiveListener {
   constructor(audio, playlistUrl, { onStatus = () => {} } = {}) {
     this.audio = audio;
-    this.playlistUrl = new URL(playlistUrl, location.href).href;
+    // The page's address checks who is listening and redirects to the playlist under a
+    // signed grant; the player then follows that address (segments are relative to it).
+    this.entryUrl = new URL(playlistUrl, location.href).href;
+    this.playlistUrl = this.entryUrl;
     this.onStatus = onStatus;
     this.stopped = true;
     this.next = -1;
@@ -117,7 +120,14 @@ export class LiveListener {
     try {
       const reply = await fetch(this.playlistUrl, { cache: "no-store", credentials: "same-origin" });
       if (!current()) return;
+      if (reply.status === 403 && this.playlistUrl !== this.entryUrl) {
+        // The grant ran out (a long pause): ask the page's address for a new one.
+        this.playlistUrl = this.entryUrl;
+        this.timer = setTimeout(() => this.follow(generation), 0);
+        return;
+      }
       if (!reply.ok) { this.onStatus(reply.status === 410 ? "This Space has ended." : "The stream is not available."); return; }
+      this.playlistUrl = reply.url;
       const playlist = parsePlaylist(await reply.text(), this.playlistUrl);
       wait = playlist.target * 500;
       // Start three segments behind the live edge: enough to ride out a slow fetch.

@@ -65,6 +65,16 @@ captionsToggle.addEventListener("click", () => setCaptions(!captionsOn));
 audio.addEventListener("play", () => { playButton.textContent = "Pause"; playButton.setAttribute("aria-label", "Pause"); });
 audio.addEventListener("pause", () => { playButton.textContent = "Play"; playButton.setAttribute("aria-label", "Play"); });
 audio.addEventListener("timeupdate", showTime);
+// The file is served under a signed grant that runs out after an hour: after an error
+// (a long pause, then a seek), ask the page's address again and go on from there.
+let recoveredAt = 0;
+audio.addEventListener("error", () => {
+  if (!audio.currentSrc || Date.now() - recoveredAt < 60_000) return;
+  recoveredAt = Date.now();
+  const at = audio.currentTime;
+  audio.src = `/i/spaces/${spaceId}/recording.m4a`;
+  audio.addEventListener("loadedmetadata", () => { audio.currentTime = at; }, { once: true });
+});
 audio.addEventListener("loadedmetadata", () => {
   position.max = audio.duration;
   const start = Number(new URLSearchParams(location.search).get("t"));

@@ -1,0 +1,78 @@
+"""The doors to a Space's media.
+
+``/i/spaces/<id>/<file>`` is the address people and players know: it checks the viewer
+and answers with a redirect to the same file under a grant, ``/m/<id>/<token>/<file>``.
+Only granted addresses serve bytes; ``GrantedDep`` checks the grant for the app's
+routes under ``/m/`` (the fast path checks it for the rest).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from airspace.accounts.auth import OptionalUser
+from airspace.delivery.access import live_grant, replay_grant
+from airspace.delivery.grants import Grant
+from airspace.dependencies import DbDep, ServicesDep
+from airspace.errors import NotFound
+from airspace.recordings.renditions import CONTENT_TYPES, rendition_key
+
+router = APIRouter(include_in_schema=False)
+
+REPLAY_FILES = ("replay.m3u8", "replay_master.m3u8", "captions.vtt", "recording.ts")
+
+
+def granted(space_id: str, token: str, request: Request, services: ServicesDep) -> Grant:
+    """The grant in a ``/m/`` path, checked for the file asked for (403/410 otherwise)."""
+    name = request.url.path.partition(f"/{token}/")[2]
+    return services.grants.check(
+        space_id,
+        token,
+        name,
+        services.clock.now().timestamp(),
+        services.generations.current(space_id),
+    )
+
+
+GrantedDep = Annotated[Grant, Depends(granted)]
+
+
+def _redirect(location: str) -> Response:
+    return Response(status_code=302, headers={"Location": location, "Cache-Control": "no-store"})
+
+
+@router.get("/i/spaces/{space_id}/live.m3u8")
+def live_playlist(space_id: str, services: ServicesDep, db: DbDep, user: OptionalUser) -> Response:
+    """The live playlist (the whole recording once ended), for whoever may listen."""
+    grant = live_grant(db, space_id, user, services.clock.now())
+    return _redirect(services.grants.path(grant, "live.m3u8"))
+
+
+def _replay_entry(name: str) -> None:
+    @router.get(f"/i/spaces/{{space_id}}/{name}", name=f"replay entry {name}")
+    def entry(space_id: str, services: ServicesDep, db: DbDep, user: OptionalUser) -> Response:
+        grant, _, _ = replay_grant(db, space_id, user, services.clock.now())
+        return _redirect(services.grants.path(grant, name))
+
+
+for _name in REPLAY_FILES:
+    _replay_entry(_name)
+
+
+@router.get("/i/spaces/{space_id}/recording.{fmt}")
+def rendition(
+    space_id: str, fmt: str, services: ServicesDep, db: DbDep, user: OptionalUser
+) -> Response:
+    """The replay as one M4A or MP3 file (from the current start time), once made."""
+    if fmt not in CONTENT_TYPES:
+        raise NotFound("no such file")
+    grant, space, recording = replay_grant(db, space_id, user, services.clock.now())
+    key = rendition_key(recording, fmt)
+    if not services.storage.exists(key):
+        raise NotFound(
+            f"the {fmt.upper()} file is not made yet; ask for it with "
+            f"POST /api/v1/spaces/{space.id}/recording/renditions"
+        )
+    return _redirect(services.grants.path(grant, key.removeprefix(recording.media_prefix)))
