@@ -6,9 +6,11 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from airspace import __version__
 from airspace.accounts.views import router as accounts_router
@@ -82,7 +84,7 @@ def create_app(services: Services, *, run_jobs: bool = False) -> FastAPI:
                 consumer.stop(graceful=True)
             await services.events.close()
 
-    app = FastAPI(
+    app = AirspaceApp(
         title="Airspace",
         version=__version__,
         description="Live audio Spaces that are recorded, replayed, captioned and downloaded.",
@@ -121,8 +123,8 @@ def create_app(services: Services, *, run_jobs: bool = False) -> FastAPI:
     app.include_router(moderation_page_router)
     app.include_router(downloads_pages)
     app.add_middleware(BodySizeLimit, max_bytes=services.settings.max_body_bytes)
-    app.add_middleware(
-        ListenerFastPath,
+    app.fast_path = ListenerFastPath(
+        partial(FastAPI.__call__, app),
         grants=services.grants,
         generations=services.generations,
         storage=services.storage,
@@ -130,6 +132,19 @@ def create_app(services: Services, *, run_jobs: bool = False) -> FastAPI:
         now=lambda: services.clock.now().timestamp(),
     )
     return app
+
+
+class AirspaceApp(FastAPI):
+    """The app, with the listener fast path ahead of all of FastAPI's machinery: media
+    requests never pass through its middleware stack."""
+
+    fast_path: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.fast_path is not None:
+            await self.fast_path(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
 
 
 def _rooms_of(app: FastAPI) -> dict[str, LiveRoom]:

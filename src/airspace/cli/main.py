@@ -68,8 +68,10 @@ def serve(host: str, port: int) -> None:
     import uvicorn
 
     from airspace.app import create_app
+    from airspace.delivery.access_log import quiet_served_media
 
     log_progress()
+    quiet_served_media()
     services = load_services()
     app = create_app(services, run_jobs=True)
     uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="info")

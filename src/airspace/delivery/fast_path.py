@@ -11,6 +11,10 @@ for most is answered right here, without FastAPI, sessions or the database:
 
 Everything else under ``/m/`` (replay playlists, captions, the master file, the playlist
 of an ended Space) goes on to the app, whose routes check the same grant.
+
+With nginx in front (docs/nginx/airspace.conf), nginx serves stored segments and
+renditions from the media directory itself and asks ``GRANT_CHECK_PATH`` here, through
+``auth_request``, whether the grant in the URL opens them: the same check, no bytes.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -45,9 +50,43 @@ if TYPE_CHECKING:
 PLAYLIST = b"application/vnd.apple.mpegurl"
 SEGMENT = b"video/mp2t"
 CONTENT_TYPES = {".ts": "video/mp2t", ".m4a": "audio/mp4", ".mp3": "audio/mpeg"}
+GRANT_CHECK_PATH = "/_airspace/grant"
+"""Where nginx's ``auth_request`` asks whether the grant in ``X-Original-URI`` opens its path."""
 PRESIGNED_SECONDS = 300
 """How long a presigned storage URL lives: what a revocation cannot reach back into."""
+SEGMENT_CACHE_BYTES = 64 << 20
+"""Stored segments kept in memory (about 3,000 of 20 KB): replay listeners and late
+joiners ask for the same few again and again; segments never change once stored."""
 _COOKIE_PREFIX = LISTENER_COOKIE.encode() + b"="
+
+
+class SegmentCache:
+    """The most recently served stored segments, up to ``max_bytes`` in all."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._held: OrderedDict[str, bytes] = OrderedDict()
+        self._size = 0
+
+    def get(self, key: str) -> bytes | None:
+        data = self._held.get(key)
+        if data is not None:
+            self._held.move_to_end(key)
+        return data
+
+    def put(self, key: str, data: bytes) -> None:
+        if key in self._held:
+            return
+        self._held[key] = data
+        self._size += len(data)
+        while self._size > self.max_bytes:
+            _, dropped = self._held.popitem(last=False)
+            self._size -= len(dropped)
+
+    def forget(self, prefix: str) -> None:
+        """Drop every segment under ``prefix`` (purged media)."""
+        for key in [k for k in self._held if k.startswith(prefix)]:
+            self._size -= len(self._held.pop(key))
 
 
 class ListenerFastPath:
@@ -69,32 +108,82 @@ class ListenerFastPath:
         self.storage = storage
         self.rooms = rooms
         self.now = now
+        self.segments = SegmentCache(SEGMENT_CACHE_BYTES)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
-        if scope["type"] != "http" or not path.startswith(MEDIA_PREFIX):
+        if scope["type"] == "http" and path.startswith(MEDIA_PREFIX):
+            await self._media(scope, receive, send, path)
+        elif scope["type"] == "http" and path == GRANT_CHECK_PATH:
+            await self._grant_check(scope, send)
+        else:
             await self.app(scope, receive, send)
+
+    def _grant(self, path: str, now: float) -> tuple[Grant, str]:
+        """The grant in the media path ``path`` and the name it is asked for; raises
+        GrantRefused (403) or GrantRevoked (410)."""
+        space_id, _, rest = path[len(MEDIA_PREFIX) :].partition("/")
+        token, _, name = rest.partition("/")
+        generation = self.generations.current(space_id)
+        grant = self.grants.check(space_id, token, name, now, generation)
+        self.generations.observe(space_id, grant.generation)
+        return grant, name
+
+    async def _grant_check(self, scope: Scope, send: Send) -> None:
+        """nginx's ``auth_request``: 204 when the grant in ``X-Original-URI`` opens that
+        stored file, with the ``Cache-Control`` its bytes get in ``X-Cache-Control``; else
+        403 (also for names that are not stored files: those are the app's to serve).
+
+        ``auth_request`` understands only 2xx, 401 and 403 (any other answer becomes a
+        500), so a revoked grant is a 403 here too, its reason in the body; nginx hands
+        refused requests on to the fast path, which answers them 403 or 410."""
+        if scope["method"] not in ("GET", "HEAD"):
+            await _json(send, 405, "grants are checked with GET")
             return
+        original = _header(scope, b"x-original-uri")
+        if original is None:
+            await _json(send, 400, "X-Original-URI is missing")
+            return
+        path = original.decode("latin-1").partition("?")[0]
+        if not path.startswith(MEDIA_PREFIX):
+            await _json(send, 403, "this is not a media link")
+            return
+        now = self.now()
+        try:
+            grant, name = self._grant(path, now)
+        except AirspaceError as error:
+            await _json(send, 403, error.detail)
+            return
+        if not STORED_NAME.fullmatch(name):
+            await _json(send, 403, "only stored media is served beside the app")
+            return
+        headers = [
+            (b"x-cache-control", cache_control(grant, now).encode()),
+            (b"cache-control", b"no-store"),
+        ]
+        await send(_start(204, headers))
+        await send({"type": "http.response.body", "body": b""})
+
+    async def _media(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         if scope["method"] not in ("GET", "HEAD"):
             await _json(send, 405, "media is read with GET")
             return
-        space_id, _, rest = path[len(MEDIA_PREFIX) :].partition("/")
-        token, _, name = rest.partition("/")
         now = self.now()
         try:
-            generation = self.generations.current(space_id)
-            grant = self.grants.check(space_id, token, name, now, generation)
+            grant, name = self._grant(path, now)
         except AirspaceError as error:
             await _json(send, error.status_code, error.detail)
             return
-        self.generations.observe(space_id, grant.generation)
+        space_id = grant.space_id
         room = self.rooms().get(space_id)
         if name == "live.m3u8" and room is not None:
             await self._live_playlist(scope, send, room, grant, now)
         elif STORED_NAME.fullmatch(name):
             data = room.recorder.hot_segment(name[5:]) if room is not None else None
+            if data is None:
+                data = self.segments.get(media_prefix_for(space_id) + name)
             if data is not None:
-                await self._hot_segment(scope, send, grant, name, data, now)
+                await self._segment(scope, send, grant, name, data, now)
             else:
                 await self._stored(scope, receive, send, grant, name, now)
         else:
@@ -137,7 +226,7 @@ class ListenerFastPath:
         room.state.heard_listener(listener, now)
         await _send_bytes(scope, send, room.recorder.live_playlist, headers)
 
-    async def _hot_segment(
+    async def _segment(
         self, scope: Scope, send: Send, grant: Grant, name: str, data: bytes, now: float
     ) -> None:
         etag = f'"{grant.space_id}-{name[5:-3]}"'.encode()
@@ -166,6 +255,14 @@ class ListenerFastPath:
             )
             await send({"type": "http.response.body", "body": b""})
             return
+        if name.startswith("live/"):
+            data = await asyncio.to_thread(_read, path)
+            if data is None:
+                await _json(send, 404, "no such media")
+                return
+            self.segments.put(key, data)
+            await self._segment(scope, send, grant, name, data, now)
+            return
         if not path.is_file():
             await _json(send, 404, "no such media")
             return
@@ -181,6 +278,13 @@ class ListenerFastPath:
             content_disposition_type="inline",
         )
         await response(scope, receive, send)
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
+        return None
 
 
 def _start(status: int, headers: list[tuple[bytes, bytes]]) -> dict[str, object]:

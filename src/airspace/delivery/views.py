@@ -21,7 +21,14 @@ from airspace.recordings.renditions import CONTENT_TYPES, rendition_key
 
 router = APIRouter(include_in_schema=False)
 
-REPLAY_FILES = ("replay.m3u8", "replay_master.m3u8", "captions.vtt", "recording.ts")
+REPLAY_FILES = (
+    "replay.m3u8",
+    "replay_master.m3u8",
+    "captions.vtt",
+    "captions.m3u8",
+    "captions_hls.vtt",
+    "recording.ts",
+)
 
 
 def granted(space_id: str, token: str, request: Request, services: ServicesDep) -> Grant:

@@ -101,15 +101,21 @@ class RoomState:
         in the room are already counted as members."""
         if self.member_sessions.get(session) in self.members:
             return
+        # Kept in the order last heard (a session moves to the end), so the stale ones
+        # are always in front: every playlist request costs O(1), however many listen.
+        if self.anonymous_seen.pop(session, None) is None:
+            self.participants.add(f"listener:{session}")
         self.anonymous_seen[session] = now
-        self.participants.add(f"listener:{session}")
         self.listener_count(now)
 
     def listener_count(self, now: float) -> int:
         """Listeners at ``now``: members without a microphone and recent playlist readers."""
-        for session, seen in list(self.anonymous_seen.items()):
-            if now - seen > LISTENER_PRESENCE_SECONDS:
-                del self.anonymous_seen[session]
+        seen = self.anonymous_seen
+        while seen:
+            oldest = next(iter(seen))
+            if now - seen[oldest] <= LISTENER_PRESENCE_SECONDS:
+                break
+            del seen[oldest]
         count = len(self.anonymous_seen) + sum(
             1 for m in self.members.values() if m.role is RoomRole.LISTENER
         )

@@ -13,6 +13,7 @@ import contextlib
 import itertools
 import logging
 import multiprocessing
+import os
 import queue
 import threading
 from dataclasses import dataclass, field
@@ -29,6 +30,19 @@ logger = logging.getLogger(__name__)
 
 Message = tuple[Any, ...]
 MAX_BATCH = 64
+
+
+def watch_messages(
+    loop: asyncio.AbstractEventLoop, conn: Connection, callback: Any, *args: Any
+) -> None:
+    """Call ``callback`` on the loop whenever ``conn`` has a message to read.
+
+    The pipe stays blocking: ``conn.recv()`` reads a whole message, which its writer
+    always sends at once. (uvloop makes a watched descriptor non-blocking, and a message
+    half-arrived under load would then fail the read as if the other side had gone.)
+    """
+    loop.add_reader(conn.fileno(), callback, *args)
+    os.set_blocking(conn.fileno(), True)
 
 
 class _Outbox:
@@ -104,7 +118,7 @@ async def _serve(conn: Connection, speaker_timeout: float, receive_buffer_packet
         except (EOFError, OSError):
             inbox.put_nowait(None)
 
-    loop.add_reader(conn.fileno(), readable)
+    watch_messages(loop, conn, readable)
     running: set[asyncio.Task[None]] = set()
     while (message := await inbox.get()) is not None and message[0] != "shutdown":
         task = asyncio.create_task(_handle(engine, outbox, message))
@@ -175,7 +189,7 @@ class ProcessMediaEngine:
             theirs.close()
             worker = _Worker(process, ours)
             self._workers.append(worker)
-            loop.add_reader(ours.fileno(), self._readable, worker)
+            watch_messages(loop, ours, self._readable, worker)
 
     def _readable(self, worker: _Worker) -> None:
         try:
