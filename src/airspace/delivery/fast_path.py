@@ -83,11 +83,6 @@ class SegmentCache:
             _, dropped = self._held.popitem(last=False)
             self._size -= len(dropped)
 
-    def forget(self, prefix: str) -> None:
-        """Drop every segment under ``prefix`` (purged media)."""
-        for key in [k for k in self._held if k.startswith(prefix)]:
-            self._size -= len(self._held.pop(key))
-
 
 class ListenerFastPath:
     """ASGI middleware in front of the app for ``/m/`` media requests."""

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from airspace.accounts.models import User
+from airspace.delivery.generations import revoke_media
 from airspace.errors import Conflict, Forbidden, Gone, Invalid, NotFound
 from airspace.media.constants import SAMPLE_RATE
 from airspace.media.live_segmenter import StoredSegment
@@ -101,11 +102,18 @@ def advance_all(services: Services) -> dict[str, int]:
                 # An expired recording may also be past its hold already.
                 target = lifecycle.due_transition(recording, now)
                 counts[RecordingState.EXPIRED.value] += 1
+            space = None
             if target is RecordingState.PURGED:
                 services.storage.delete_prefix(recording.media_prefix)
                 lifecycle.mark_purged(recording, now)
+                # Whatever a server still holds in memory of it goes with the grants.
+                space = session.get(Space, recording.space_id)
+                if space is not None:
+                    revoke_media(space)
                 counts[RecordingState.PURGED.value] += 1
             session.commit()
+            if space is not None:
+                services.generations.announce(space.id, space.media_generation)
     return counts
 
 
