@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from airspace.accounts.models import Role, User
 from airspace.clock import SettableClock
 from airspace.errors import Conflict
 from airspace.recordings import lifecycle
@@ -85,6 +86,33 @@ def test_host_deletes_at_once_and_media_is_held(
     clock.advance(timedelta(days=121))
     advance_all(services)
     assert not services.storage.exists(f"spaces/{space_id}/segment-00000.ts")
+
+
+def test_a_moderator_takes_a_recording_down_and_its_links_die(
+    client: TestClient, services: Services, clock: SettableClock
+) -> None:
+    host = register(client, "host")
+    moderator = register(client, "mod")
+    with services.sessions() as session:
+        session.query(User).filter_by(username="mod").one().role = Role.MODERATOR
+        session.commit()
+    space_id = ended_recording(client, clock, host)
+    finalize(services, load(services, space_id).id)
+    link = client.get(f"/i/spaces/{space_id}/replay.m3u8", follow_redirects=False)
+    assert link.status_code == 302
+    assert client.get(link.headers["location"]).status_code == 200
+    url = f"/api/v1/spaces/{space_id}/recording"
+    assert client.delete(url, headers=moderator).status_code == 204
+    assert client.get(link.headers["location"]).status_code == 410
+    assert client.get(f"/i/spaces/{space_id}/replay.m3u8").status_code == 410
+    # Moderators still hear held media, under a grant of the new generation.
+    held = client.get(f"/i/spaces/{space_id}/replay.m3u8", headers=moderator)
+    assert held.status_code == 200
+    assert held.headers["cache-control"] == "private, no-store"
+    # Purging revokes once more: a moderator's link dies with the media.
+    clock.advance(timedelta(days=121))
+    advance_all(services)
+    assert client.get(str(held.url)).status_code == 410
 
 
 def test_finalize_is_idempotent(
