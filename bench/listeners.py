@@ -44,6 +44,8 @@ from server_process import cpu_seconds, free_port, start_server, token_for
 from airspace.media.peer import SpeakerPeer, tone
 
 PLAYLIST_EVERY = 2.0
+IDLE_SECONDS = 10.0
+"""How long the live Space runs with no listener first, to tell what the room costs."""
 TARGET_RATIO = 0.3
 TARGET_P99 = 1.0
 TARGET_DURATION_ERROR = 0.5
@@ -93,6 +95,8 @@ class KeepAlive:
 
 @dataclass
 class Tally:
+    entry: list[float] = field(default_factory=list)
+    """The access check each listener passes once, on arrival (before the window)."""
     playlist: list[float] = field(default_factory=list)
     segment: list[float] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
@@ -116,6 +120,8 @@ async def listener(
         try:
             status, headers, body = await http.get(playlist_path, cookie)
             if status == 302:  # the access check: the playlist under a grant
+                if playlist_path == entry:
+                    tally.entry.append(time.monotonic() - tick)
                 playlist_path = headers[b"location"].decode()
                 status, headers, body = await http.get(playlist_path, cookie)
             if b"set-cookie" in headers:
@@ -167,6 +173,7 @@ def run_load(
     cpu = time.process_time()
     uvloop.run(everyone())
     return {
+        "entry": tally.entry,
         "playlist": tally.playlist,
         "segment": tally.segment,
         "errors": tally.errors,
@@ -221,9 +228,16 @@ def measure(
         parts = pending.get()
     if profiler is not None:
         profiler.wait()
-    merged: dict[str, Any] = {"playlist": [], "segment": [], "errors": {}, "bytes": 0, "cpu": 0.0}
+    merged: dict[str, Any] = {
+        "entry": [],
+        "playlist": [],
+        "segment": [],
+        "errors": {},
+        "bytes": 0,
+        "cpu": 0.0,
+    }
     for part in parts:
-        for key in ("playlist", "segment", "bytes", "cpu"):
+        for key in ("entry", "playlist", "segment", "bytes", "cpu"):
             merged[key] += part[key]
         for what, count in part["errors"].items():
             merged["errors"][what] = merged["errors"].get(what, 0) + count
@@ -405,7 +419,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--listeners", type=int, default=3000)
     parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--ramp", type=float, default=15.0, help="seconds to bring listeners in")
+    parser.add_argument(
+        "--ramp", type=float, default=30.0, help="seconds over which listeners arrive"
+    )
     parser.add_argument("--client-processes", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
     parser.add_argument(
@@ -430,6 +446,9 @@ def main() -> None:
         threading.Thread(target=loop.run_forever, daemon=True).start()
         asyncio.run_coroutine_threadsafe(space.start(), loop).result()
         time.sleep(2 * PLAYLIST_EVERY + 1)  # a few segments at the live edge
+        idle = sum(cpu_seconds(server.pid))
+        time.sleep(IDLE_SECONDS)
+        idle = (sum(cpu_seconds(server.pid)) - idle) / IDLE_SECONDS
         ours = measure(
             "airspace", [server.pid], base, f"/i/spaces/{space.space_id}/live.m3u8", args
         )
@@ -461,6 +480,16 @@ def main() -> None:
     everything = ours["playlist"] + ours["segment"]
     p99 = float(np.percentile(everything, 99)) if everything else float("inf")
     errors = sum(ours["errors"].values())
+    print(
+        f"\nthe live room itself, before any listener (bot speaker, mixing, AAC, storage): "
+        f"{idle:.2f} cores, included above"
+    )
+    entries = ours["entry"]
+    if entries:
+        print(
+            f"\naccess check on arrival (Airspace, during the ramp): p50 "
+            f"{np.percentile(entries, 50) * 1000:.0f} ms, p99 {np.percentile(entries, 99) * 1000:.0f} ms"
+        )
     print(f"\nerrors: airspace {ours['errors'] or 'none'}; nginx {theirs['errors'] or 'none'}")
     print(
         f"ratio, requests per server CPU-second, airspace / nginx: {ratio:.2f} "
