@@ -26,6 +26,16 @@ def test_secret_key_is_kept_across_starts(tmp_path: Path) -> None:
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
 
 
+def test_each_node_keeps_its_id_or_is_given_one(tmp_path: Path) -> None:
+    first = Settings.from_env({"AIRSPACE_DATA_DIR": str(tmp_path)}).node_id
+    assert first.startswith("node-")
+    assert Settings.from_env({"AIRSPACE_DATA_DIR": str(tmp_path)}).node_id == first
+    given = {"AIRSPACE_DATA_DIR": str(tmp_path), "AIRSPACE_NODE_ID": "api-2"}
+    assert Settings.from_env(given).node_id == "api-2"
+    with pytest.raises(ConfigError, match="AIRSPACE_NODE_ID"):
+        Settings.from_env({**given, "AIRSPACE_NODE_ID": "two words"})
+
+
 def test_topics_are_configurable(tmp_path: Path) -> None:
     settings = Settings.from_env({"AIRSPACE_DATA_DIR": str(tmp_path), "AIRSPACE_TOPICS": "A, B ,C"})
     assert settings.topics == ("A", "B", "C")

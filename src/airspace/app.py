@@ -75,10 +75,12 @@ def create_app(services: Services, *, run_jobs: bool = False) -> FastAPI:
         ended = await asyncio.to_thread(recover_interrupted, services, set(rooms.rooms))
         if ended:
             logger.warning("ended %d Space(s) left live by a stopped server", len(ended))
+        leasing = asyncio.create_task(rooms.keep_leases())
         try:
             yield
         finally:
             reloading.cancel()
+            leasing.cancel()
             await rooms.shutdown()
             if consumer is not None:
                 consumer.stop(graceful=True)

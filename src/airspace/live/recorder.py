@@ -53,9 +53,10 @@ class ProgramRecorder:
         self._loop = asyncio.get_running_loop()
         self._batch: list[np.ndarray] = []
         self.failed: BaseException | None = None
+        self._abandoned = False
 
     def program(self, frame: np.ndarray) -> None:
-        if self.failed is not None:
+        if self.failed is not None or self._abandoned:
             return
         self._batch.append(frame)
         if len(self._batch) >= BATCH_FRAMES:
@@ -77,6 +78,13 @@ class ProgramRecorder:
     def _stored(self, segment: StoredSegment) -> None:
         if self.recording_id is not None:
             add_segment(self.services, self.recording_id, segment)
+
+    def abandon(self) -> None:
+        """Stop at once, storing nothing more and listing nothing more on the recording
+        (which another node has ended)."""
+        self._abandoned = True
+        self.recording_id = None
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def close(self) -> None:
         """Store what is left as a last, shorter segment; waits for every segment."""

@@ -1,26 +1,28 @@
-"""After a crash: Spaces left live by a process that died are ended, and each recording
-is finalized from every segment that reached storage, listed or not."""
+"""After a crash: Spaces left live by a node that died (its lease expired) are ended, and
+each recording is finalized from every segment that reached storage, listed or not."""
 
 from __future__ import annotations
 
 import logging
 import re
-from datetime import timedelta
+from collections.abc import Collection
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import av
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from airspace.live import leases
 from airspace.live.recorder import live_prefix
 from airspace.media.adts import split_frames
 from airspace.media.constants import AAC_FRAME_SAMPLES, SAMPLE_RATE
 from airspace.media.live_segmenter import peaks_of
 from airspace.media.mpegts import TransportStreamError, adts_stream, decode_audio
+from airspace.recordings import services as recordings
 from airspace.recordings.models import Recording, RecordingSegment
 from airspace.recordings.services import enqueue_after_end, segments_of
 from airspace.spaces import services as spaces
-from airspace.spaces.models import Space, SpaceState
+from airspace.spaces.models import Space
 from airspace.storage.interfaces import ObjectNotFound
 
 if TYPE_CHECKING:
@@ -30,32 +32,56 @@ SEGMENT_NAME = re.compile(r"^(\d{6})\.ts$")
 logger = logging.getLogger(__name__)
 
 
-def recover_interrupted(services: Services, hosted: set[str]) -> list[str]:
-    """End every live Space that is not in ``hosted`` (the rooms this process runs);
-    returns their ids. Recorded ones get their stored segments and a finalize job."""
+def recover_interrupted(
+    services: Services, hosted: Collection[str], *, starting: bool = True
+) -> list[str]:
+    """End every live Space nobody holds any more (see ``leases.stranded``) that is not
+    in ``hosted`` (the rooms this process runs); returns their ids. Each ends where its
+    audio does: recorded ones get every stored segment and a finalize job, and end at
+    the end of the last one; unrecorded ones end at their owner's last renewal."""
     hold = timedelta(days=services.settings.moderation_hold_days)
+    now = services.clock.now()
     ended: list[str] = []
     with services.sessions() as session:
-        stranded = session.scalars(select(Space).where(Space.state == SpaceState.LIVE)).all()
-        for space in stranded:
-            if space.id in hosted:
-                continue
-            recording = spaces.finish(session, space, services.clock.now(), hold)
+        node = services.settings.node_id
+        for space in leases.stranded(session, node, hosted, now, starting=starting):
+            recording = recordings.recording_for_space(session, space.id)
+            end = last_sign_of_life(space, now)
             if recording is not None:
                 added = list_stored_segments(services, session, recording)
+                end = end_of_stored_audio(session, recording) or end
                 logger.warning(
-                    "Space %s was live when the server stopped; ended it (%d segments "
-                    "found in storage only)",
+                    "Space %s was left live by %s; ended it (%d segments found in storage only)",
                     space.id,
+                    space.owner_node or "a stopped server",
                     added,
                 )
             else:
                 services.storage.delete_prefix(live_prefix(space.id))
+            spaces.finish(session, space, end, hold)
             session.commit()
             if recording is not None:
                 enqueue_after_end(services, space.id, recording.id)
             ended.append(space.id)
     return ended
+
+
+def last_sign_of_life(space: Space, now: datetime) -> datetime:
+    """When the owner of ``space`` last renewed its lease (now, if it never had one)."""
+    if space.lease_expires_at is None:
+        return now
+    return min(now, space.lease_expires_at - leases.LEASE)
+
+
+def end_of_stored_audio(session: Session, recording: Recording) -> datetime | None:
+    """Where the recording's last stored segment ends, on the wall clock."""
+    listed = segments_of(session, recording.id)
+    if not listed:
+        return None
+    last = listed[-1]
+    return recording.started_at + timedelta(
+        seconds=(last.first_sample + last.samples) / SAMPLE_RATE
+    )
 
 
 def list_stored_segments(services: Services, session: Session, recording: Recording) -> int:

@@ -14,7 +14,9 @@ import numpy as np
 
 from airspace.accounts.models import User
 from airspace.errors import Conflict
+from airspace.live import leases
 from airspace.live.recorder import ProgramRecorder, live_prefix
+from airspace.live.recovery import recover_interrupted
 from airspace.live.room import Event, RoomState
 from airspace.media.activity import ActivityChange
 from airspace.media.engine import MediaEngine
@@ -168,6 +170,17 @@ class LiveRoom:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def abandon(self) -> None:
+        """The Space was ended by another node (this one had stopped renewing its lease):
+        stop the media and the recording without writing anything more; announce the end."""
+        self._closing = True
+        for timer in self._leave_timers.values():
+            timer.cancel()
+        self.recorder.abandon()
+        await self.rooms.engine.close_room(self.space_id)
+        self.publish(self.state.event("ended"))
+        await self._drain_events()
+
     async def close(self) -> None:
         """Stop the media, store the last segment and the counts; announce the end."""
         self._closing = True
@@ -245,7 +258,9 @@ class LiveRooms:
         with self.services.sessions() as session:
             space = spaces.get(session, space_id)
             user = session.get_one(User, user_id)
-            recording = spaces.start(session, space, user, self.services.clock.now())
+            now = self.services.clock.now()
+            recording = spaces.start(session, space, user, now)
+            leases.take(space, self.services.settings.node_id, now)
             session.commit()
             assert space.started_at is not None
             state = RoomState(
@@ -275,6 +290,10 @@ class LiveRooms:
         now = self.services.clock.now()
         with self.services.sessions() as session:
             space = spaces.get(session, space_id)
+            holder = leases.holder(space, now)
+            if space_id not in self.rooms and holder not in (None, self.services.settings.node_id):
+                # Ending it here would leave its room recording on the node that holds it.
+                raise Conflict(f"this Space's room is on another server ({holder}); end it there")
             if user_id is None:
                 recording = spaces.finish(session, space, now, hold)
             else:
@@ -288,6 +307,35 @@ class LiveRooms:
             await room.close()
         if recording_id is not None:
             await asyncio.to_thread(enqueue_after_end, self.services, space_id, recording_id)
+
+    async def keep_leases(self) -> None:
+        """Every few seconds: renew this node's leases (closing rooms it no longer holds)
+        and end the Spaces of nodes whose leases expired. Runs until cancelled."""
+        while True:
+            await asyncio.sleep(leases.RENEW_SECONDS)
+            try:
+                lost = await asyncio.to_thread(self._renew_leases)
+                for space_id in lost:
+                    room = self.rooms.pop(space_id, None)
+                    if room is not None:
+                        logger.warning("Space %s was ended elsewhere; its room stops", space_id)
+                        await room.abandon()
+                hosted = set(self.rooms)
+                ended = await asyncio.to_thread(
+                    recover_interrupted, self.services, hosted, starting=False
+                )
+                if ended:
+                    logger.warning("ended %d Space(s) whose node stopped renewing", len(ended))
+            except Exception:  # the database is away for a moment: try again next time
+                logger.warning("could not renew live Space leases", exc_info=True)
+
+    def _renew_leases(self) -> set[str]:
+        with self.services.sessions() as session:
+            lost = leases.renew(
+                session, self.services.settings.node_id, list(self.rooms), self.services.clock.now()
+            )
+            session.commit()
+        return {space_id for space_id in lost if space_id not in self._ending}
 
     async def shutdown(self) -> None:
         """The server is stopping: end every Space it hosts, keeping what was recorded."""

@@ -50,6 +50,12 @@ class Space(Base):
     """Bumped whenever the Space's media is revoked (deleted, taken down, ticket required):
     every media grant carries the generation it was issued for and dies with it."""
 
+    owner_node: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """The node (``AIRSPACE_NODE_ID``) whose process holds the live room."""
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """Until when the owner's hold on the live room counts; it renews it every few
+    seconds. Past it, any node may end the Space from what was stored."""
+
     host: Mapped[User] = relationship(lazy="joined")
 
     @property
