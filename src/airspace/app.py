@@ -7,9 +7,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
+from typing import Literal
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from airspace import __version__
@@ -22,6 +24,7 @@ from airspace.delivery.views import router as media_doors_router
 from airspace.downloader.views import api as downloads_api
 from airspace.downloader.views import pages as downloads_pages
 from airspace.http_errors import BodySizeLimit, install_error_handlers
+from airspace.jobs.status import queue_health
 from airspace.jobs.views import router as jobs_router
 from airspace.live.playlists import router as live_media_router
 from airspace.live.recovery import recover_interrupted
@@ -40,9 +43,20 @@ from airspace.web.settings_page import router as settings_page_router
 from airspace.wiring import Services, create_media_engine
 
 API_PREFIX = "/api/v1"
+QUEUE_STUCK_SECONDS = 120.0
+"""A job waiting this long while no worker has started one meanwhile: nothing consumes."""
 GENERATIONS_RELOAD_SECONDS = 30.0
 """How often a node rereads revoked media generations, in case it missed an announcement."""
 logger = logging.getLogger(__name__)
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"]
+    version: str
+    node: str
+    jobs_queued: int
+    oldest_queued_seconds: float | None
+    last_job_started_seconds_ago: float | None
 
 
 def _load_generations(services: Services) -> None:
@@ -111,8 +125,24 @@ def create_app(services: Services, *, run_jobs: bool = False) -> FastAPI:
         app.include_router(router, prefix=API_PREFIX)
 
     @app.get(f"{API_PREFIX}/health", tags=["meta"])
-    def health() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
+    def health() -> Health:
+        """``degraded`` when jobs wait and no worker has taken one for a while (none
+        consumes the queue); the queue's depth and ages say how far behind it is."""
+        now = services.clock.now()
+        with services.sessions() as session:
+            queue = queue_health(session)
+        oldest = (now - queue.oldest_queued_at).total_seconds() if queue.oldest_queued_at else None
+        idle = (now - queue.last_started_at).total_seconds() if queue.last_started_at else None
+        stuck = oldest is not None and oldest > QUEUE_STUCK_SECONDS
+        consuming = idle is not None and idle <= QUEUE_STUCK_SECONDS
+        return Health(
+            status="degraded" if stuck and not consuming else "ok",
+            version=__version__,
+            node=services.settings.node_id,
+            jobs_queued=queue.queued,
+            oldest_queued_seconds=round(oldest, 1) if oldest is not None else None,
+            last_job_started_seconds_ago=round(idle, 1) if idle is not None else None,
+        )
 
     app.include_router(media_doors_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

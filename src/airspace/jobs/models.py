@@ -28,7 +28,8 @@ class JobRun(Base):
     status: Mapped[JobStatus] = mapped_column(
         Enum(
             JobStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
-        )
+        ),
+        index=True,
     )
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -37,3 +38,6 @@ class JobRun(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """Last sign of life of the worker running it; a running job whose heartbeat stops
+    is queued again."""

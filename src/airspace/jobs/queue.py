@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
@@ -13,6 +15,7 @@ from huey import RedisHuey, SqliteHuey, crontab
 from huey.api import Huey
 from huey.consumer import Consumer
 from huey.exceptions import RetryTask
+from huey.storage import RedisStorage
 
 from airspace.errors import ConfigError
 from airspace.jobs import status
@@ -22,6 +25,32 @@ if TYPE_CHECKING:
     from airspace.wiring import Services
 
 logger = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 10.0
+"""How often a running job says its worker is alive."""
+PERIODIC_CLAIM = 3600
+"""Seconds a periodic job's claim on a minute is kept (past any clock skew between workers)."""
+
+
+class Heartbeat:
+    """Beats for a running job from a thread of its own until stopped."""
+
+    def __init__(self, services: Services, run_id: str) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._beat, args=(services, run_id), name=f"heartbeat-{run_id[:8]}", daemon=True
+        )
+        self._thread.start()
+
+    def _beat(self, services: Services, run_id: str) -> None:
+        while not self._stop.wait(HEARTBEAT_SECONDS):
+            try:
+                status.heartbeat(services, run_id)
+            except Exception:  # the database is away for a moment: beat again later
+                logger.warning("could not record the heartbeat of job %s", run_id, exc_info=True)
+
+    def stop(self) -> None:
+        self._stop.set()
 
 
 @runtime_checkable
@@ -35,6 +64,10 @@ class JobQueue(Protocol):
 
     def enqueue(self, name: str, *, subject: str | None = None, **arguments: Any) -> str:
         """Queue the job ``name``; returns the id of its job-run record."""
+        ...
+
+    def requeue(self, run_id: str, name: str, arguments: dict[str, Any]) -> None:
+        """Put an existing run (one whose worker died) back on the queue."""
         ...
 
     def run_now(self, name: str) -> None:
@@ -76,7 +109,10 @@ class HueyJobQueue:
         if spec.is_periodic:
 
             def run_periodic() -> None:
-                spec.function(JobContext(services, None))
+                # Every consumer's scheduler enqueues it; the first to claim this
+                # minute runs it.
+                if self.claim_periodic(spec.name, services.clock.now()):
+                    spec.function(JobContext(services, None))
 
             self._tasks[spec.name] = self.huey.periodic_task(
                 crontab(minute=spec.every_minute, hour=spec.every_hour), name=spec.name
@@ -85,6 +121,7 @@ class HueyJobQueue:
 
         def run(run_id: str, arguments: dict[str, Any]) -> None:
             attempt = status.mark_running(services, run_id)
+            beating = Heartbeat(services, run_id)
             try:
                 spec.function(JobContext(services, run_id), **arguments)
             except JobFailed as exc:
@@ -100,6 +137,8 @@ class HueyJobQueue:
                 if will_retry:
                     raise RetryTask(reason, delay=spec.retry_delay(attempt)) from exc
                 return
+            finally:
+                beating.stop()
             status.mark_done(services, run_id)
 
         self._tasks[spec.name] = self.huey.task(name=spec.name)(run)
@@ -113,6 +152,19 @@ class HueyJobQueue:
         status.create_run(self._services, run_id, name, arguments, subject)
         self._tasks[name](run_id, arguments)
         return run_id
+
+    def requeue(self, run_id: str, name: str, arguments: dict[str, Any]) -> None:
+        self._tasks[name](run_id, arguments)
+
+    def claim_periodic(self, name: str, now: datetime) -> bool:
+        """Whether this process runs periodic job ``name`` for the minute ``now`` is in:
+        the first to claim it does, whichever worker that is."""
+        minute = now.replace(second=0, microsecond=0).isoformat()
+        claim = f"periodic:{name}:{minute}"
+        storage = self.huey.storage
+        if isinstance(storage, RedisStorage):
+            return bool(storage.conn.set(f"airspace:{claim}", b"1", nx=True, ex=PERIODIC_CLAIM))
+        return True  # one consumer, inside `airspace serve`
 
     @staticmethod
     def _consumer_options(workers: int) -> dict[str, Any]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from airspace.db.engine import transaction
@@ -39,9 +41,53 @@ def mark_running(services: Services, run_id: str) -> int:
         run = _get(session, run_id)
         run.status = JobStatus.RUNNING
         run.attempts += 1
-        run.started_at = services.clock.now()
+        run.started_at = run.heartbeat_at = services.clock.now()
         run.error = None
         return run.attempts
+
+
+def heartbeat(services: Services, run_id: str) -> None:
+    """The worker running ``run_id`` is alive."""
+    with transaction(services.sessions) as session:
+        _get(session, run_id).heartbeat_at = services.clock.now()
+
+
+def claim_stalled(services: Services, silent_since: datetime) -> list[JobRun]:
+    """Running jobs whose worker has not beaten since ``silent_since`` (it died): each
+    is marked queued again, with the reason, and returned to be put back on the queue."""
+    with transaction(services.sessions) as session:
+        runs = list(
+            session.scalars(
+                select(JobRun).where(
+                    JobRun.status == JobStatus.RUNNING,
+                    func.coalesce(JobRun.heartbeat_at, JobRun.started_at) < silent_since,
+                )
+            )
+        )
+        for run in runs:
+            run.status = JobStatus.QUEUED
+            run.error = "its worker stopped; running it again"
+        session.flush()
+        session.expunge_all()
+        return runs
+
+
+@dataclass(frozen=True)
+class QueueHealth:
+    queued: int
+    oldest_queued_at: datetime | None
+    last_started_at: datetime | None
+
+
+def queue_health(session: Session) -> QueueHealth:
+    """How many runs wait, since when the oldest, and when a worker last took one."""
+    queued, oldest = session.execute(
+        select(func.count(JobRun.id), func.min(JobRun.created_at)).where(
+            JobRun.status == JobStatus.QUEUED
+        )
+    ).one()
+    last = session.scalar(select(func.max(JobRun.started_at)))
+    return QueueHealth(int(queued), oldest, last)
 
 
 def mark_done(services: Services, run_id: str) -> None:
