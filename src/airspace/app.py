@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,6 +27,8 @@ from airspace.downloader.views import pages as downloads_pages
 from airspace.http_errors import BodySizeLimit, install_error_handlers
 from airspace.jobs.status import queue_health
 from airspace.jobs.views import router as jobs_router
+from airspace.live import leases
+from airspace.live.forwarding import RoomCommandForwarding
 from airspace.live.playlists import router as live_media_router
 from airspace.live.recovery import recover_interrupted
 from airspace.live.rooms import LiveRoom, LiveRooms
@@ -33,6 +36,7 @@ from airspace.live.views import router as rooms_router
 from airspace.moderation.views import router as moderation_router
 from airspace.recordings.playback import router as playback_router
 from airspace.recordings.views import router as recordings_router
+from airspace.spaces.models import Space
 from airspace.spaces.views import router as spaces_router
 from airspace.web.create_page import router as create_page_router
 from airspace.web.moderation_page import router as moderation_page_router
@@ -90,15 +94,19 @@ def create_app(services: Services, *, run_jobs: bool = False) -> FastAPI:
         if ended:
             logger.warning("ended %d Space(s) left live by a stopped server", len(ended))
         leasing = asyncio.create_task(rooms.keep_leases())
+        relaying = asyncio.create_task(services.relay.serve(services.settings.node_id, app))
         try:
             yield
         finally:
-            reloading.cancel()
-            leasing.cancel()
+            for task in (reloading, leasing, relaying):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await rooms.shutdown()
             if consumer is not None:
                 consumer.stop(graceful=True)
             await services.events.close()
+            await services.relay.close()
 
     app = AirspaceApp(
         title="Airspace",
@@ -155,6 +163,13 @@ def create_app(services: Services, *, run_jobs: bool = False) -> FastAPI:
     app.include_router(moderation_page_router)
     app.include_router(downloads_pages)
     app.add_middleware(BodySizeLimit, max_bytes=services.settings.max_body_bytes)
+    app.add_middleware(
+        RoomCommandForwarding,
+        relay=services.relay,
+        node_id=services.settings.node_id,
+        holder_of=partial(_room_holder, services),
+        hosts=lambda space_id: space_id in _rooms_of(app),
+    )
     app.fast_path = ListenerFastPath(
         partial(FastAPI.__call__, app),
         grants=services.grants,
@@ -177,6 +192,17 @@ class AirspaceApp(FastAPI):
             await self.fast_path(scope, receive, send)
         else:
             await super().__call__(scope, receive, send)
+
+
+async def _room_holder(services: Services, space_id: str) -> str | None:
+    """The node whose lease on the live room of ``space_id`` holds, if any."""
+
+    def lookup() -> str | None:
+        with services.sessions() as session:
+            space = session.get(Space, space_id)
+            return leases.holder(space, services.clock.now()) if space is not None else None
+
+    return await asyncio.to_thread(lookup)
 
 
 def _rooms_of(app: FastAPI) -> dict[str, LiveRoom]:

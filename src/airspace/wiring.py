@@ -22,6 +22,7 @@ from airspace.delivery.generations import (
 from airspace.delivery.grants import MediaGrants
 from airspace.jobs.queue import JobQueue, create_job_queue
 from airspace.live.events import InProcessRoomEvents, RedisRoomEvents, RoomEvents
+from airspace.live.forwarding import LocalRoomRelay, RedisRoomRelay, RoomRelay
 from airspace.media.engine import MediaEngine
 from airspace.media.mp3_encoders import lame_library
 from airspace.storage.interfaces import Storage
@@ -41,6 +42,7 @@ class Services:
     recognizer: SpeechRecognizer
     grants: MediaGrants
     generations: MediaGenerations
+    relay: RoomRelay
 
     def close(self) -> None:
         self.generations.close()
@@ -58,6 +60,13 @@ def create_room_events(url: str) -> RoomEvents:
     if urlsplit(url).scheme in ("redis", "rediss"):
         return RedisRoomEvents(url)
     return InProcessRoomEvents()
+
+
+def create_room_relay(url: str) -> RoomRelay:
+    """How room commands reach the node holding the room: over Redis across nodes."""
+    if urlsplit(url).scheme in ("redis", "rediss"):
+        return RedisRoomRelay(url)
+    return LocalRoomRelay()
 
 
 def create_media_generations(url: str) -> MediaGenerations:
@@ -105,6 +114,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         recognizer=create_recognizer(settings),
         grants=MediaGrants(settings.secret_key),
         generations=create_media_generations(settings.events_url),
+        relay=create_room_relay(settings.events_url),
     )
     services.jobs.bind(services)
     return services

@@ -95,6 +95,7 @@ class RedisMediaGenerations(LocalMediaGenerations):
 
     def close(self) -> None:
         self._thread.stop()
+        self._thread.join(timeout=5)  # it reads at most a second more before it stops
         self._pubsub.close()
         self.client.close()
 
