@@ -31,21 +31,21 @@ def test_the_host_holds_a_microphone_even_before_joining() -> None:
 def test_microphones_run_out_at_thirteen() -> None:
     state = room_with(MAX_MICROPHONES)
     for n in range(MAX_MICROPHONES - 1):
-        state.approve(HOST, f"user{n}")
+        state.approve(HOST, f"user{n}", False)
     with pytest.raises(Conflict, match="13 microphones"):
-        state.approve(HOST, f"user{MAX_MICROPHONES - 1}")
+        state.approve(HOST, f"user{MAX_MICROPHONES - 1}", False)
     state.make_listener(100, "user0")  # a speaker steps down themselves
-    state.approve(HOST, f"user{MAX_MICROPHONES - 1}")
+    state.approve(HOST, f"user{MAX_MICROPHONES - 1}", False)
 
 
 def test_cohosts_moderate_but_not_each_other() -> None:
     state = room_with(3)
-    state.add_cohost(HOST, "user0")
-    state.add_cohost(HOST, "user1")
+    state.add_cohost(HOST, "user0", False)
+    state.add_cohost(HOST, "user1", False)
     assert state.by_username("user0").role is RoomRole.COHOST
     with pytest.raises(Forbidden):
         state.remove(100, "user1")
-    state.approve(100, "user2")
+    state.approve(100, "user2", False)
     state.set_muted(100, "user2", True)
     with pytest.raises(Forbidden):
         state.set_muted(100, "user2", False)
@@ -86,7 +86,7 @@ def test_asking_to_speak_is_for_listeners_who_are_not_blocked() -> None:
     with pytest.raises(Forbidden):
         state.ask_to_speak(100, blocked_by_host=True)
     assert state.ask_to_speak(100, blocked_by_host=False)["member"]["hand_raised"] is True
-    state.approve(HOST, "user0")
+    state.approve(HOST, "user0", False)
     with pytest.raises(Conflict):
         state.ask_to_speak(100, blocked_by_host=False)
     with pytest.raises(Conflict, match="join"):

@@ -118,6 +118,29 @@ def test_blocked_accounts_cannot_ask_to_speak(client: TestClient) -> None:
     assert "blocked" in refused.json()["detail"]
 
 
+def test_nobody_gives_a_blocked_account_a_microphone(client: TestClient) -> None:
+    host = register(client, "host")
+    cohost = register(client, "cohost")
+    blocked = register(client, "blocked")
+    assert client.put("/api/v1/me/blocks/blocked", headers=host).status_code == 204
+    space_id = live_space(client, host)
+    for who in (host, cohost, blocked):
+        assert client.post(room(space_id, "/join"), headers=who).status_code == 200
+    assert client.post(
+        room(space_id, "/cohosts"), json={"username": "cohost"}, headers=host
+    ).is_success
+    for actor in (host, cohost):  # neither the host nor a co-host can invite them up
+        refused = client.post(
+            room(space_id, "/speakers"), json={"username": "blocked"}, headers=actor
+        )
+        assert refused.status_code == 403
+        assert "blocked" in refused.json()["detail"]
+    refused = client.post(room(space_id, "/cohosts"), json={"username": "blocked"}, headers=host)
+    assert refused.status_code == 403
+    members = client.get(room(space_id), headers=host).json()["members"]
+    assert {m["username"]: m["role"] for m in members}["blocked"] == "listener"
+
+
 def test_joining_a_space_that_is_not_live(client: TestClient) -> None:
     host = register(client, "host")
     guest = register(client, "guest")

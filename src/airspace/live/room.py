@@ -133,10 +133,13 @@ class RoomState:
         member.hand_raised = True
         return self.event("asked_to_speak", member)
 
-    def approve(self, actor_id: int, username: str) -> Event:
-        """Give a listener a microphone (answering a request, or inviting them)."""
+    def approve(self, actor_id: int, username: str, blocked_by_host: bool) -> Event:
+        """Give a listener a microphone (answering a request, or inviting them); never to
+        an account the host has blocked."""
         self._require_moderator(actor_id, "approve speakers")
         member = self.by_username(username)
+        if blocked_by_host:
+            raise Forbidden(f"the host has blocked {username}; they cannot speak here")
         if member.role is not RoomRole.LISTENER:
             raise Conflict(f"{username} can already speak")
         self._require_free_microphone()
@@ -145,10 +148,12 @@ class RoomState:
         member.muted = False
         return self.event("approved", member)
 
-    def add_cohost(self, actor_id: int, username: str) -> Event:
+    def add_cohost(self, actor_id: int, username: str, blocked_by_host: bool) -> Event:
         if actor_id != self.host_id:
             raise Forbidden("only the host can add co-hosts")
         member = self.by_username(username)
+        if blocked_by_host:
+            raise Forbidden(f"the host has blocked {username}; they cannot speak here")
         if member.role in MODERATOR_ROLES:
             raise Conflict(f"{username} is already a {member.role.value}")
         if sum(1 for m in self.members.values() if m.role is RoomRole.COHOST) >= MAX_COHOSTS:

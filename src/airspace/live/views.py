@@ -124,6 +124,12 @@ async def ask_to_speak(space_id: str, db: DbDep, rooms: RoomsDep, user: CurrentU
     return event
 
 
+async def _member_blocked(db: Session, room: LiveRoom, username: str) -> bool:
+    """Whether the host has blocked the room member ``username`` (404 if not in the room)."""
+    member = room.state.by_username(username)
+    return await asyncio.to_thread(_is_blocked, db, room.state.host_id, member.user_id)
+
+
 def _is_blocked(db: Session, host_id: int, user_id: int) -> bool:
     try:
         return accounts.is_blocked(db, host_id, user_id)
@@ -137,7 +143,8 @@ async def approve(
 ) -> Event:
     """Give a listener a microphone (host and co-hosts); 409 when all 13 are taken."""
     room = await _live_room(db, rooms, space_id, user)
-    event = room.state.approve(user.id, body.username)
+    blocked = await _member_blocked(db, room, body.username)
+    event = room.state.approve(user.id, body.username, blocked)
     room.publish(event)
     return event
 
@@ -148,7 +155,8 @@ async def add_cohost(
 ) -> Event:
     """Make someone in the room a co-host (host only; at most 2)."""
     room = await _live_room(db, rooms, space_id, user)
-    event = room.state.add_cohost(user.id, body.username)
+    blocked = await _member_blocked(db, room, body.username)
+    event = room.state.add_cohost(user.id, body.username, blocked)
     room.publish(event)
     return event
 
