@@ -150,6 +150,20 @@ def test_only_admins_change_roles(client: TestClient, services: Services) -> Non
     assert client.get("/api/v1/users/bob").json()["role"] == "moderator"
 
 
+def test_the_last_admin_keeps_the_role(client: TestClient, services: Services) -> None:
+    ada = register(client, "ada")
+    register(client, "bob")
+    with services.sessions() as session:
+        session.query(User).filter_by(username="ada").one().role = Role.ADMIN
+        session.commit()
+    refused = client.put("/api/v1/users/ada/role", json={"role": "user"}, headers=ada)
+    assert refused.status_code == 409
+    assert "last admin" in refused.json()["detail"]
+    assert client.put("/api/v1/users/bob/role", json={"role": "admin"}, headers=ada).is_success
+    assert client.put("/api/v1/users/ada/role", json={"role": "user"}, headers=ada).is_success
+    assert client.get("/api/v1/users/ada").json()["role"] == "user"
+
+
 def test_settings_caption_opt_out(client: TestClient) -> None:
     ada = register(client, "ada")
     updated = client.patch(

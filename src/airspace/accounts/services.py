@@ -6,7 +6,7 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from airspace.accounts.models import ApiToken, Block, Role, User, UserSession
@@ -155,7 +155,12 @@ def revoke_api_token(session: Session, user: User, token_id: int) -> None:
 
 
 def set_role(session: Session, username: str, role: Role) -> User:
+    """Give ``username`` a role; the instance always keeps at least one admin (409)."""
     user = get_user(session, username)
+    if user.role is Role.ADMIN and role is not Role.ADMIN:
+        admins = session.scalar(select(func.count(User.id)).where(User.role == Role.ADMIN))
+        if admins == 1:
+            raise Conflict(f"{username} is the last admin; make another admin first")
     user.role = role
     return user
 
