@@ -233,6 +233,28 @@ def test_a_refused_socket_says_why(client: TestClient) -> None:
         assert reason in closed.value.reason
 
 
+def test_the_room_socket_refuses_other_sites_and_bad_tokens(client: TestClient) -> None:
+    host = register(client, "host")
+    space_id = live_space(client, host)
+    refusals = (
+        ({"Origin": "https://evil.example"}, "another site"),
+        ({"Authorization": "Bearer not-a-token"}, "invalid or revoked"),
+        ({"Authorization": "Basic abc"}, "invalid or revoked"),
+    )
+    for headers, reason in refusals:
+        with (
+            client.websocket_connect(room(space_id, "/events"), headers=headers) as refused,
+            pytest.raises(WebSocketDisconnect) as closed,
+        ):
+            refused.receive_json()
+        assert closed.value.code == 1008
+        assert reason in closed.value.reason
+    # The site's own pages, and clients that are not browsers, are let in.
+    for headers in ({"Origin": "http://testserver"}, host):
+        with client.websocket_connect(room(space_id, "/events"), headers=headers) as socket:
+            assert socket.receive_json()["type"] == "state"
+
+
 def test_an_unrecorded_space_leaves_nothing_behind(client: TestClient, services: Services) -> None:
     host = register(client, "host")
     space_id = live_space(client, host, record=False)

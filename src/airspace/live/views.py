@@ -18,7 +18,7 @@ from airspace.accounts.auth import CurrentUser, OptionalUser, session_id_from
 from airspace.accounts.listeners import listener_of, remember_listener
 from airspace.accounts.models import User
 from airspace.dependencies import DbDep, ServicesDep
-from airspace.errors import Conflict, Forbidden, NotFound
+from airspace.errors import Conflict, Forbidden, NotFound, Unauthenticated
 from airspace.live.room import Event, Member
 from airspace.live.rooms import LiveRoom, LiveRooms, room_channel
 from airspace.spaces import services as spaces
@@ -255,15 +255,37 @@ def _websocket_user(websocket: WebSocket, services: Services, db: Session) -> Us
     now = services.clock.now()
     authorization = websocket.headers.get("authorization", "")
     scheme, _, secret = authorization.partition(" ")
-    if scheme.lower() == "bearer" and secret.strip():
-        return accounts.user_for_token(db, secret.strip(), now)
+    if authorization:
+        user = (
+            accounts.user_for_token(db, secret.strip(), now)
+            if scheme.lower() == "bearer" and secret.strip()
+            else None
+        )
+        if user is None:  # as over HTTP: a bad token is refused, not taken as nobody
+            raise Unauthenticated("invalid or revoked API token")
+        return user
     session_id = session_id_from(websocket, services.settings)
     return accounts.user_for_session(db, session_id, now) if session_id else None
+
+
+def _check_origin(websocket: WebSocket, services: Services) -> None:
+    """Browsers say which page opened a socket: only this site's own pages may (a page
+    elsewhere would act in the room as whoever is signed in here)."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return  # not a browser: its credentials are its own
+    allowed = {services.settings.public_url.lower()}
+    host = websocket.headers.get("host")
+    if host:
+        allowed |= {f"http://{host}".lower(), f"https://{host}".lower()}
+    if origin.rstrip("/").lower() not in allowed:
+        raise Forbidden("this room cannot be opened from another site")
 
 
 def _websocket_room(
     websocket: WebSocket, services: Services, rooms: LiveRooms, space_id: str
 ) -> tuple[LiveRoom, int | None]:
+    _check_origin(websocket, services)
     with services.sessions() as db:
         user = _websocket_user(websocket, services, db)
         return _check_room(db, rooms, space_id, user), user.id if user is not None else None
@@ -279,7 +301,7 @@ async def room_events(websocket: WebSocket, space_id: str) -> None:
         room, user_id = await asyncio.to_thread(
             _websocket_room, websocket, services, rooms, space_id
         )
-    except (Conflict, Forbidden, NotFound) as error:
+    except (Conflict, Forbidden, NotFound, Unauthenticated) as error:
         # Accepted first: a socket closed before the handshake reaches the browser as a
         # bare 403 (close code 1006, no reason); this way the page can say why.
         await websocket.accept()
