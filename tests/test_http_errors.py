@@ -86,3 +86,23 @@ def test_stored_media_has_no_open_door(client: TestClient, services: Services, p
     response = client.get(path)
     assert response.status_code in (403, 404)
     assert "detail" in response.json()
+
+
+def test_pages_carry_security_headers_and_only_the_embed_may_be_framed(
+    client: TestClient,
+) -> None:
+    home = client.get("/")
+    policy = home.headers["content-security-policy"]
+    assert "script-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert home.headers["x-frame-options"] == "DENY"
+    assert home.headers["x-content-type-options"] == "nosniff"
+    assert home.headers["referrer-policy"] == "strict-origin-when-cross-origin"
+    api = client.get("/api/v1/spaces/AAAAAAAAAAAAA")
+    assert api.status_code == 404
+    assert api.headers["x-content-type-options"] == "nosniff"
+    host = register(client, "host")
+    space_id = client.post("/api/v1/spaces", json={"title": "Framed"}, headers=host).json()["id"]
+    embed = client.get(f"/i/spaces/{space_id}/embed")
+    assert "frame-ancestors *" in embed.headers["content-security-policy"]
+    assert "x-frame-options" not in embed.headers

@@ -43,6 +43,7 @@ from airspace.web.moderation_page import router as moderation_page_router
 from airspace.web.oembed import router as oembed_router
 from airspace.web.pages import STATIC_DIR
 from airspace.web.pages import router as pages_router
+from airspace.web.security_headers import SecurityHeaders
 from airspace.web.settings_page import router as settings_page_router
 from airspace.wiring import Services, create_media_engine
 
@@ -163,6 +164,7 @@ def create_app(services: Services, *, run_jobs: bool = False) -> FastAPI:
     app.include_router(moderation_page_router)
     app.include_router(downloads_pages)
     app.add_middleware(BodySizeLimit, max_bytes=services.settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(
         RoomCommandForwarding,
         relay=services.relay,

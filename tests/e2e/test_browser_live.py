@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwrig
 
 from tests.captions.test_captions_end_to_end import wait_for_captions
 from tests.conftest import LiveServer
+from tests.e2e.pages import wait_until
 from tests.e2e.test_browser_replay import CHROMIUM, SCREENSHOTS, wait_ready
 
 HOST_SAYS = "Good evening and welcome to the garden show."
@@ -151,9 +152,7 @@ def test_a_space_from_sign_up_to_replay_in_two_browsers(
         guest_room = guest.get_by_role("region", name="Live room")
         expect(guest_room.locator(".badge.rec")).to_be_visible()
         guest_room.get_by_role("button", name="Listen").click()
-        guest.wait_for_function(
-            "document.querySelector('.live-audio').currentTime > 1", timeout=20_000
-        )
+        wait_until(guest, "document.querySelector('.live-audio').currentTime > 1", timeout=20_000)
         # Chromium takes AAC through Media Source Extensions: the page's own demuxer ran.
         assert guest.evaluate("document.querySelector('.live-audio').src").startswith("blob:")
         expect(host.locator(member(host, "gus"))).to_contain_text("Listener")
@@ -174,7 +173,8 @@ def test_a_space_from_sign_up_to_replay_in_two_browsers(
         check_page(guest, 375)
         host.screenshot(path=str(SCREENSHOTS / "live-room.png"))
         guest.screenshot(path=str(SCREENSHOTS / "live-room-phone.png"), full_page=True)
-        guest.wait_for_function(
+        wait_until(
+            guest,
             "!document.querySelector('.room .member[data-username=\"gus\"] .avatar.speaking')",
             timeout=15_000,
         )
@@ -190,7 +190,7 @@ def test_a_space_from_sign_up_to_replay_in_two_browsers(
         guest.goto(f"{base}/i/spaces/{space_id}")
         wait_ready(guest)
         guest.get_by_role("button", name="Play").click()
-        guest.wait_for_function("document.querySelector('.player audio').currentTime > 0.5")
+        wait_until(guest, "document.querySelector('.player audio').currentTime > 0.5")
         guest.get_by_label("Playback speed").select_option("2")
         assert guest.evaluate("document.querySelector('.player audio').playbackRate") == 2
         guest.locator(".transcript-panel summary").click()
@@ -202,7 +202,7 @@ def test_a_space_from_sign_up_to_replay_in_two_browsers(
         assert "tonight" in spoken, lines
         guest_line = next(i for i, line in enumerate(lines) if "gus:" in line)
         guest.locator(".transcript li button").nth(guest_line).click()
-        guest.wait_for_function("document.querySelector('.caption').textContent.startsWith('gus:')")
+        wait_until(guest, "document.querySelector('.caption').textContent.startsWith('gus:')")
         check_page(guest, 375)
         guest.screenshot(path=str(SCREENSHOTS / "replay-after-live.png"), full_page=True)
 
@@ -213,8 +213,10 @@ def test_a_space_from_sign_up_to_replay_in_two_browsers(
         panel = host.get_by_role("region", name="Your recording")
         panel.get_by_role("slider", name="Start time").fill("1.5")
         panel.get_by_role("button", name="Save start time").click()
-        host.wait_for_function(
-            f"document.querySelector('.player audio')?.duration < {full - 1.4}", timeout=30_000
+        wait_until(
+            host,
+            f"document.querySelector('.player audio')?.duration < {full - 1.4}",
+            timeout=30_000,
         )
         guest.goto(f"{base}/i/spaces/{space_id}?t=2")
         wait_ready(guest)
@@ -224,7 +226,7 @@ def test_a_space_from_sign_up_to_replay_in_two_browsers(
         guest.goto(f"{base}/i/spaces/{space_id}/embed")
         wait_ready(guest)
         guest.get_by_role("button", name="Play").click()
-        guest.wait_for_function("document.querySelector('.player audio').currentTime > 0.5")
+        wait_until(guest, "document.querySelector('.player audio').currentTime > 0.5")
         check_page(guest, 375)
         check_page(host, 1100)
         guest.goto(f"{base}/download")

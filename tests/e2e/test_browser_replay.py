@@ -20,6 +20,7 @@ from airspace.media.peer import SpeakerPeer, recording
 from airspace.moderation.models import Report
 from tests.captions.test_captions_end_to_end import scheduled, wait_for_captions
 from tests.conftest import LiveServer
+from tests.e2e.pages import wait_until
 from tests.live.test_speakers import connect_microphone
 
 CHROMIUM = "/usr/bin/chromium"
@@ -100,8 +101,8 @@ def test_the_replay_player_in_chromium(live_server: LiveServer, browser: Browser
     assert "application/json+oembed" in html
 
     page.get_by_role("button", name="Play").click()
-    page.wait_for_function("!document.querySelector('.player audio').paused")
-    page.wait_for_function("document.querySelector('.player audio').currentTime > 3.5")
+    wait_until(page, "!document.querySelector('.player audio').paused")
+    wait_until(page, "document.querySelector('.player audio').currentTime > 3.5")
 
     page.get_by_label("Playback speed").select_option("1.5")
     assert page.evaluate("document.querySelector('.player audio').playbackRate") == 1.5
@@ -115,9 +116,7 @@ def test_the_replay_player_in_chromium(live_server: LiveServer, browser: Browser
     # Captions show the current cue with its speaker; "c" turns them off and on.
     page.locator(".transcript-panel summary").click()
     page.locator(".transcript li button").nth(1).click()
-    page.wait_for_function(
-        "document.querySelector('.caption').textContent.startsWith('Alice Host:')"
-    )
+    wait_until(page, "document.querySelector('.caption').textContent.startsWith('Alice Host:')")
     assert "Alice Host:" in page.locator(".transcript li.current").inner_text()
     page.locator("body").press("c")
     assert page.get_by_role("button", name="Captions").get_attribute("aria-pressed") == "false"
@@ -158,7 +157,7 @@ def test_the_replay_player_in_chromium(live_server: LiveServer, browser: Browser
     embed.goto(f"{base}/i/spaces/{space_id}/embed")
     wait_ready(embed)
     embed.get_by_role("button", name="Play").click()
-    embed.wait_for_function("document.querySelector('.player audio').currentTime > 0.5")
+    wait_until(embed, "document.querySelector('.player audio').currentTime > 0.5")
     embed.screenshot(path=str(SCREENSHOTS / "embed.png"))
     with httpx.Client(follow_redirects=True, base_url=base, timeout=20) as http:
         card = http.get("/api/v1/oembed", params={"url": f"{base}/i/spaces/{space_id}"}).json()
@@ -203,8 +202,8 @@ def test_the_host_moves_the_start_and_deletes_in_chromium(
     assert "Previewing from 0:02" in panel.locator(".host-status").inner_text()
     panel.get_by_role("button", name="Save start time").click()
     page.wait_for_load_state("load")
-    page.wait_for_function(
-        f"document.querySelector('.player audio').duration < {full - 2}", timeout=30_000
+    wait_until(
+        page, f"document.querySelector('.player audio').duration < {full - 2}", timeout=30_000
     )
     page.screenshot(path=str(SCREENSHOTS / "host-panel.png"))
     with httpx.Client(follow_redirects=True, base_url=base, timeout=20) as http:

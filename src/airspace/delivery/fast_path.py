@@ -52,6 +52,7 @@ SEGMENT = b"video/mp2t"
 CONTENT_TYPES = {".ts": "video/mp2t", ".m4a": "audio/mp4", ".mp3": "audio/mpeg"}
 GRANT_CHECK_PATH = "/_airspace/grant"
 """Where nginx's ``auth_request`` asks whether the grant in ``X-Original-URI`` opens its path."""
+NOSNIFF = (b"x-content-type-options", b"nosniff")
 PRESIGNED_SECONDS = 300
 """How long a presigned storage URL lives: what a revocation cannot reach back into."""
 SEGMENT_CACHE_BYTES = 64 << 20
@@ -290,6 +291,7 @@ async def _send_bytes(
     scope: Scope, send: Send, body: bytes, headers: list[tuple[bytes, bytes]]
 ) -> None:
     headers.append((b"content-length", str(len(body)).encode()))
+    headers.append(NOSNIFF)
     await send(_start(200, headers))
     await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
 
@@ -302,6 +304,7 @@ async def _json(send: Send, status: int, detail: str) -> None:
             [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
+                NOSNIFF,
                 (b"cache-control", b"no-store"),
             ],
         )
