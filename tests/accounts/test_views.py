@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from airspace.accounts.auth import CSRF_COOKIE, SESSION_COOKIE
@@ -121,6 +122,37 @@ def test_registration_rules(client: TestClient) -> None:
         "/api/v1/auth/register", json={"username": "a b", "password": "pw-12345678"}
     )
     assert bad_name.status_code == 422
+
+
+def test_usernames_are_one_whatever_their_case(client: TestClient) -> None:
+    register(client, "Host")
+    for name in ("host", "HOST"):
+        taken = client.post(
+            "/api/v1/auth/register", json={"username": name, "password": "pw-12345678"}
+        )
+        assert taken.status_code == 409
+    login = client.post(
+        "/api/v1/auth/login", json={"username": "hOsT", "password": "correct horse"}
+    )
+    assert login.status_code == 200
+    assert client.get("/api/v1/me").json()["username"] == "Host"
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("12345678", "most common"),
+        ("Password1", "most common"),
+        ("        ", "only spaces"),
+        ("Eve_the_user", "your username"),
+    ],
+)
+def test_weak_passwords_are_refused(client: TestClient, password: str, reason: str) -> None:
+    refused = client.post(
+        "/api/v1/auth/register", json={"username": "eve_the_user", "password": password}
+    )
+    assert refused.status_code == 422
+    assert reason in refused.json()["detail"]
 
 
 def test_block_and_unblock(client: TestClient) -> None:

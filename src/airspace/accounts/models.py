@@ -22,6 +22,8 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(30), unique=True)
+    username_key: Mapped[str] = mapped_column(String(30), unique=True)
+    """The username in lower case: names are unique whatever their case."""
     display_name: Mapped[str] = mapped_column(String(50))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from airspace.accounts.models import ApiToken, Block, Role, User, UserSession
-from airspace.accounts.passwords import DUMMY_HASH, hash_password, verify_password
+from airspace.accounts.passwords import DUMMY_HASH, hash_password, is_common, verify_password
 from airspace.errors import Conflict, Invalid, NotFound, Unauthenticated
 from airspace.ids import new_secret_token, sha256_hex
 from airspace.text import printable
@@ -28,9 +28,17 @@ def validate_username(username: str) -> str:
     return username
 
 
-def validate_password(password: str) -> str:
+def validate_password(password: str, username: str = "") -> str:
+    """A password of 8 to 128 characters that is not blank, not the username, and not
+    one of the 30,000 most common passwords."""
     if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
         raise Invalid(f"password must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters")
+    if not password.strip():
+        raise Invalid("password must not be only spaces")
+    if username and password.lower() == username.lower():
+        raise Invalid("password must not be your username")
+    if is_common(password):
+        raise Invalid("that password is among the most common ones; choose another")
     return password
 
 
@@ -50,7 +58,7 @@ def update_settings(
 def find_user(session: Session, username: str) -> User | None:
     if not USERNAME_PATTERN.match(username):
         return None  # no such name can exist; and NUL bytes never reach the database
-    return session.scalar(select(User).where(User.username == username))
+    return session.scalar(select(User).where(User.username_key == username.lower()))
 
 
 def get_user(session: Session, username: str) -> User:
@@ -70,7 +78,7 @@ def register(
     role: Role = Role.USER,
 ) -> User:
     validate_username(username)
-    validate_password(password)
+    validate_password(password, username)
     display_name = (display_name or username).strip()
     if not 1 <= len(display_name) <= 50:
         raise Invalid("display name must be 1 to 50 characters")
@@ -78,6 +86,7 @@ def register(
         raise Conflict(f"the username {username!r} is taken")
     user = User(
         username=username,
+        username_key=username.lower(),
         display_name=display_name,
         password_hash=hash_password(password),
         role=role,

@@ -218,7 +218,7 @@ class RoomState:
 
     def by_username(self, username: str) -> Member:
         for member in self.members.values():
-            if member.username == username:
+            if member.username.lower() == username.lower():
                 return member
         raise NotFound(f"{username} is not in this room")
 
