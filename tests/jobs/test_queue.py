@@ -78,10 +78,19 @@ def test_sqlite_queue_runs_inside_the_app(services: Services) -> None:
         assert recording["state"] == "available"
 
 
+def make_admin(services: Services, username: str) -> None:
+    from airspace.accounts.models import Role, User
+
+    with services.sessions() as session:
+        session.query(User).filter_by(username=username).one().role = Role.ADMIN
+        session.commit()
+
+
 def test_failed_attempts_retry_with_backoff_then_fail_with_reason(services: Services) -> None:
     FAILURES.clear()
     with TestClient(create_app(services, run_jobs=True)) as client:
         host = register(client, "host")
+        make_admin(services, "host")  # a job about no Space is for admins to see
         recovers = services.jobs.enqueue("tests.fails_then_succeeds", failures=2)
         run = wait_for_job(client, recovers, host)
         assert run["status"] == "done"
@@ -92,6 +101,23 @@ def test_failed_attempts_retry_with_backoff_then_fail_with_reason(services: Serv
         assert run["status"] == "failed"
         assert run["attempts"] == 3
         assert run["error"] == "RuntimeError: transient failure 3"
+
+
+def test_a_job_is_shown_to_the_host_of_its_space_and_to_admins_only(
+    services: Services,
+) -> None:
+    with TestClient(create_app(services)) as client:
+        host = register(client, "host")
+        stranger = register(client, "stranger")
+        admin = register(client, "admin")
+        make_admin(services, "admin")
+        job_id = finalize_job_id(services, end_recorded_space(client, host))
+        url = f"/api/v1/jobs/{job_id}"
+        assert client.get(url, headers=host).status_code == 200
+        assert client.get(url, headers=admin).status_code == 200
+        hidden = client.get(url, headers=stranger)
+        assert hidden.status_code == 404
+        assert hidden.json() == {"detail": f"no job {job_id}"}
 
 
 def test_unknown_job_is_refused(services: Services) -> None:
