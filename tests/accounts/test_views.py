@@ -203,3 +203,18 @@ def test_settings_caption_opt_out(client: TestClient) -> None:
     )
     assert updated.json()["captions_opt_out"] is True
     assert client.get("/api/v1/me", headers=ada).json()["display_name"] == "Ada L."
+
+
+def test_logging_in_gives_a_new_csrf_token(client: TestClient) -> None:
+    first = client.post(
+        "/api/v1/auth/register", json={"username": "ada", "password": "correct horse"}
+    ).json()["csrf_token"]
+    client.post("/api/v1/auth/logout", headers={"X-CSRF-Token": first})
+    second = client.post(
+        "/api/v1/auth/login", json={"username": "ada", "password": "correct horse"}
+    ).json()["csrf_token"]
+    assert second != first
+    stale = client.patch("/api/v1/me", json={"display_name": "A"}, headers={"X-CSRF-Token": first})
+    assert stale.status_code == 403
+    fresh = client.patch("/api/v1/me", json={"display_name": "A"}, headers={"X-CSRF-Token": second})
+    assert fresh.status_code == 200

@@ -29,6 +29,7 @@ def test_logging_in_returns_to_the_page_that_asked(client: TestClient) -> None:
         follow_redirects=False,
     )
     assert back.headers["location"] == "/settings"
+    login = client.get("/login").text  # signing in gave the browser a new CSRF token
     elsewhere = client.post(
         "/login",
         data={

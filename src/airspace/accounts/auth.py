@@ -56,6 +56,14 @@ def set_csrf_cookie(response: Response, settings: Settings, nonce: str) -> None:
     )
 
 
+def rotate_csrf_nonce(response: Response, settings: Settings) -> str:
+    """A new CSRF nonce for a browser that has just signed in (a token planted or seen
+    before the log-in is worth nothing after it); returns the new token."""
+    nonce = secrets.token_urlsafe(24)
+    set_csrf_cookie(response, settings, nonce)
+    return csrf_token_for(settings, nonce)
+
+
 def ensure_csrf_nonce(request: Request, response: Response, settings: Settings) -> str:
     """The request's CSRF token, setting the nonce cookie on ``response`` if it is new."""
     token, new_nonce = csrf_token_and_new_nonce(request, settings)

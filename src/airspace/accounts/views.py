@@ -13,6 +13,7 @@ from airspace.accounts.auth import (
     CurrentUser,
     clear_session_cookie,
     ensure_csrf_nonce,
+    rotate_csrf_nonce,
     session_id_from,
     set_session_cookie,
 )
@@ -45,7 +46,7 @@ def _start_session(
     session_id = accounts.open_session(db, user, services.clock.now(), lifetime)
     db.commit()
     set_session_cookie(response, services.settings, session_id)
-    csrf = ensure_csrf_nonce(request, response, services.settings)
+    csrf = rotate_csrf_nonce(response, services.settings)
     return SessionOut(user=MeOut.model_validate(user), csrf_token=csrf)
 
 

@@ -19,6 +19,7 @@ from airspace.accounts.auth import (
     check_csrf,
     clear_session_cookie,
     csrf_token_and_new_nonce,
+    rotate_csrf_nonce,
     session_id_from,
     set_csrf_cookie,
     set_session_cookie,
@@ -146,6 +147,7 @@ def _logged_in(services: Services, db: DbDep, user: User, next_path: str = "/") 
     db.commit()
     response = RedirectResponse(next_path, status_code=303)
     set_session_cookie(response, services.settings, session_id)
+    rotate_csrf_nonce(response, services.settings)
     return response
 
 
