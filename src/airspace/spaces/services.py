@@ -155,6 +155,16 @@ def edit(
     return space
 
 
+def require_live_room_for(session: Session, host: User, most: int) -> None:
+    """A host runs at most ``most`` live Spaces at once (409 beyond)."""
+    live = session.scalar(
+        select(func.count(Space.id)).where(Space.host_id == host.id, Space.state == SpaceState.LIVE)
+    )
+    if live is not None and live >= most:
+        plural = "Space" if most == 1 else "Spaces"
+        raise Conflict(f"you already host {most} live {plural}; end one before going live again")
+
+
 def start(session: Session, space: Space, user: User, now: datetime) -> Recording | None:
     """Go live; returns the new recording when the Space is recorded."""
     _require_host(space, user, "start")

@@ -164,6 +164,8 @@ function apply(event) {
     refreshCount();
     if (event.type === "removed" && event.member.username === me) leaveRoom("You were removed from this Space.");
     else if (event.type === "left" && event.member.username === me && !leaving) rejoin();
+  } else if (event.type === "idle_warning") {
+    say(`Nobody has spoken for a while: this Space ends in ${event.ends_in_seconds} s unless someone talks or turns on a microphone.`);
   } else if (event.type === "ended") {
     leaveRoom("This Space has ended.");
     setTimeout(() => location.reload(), 1500);
