@@ -266,8 +266,8 @@ class LiveRooms:
             space = spaces.get(session, space_id)
             user = session.get_one(User, user_id)
             now = self.services.clock.now()
-            spaces.require_live_room_for(session, user, self.services.settings.live_spaces_per_host)
-            recording = spaces.start(session, space, user, now)
+            most = self.services.settings.live_spaces_per_host
+            recording = spaces.start(session, space, user, now, most_live=most)
             leases.take(space, self.services.settings.node_id, now)
             session.commit()
             assert space.started_at is not None

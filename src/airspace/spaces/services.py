@@ -165,10 +165,15 @@ def require_live_room_for(session: Session, host: User, most: int) -> None:
         raise Conflict(f"you already host {most} live {plural}; end one before going live again")
 
 
-def start(session: Session, space: Space, user: User, now: datetime) -> Recording | None:
-    """Go live; returns the new recording when the Space is recorded."""
+def start(
+    session: Session, space: Space, user: User, now: datetime, *, most_live: int | None = None
+) -> Recording | None:
+    """Go live; returns the new recording when the Space is recorded. ``most_live``: how
+    many live Spaces the host may run at once (409 beyond)."""
     _require_host(space, user, "start")
     _require_state(space, SpaceState.SCHEDULED, "start")
+    if most_live is not None:
+        require_live_room_for(session, user, most_live)
     space.state = SpaceState.LIVE
     space.started_at = now
     if not space.record:
