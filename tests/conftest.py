@@ -36,6 +36,18 @@ REDIS_URL = os.environ.get("AIRSPACE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15
 BACKENDS = ["sqlite", "postgresql"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def fresh_shared_rate_limits() -> None:
+    """Rate limits kept in the test Redis by earlier runs would refuse this run's sign-ups."""
+    import redis
+
+    connection = redis.Redis.from_url(REDIS_URL)
+    keys = list(connection.scan_iter("airspace:limit:*"))
+    if keys:
+        connection.delete(*keys)
+    connection.close()
+
+
 @pytest.fixture(scope="session")
 def postgres_schema_url() -> Iterator[str]:
     """A PostgreSQL URL whose search path is a schema of this test run, dropped at the end."""

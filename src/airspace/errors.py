@@ -12,6 +12,11 @@ class AirspaceError(Exception):
         super().__init__(detail)
         self.detail = detail
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the error's response carries."""
+        return {}
+
 
 class Unauthenticated(AirspaceError):
     status_code = 401
@@ -39,6 +44,15 @@ class Invalid(AirspaceError):
 
 class TooManyRequests(AirspaceError):
     status_code = 429
+
+    def __init__(self, detail: str, retry_after: int | None = None) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+        """Seconds until the client may try again (the ``Retry-After`` header)."""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)} if self.retry_after else {}
 
 
 class ConfigError(Exception):

@@ -25,6 +25,7 @@ from airspace.live.events import InProcessRoomEvents, RedisRoomEvents, RoomEvent
 from airspace.live.forwarding import LocalRoomRelay, RedisRoomRelay, RoomRelay
 from airspace.media.engine import MediaEngine
 from airspace.media.mp3_encoders import lame_library
+from airspace.ratelimit import LocalRateLimits, RateLimits, RedisRateLimits
 from airspace.storage.interfaces import Storage
 from airspace.storage.local import LocalStorage
 from airspace.storage.s3 import S3Storage
@@ -43,6 +44,7 @@ class Services:
     grants: MediaGrants
     generations: MediaGenerations
     relay: RoomRelay
+    limits: RateLimits
 
     def close(self) -> None:
         self.generations.close()
@@ -67,6 +69,13 @@ def create_room_relay(url: str) -> RoomRelay:
     if urlsplit(url).scheme in ("redis", "rediss"):
         return RedisRoomRelay(url)
     return LocalRoomRelay()
+
+
+def create_rate_limits(url: str) -> RateLimits:
+    """Where rate limits count: in process, or in Redis so every node shares them."""
+    if urlsplit(url).scheme in ("redis", "rediss"):
+        return RedisRateLimits(url)
+    return LocalRateLimits()
 
 
 def create_media_generations(url: str) -> MediaGenerations:
@@ -115,6 +124,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         grants=MediaGrants(settings.secret_key),
         generations=create_media_generations(settings.events_url),
         relay=create_room_relay(settings.events_url),
+        limits=create_rate_limits(settings.events_url),
     )
     services.jobs.bind(services)
     return services

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response, status
 
 from airspace.accounts import services as accounts
+from airspace.accounts import throttle
 from airspace.accounts.auth import (
     CurrentAdmin,
     CurrentUser,
@@ -30,6 +31,7 @@ from airspace.accounts.schemas import (
     TokenOut,
     UserOut,
 )
+from airspace.accounts.throttle import client_of, throttled_authenticate
 from airspace.dependencies import DbDep, ServicesDep
 from airspace.wiring import Services
 
@@ -54,6 +56,7 @@ def _start_session(
 def register(
     body: Registration, request: Request, response: Response, services: ServicesDep, db: DbDep
 ) -> SessionOut:
+    throttle.check_registration(services.limits, client_of(request), services.clock.now())
     user = accounts.register(
         db, body.username, body.password, services.clock.now(), display_name=body.display_name
     )
@@ -64,7 +67,7 @@ def register(
 def login(
     body: Credentials, request: Request, response: Response, services: ServicesDep, db: DbDep
 ) -> SessionOut:
-    user = accounts.authenticate(db, body.username, body.password)
+    user = throttled_authenticate(services, db, body.username, body.password, client_of(request))
     return _start_session(request, response, services, db, user)
 
 

@@ -17,10 +17,10 @@ from airspace.dependencies import ServicesDep
 from airspace.downloader.address_guard import is_public_address
 from airspace.downloader.errors import DownloadError
 from airspace.downloader.sources import classify
-from airspace.errors import Gone, Invalid, NotFound, TooManyRequests
+from airspace.errors import Gone, Invalid, NotFound
 from airspace.jobs.models import JobStatus
 from airspace.jobs.status import get_run
-from airspace.ratelimit import SlidingWindowLimiter
+from airspace.ratelimit import Limit, take
 from airspace.wiring import Services
 
 api = APIRouter(prefix="/downloads", tags=["downloads"])
@@ -43,16 +43,6 @@ class DownloadOut(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     file_url: str | None = None
     expires_at: datetime | None = None
-
-
-def _limiter(request: Request, services: Services) -> SlidingWindowLimiter:
-    state = request.app.state
-    if not hasattr(state, "download_limiter"):
-        state.download_limiter = SlidingWindowLimiter(
-            services.settings.download_rate_per_hour, timedelta(hours=1)
-        )
-    limiter: SlidingWindowLimiter = state.download_limiter
-    return limiter
 
 
 def _check_url(url: str, services: Services) -> None:
@@ -86,11 +76,8 @@ def start_download(
     url = body.url.strip()
     _check_url(url, services)
     client = request.client.host if request.client else "unknown"
-    limiter = _limiter(request, services)
-    now = services.clock.now()
-    if not limiter.allow(client, now):
-        wait = limiter.retry_after(client, now)
-        raise TooManyRequests(f"too many downloads from this address; try again in {wait} s")
+    limit = Limit("downloads", services.settings.download_rate_per_hour, timedelta(hours=1))
+    take(services.limits, limit, client, services.clock.now(), "downloads from this address")
     run_id = services.jobs.enqueue("downloads.fetch", subject=url[:100], url=url, fmt=body.format)
     return DownloadOut(id=run_id, status=JobStatus.QUEUED, progress=0.0)
 

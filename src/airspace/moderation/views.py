@@ -11,28 +11,21 @@ from pydantic import BaseModel, ConfigDict, Field
 from airspace.accounts.auth import CurrentModerator, OptionalUser
 from airspace.accounts.listeners import listener_of, remember_listener
 from airspace.dependencies import DbDep, ServicesDep
-from airspace.errors import TooManyRequests
 from airspace.moderation import services as moderation
 from airspace.moderation.models import ReportReason, ReportStatus
-from airspace.ratelimit import SlidingWindowLimiter
+from airspace.ratelimit import Limit, take
 from airspace.text import PlainText
 from airspace.wiring import Services
 
 router = APIRouter(tags=["moderation"])
-REPORTS_PER_HOUR = 10
+REPORTS_LIMIT = Limit("reports", 10, timedelta(hours=1))
+"""Reports one client address may file an hour."""
 """Reports from one address in an hour: enough for anyone, not for flooding the queue."""
 
 
 def _check_rate(request: Request, services: Services) -> None:
-    state = request.app.state
-    if not hasattr(state, "report_limiter"):
-        state.report_limiter = SlidingWindowLimiter(REPORTS_PER_HOUR, timedelta(hours=1))
-    limiter: SlidingWindowLimiter = state.report_limiter
     client = request.client.host if request.client else "unknown"
-    now = services.clock.now()
-    if not limiter.allow(client, now):
-        wait = limiter.retry_after(client, now)
-        raise TooManyRequests(f"too many reports from this address; try again in {wait} s")
+    take(services.limits, REPORTS_LIMIT, client, services.clock.now(), "reports from this address")
 
 
 class ReportIn(BaseModel):

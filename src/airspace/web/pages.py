@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from airspace.accounts import services as accounts
+from airspace.accounts import throttle
 from airspace.accounts.auth import (
     CSRF_FIELD,
     OptionalUser,
@@ -26,6 +27,7 @@ from airspace.accounts.auth import (
 )
 from airspace.accounts.listeners import listener_of, remember_listener
 from airspace.accounts.models import User
+from airspace.accounts.throttle import client_of, throttled_authenticate
 from airspace.dependencies import DbDep, ServicesDep
 from airspace.errors import AirspaceError, Conflict
 from airspace.recordings.models import RecordingState
@@ -90,6 +92,7 @@ def signup(
 ) -> Response:
     check_csrf(request, services.settings, csrf_token)
     try:
+        throttle.check_registration(services.limits, client_of(request), services.clock.now())
         user = accounts.register(db, username.strip(), password, services.clock.now())
     except AirspaceError as exc:
         return render(request, services, "signup.html", None, exc.status_code, error=exc.detail)
@@ -127,7 +130,7 @@ def login(
     check_csrf(request, services.settings, csrf_token)
     next_path = _local_path(next_path)
     try:
-        user = accounts.authenticate(db, username.strip(), password)
+        user = throttled_authenticate(services, db, username.strip(), password, client_of(request))
     except AirspaceError as exc:
         return render(
             request,
