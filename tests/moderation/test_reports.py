@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi.testclient import TestClient
 
 from airspace.accounts.models import Role, User
+from airspace.clock import SettableClock
 from airspace.wiring import Services
 from tests.conftest import register
 
@@ -103,3 +106,17 @@ def test_one_address_cannot_flood_the_queue(client: TestClient) -> None:
     refused = client.post(f"/api/v1/spaces/{spaces[10]}/reports", json={"reason": "spam"})
     assert refused.status_code == 429
     assert "too many reports" in refused.json()["detail"]
+
+
+def test_reports_close_sixty_days_after_the_end(client: TestClient, clock: SettableClock) -> None:
+    host = register(client, "host")
+    space_id = client.post("/api/v1/spaces", json={"title": "Old"}, headers=host).json()["id"]
+    client.post(f"/api/v1/spaces/{space_id}/start", headers=host)
+    client.post(f"/api/v1/spaces/{space_id}/end", headers=host)
+    url = f"/api/v1/spaces/{space_id}/reports"
+    clock.advance(timedelta(days=59))
+    assert client.post(url, json={"reason": "spam"}).status_code == 201
+    clock.advance(timedelta(days=1))
+    late = client.post(url, json={"reason": "hate"}, headers=register(client, "late"))
+    assert late.status_code == 410
+    assert "60 days" in late.json()["detail"]

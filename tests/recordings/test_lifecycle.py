@@ -115,6 +115,26 @@ def test_a_moderator_takes_a_recording_down_and_its_links_die(
     assert client.get(str(held.url)).status_code == 410
 
 
+def test_the_host_undoes_a_delete_while_the_media_is_held(
+    client: TestClient, services: Services, clock: SettableClock
+) -> None:
+    host = register(client, "host")
+    listener = register(client, "listener")
+    space_id = ended_recording(client, clock, host)
+    finalize(services, load(services, space_id).id)
+    old = client.get(f"/i/spaces/{space_id}/replay.m3u8", follow_redirects=False)
+    url = f"/api/v1/spaces/{space_id}/recording"
+    assert client.delete(url, headers=host).status_code == 204
+    assert client.post(f"{url}/restore", headers=listener).status_code == 403
+    restored = client.post(f"{url}/restore", headers=host)
+    assert restored.status_code == 200
+    assert restored.json()["state"] == "available"
+    assert client.get(f"/i/spaces/{space_id}/replay.m3u8").status_code == 200
+    # Links handed out before the delete stay dead: the restore gives new ones.
+    assert client.get(old.headers["location"]).status_code == 410
+    assert client.post(f"{url}/restore", headers=host).status_code == 409
+
+
 def test_finalize_is_idempotent(
     client: TestClient, services: Services, clock: SettableClock
 ) -> None:

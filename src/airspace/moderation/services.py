@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from airspace.accounts.models import User
-from airspace.errors import Conflict, Forbidden, Invalid, NotFound
+from airspace.errors import Conflict, Forbidden, Gone, Invalid, NotFound
 from airspace.moderation.models import Report, ReportReason, ReportStatus
 from airspace.spaces import services as spaces
 from airspace.text import printable
 
 MAX_DETAILS = 500
+REPORT_WINDOW = timedelta(days=60)
+"""Reports on a Space are taken until this long after it ended (its media is held longer)."""
 
 
 def file_report(
@@ -28,6 +30,8 @@ def file_report(
 ) -> Report:
     """Report a Space; one open report per person (account or listener session)."""
     space = spaces.get(session, space_id)
+    if space.ended_at is not None and now >= space.ended_at + REPORT_WINDOW:
+        raise Gone("reports on this Space closed 60 days after it ended")
     details = printable(details, "details").strip()
     if len(details) > MAX_DETAILS:
         raise Invalid(f"details must be at most {MAX_DETAILS} characters")

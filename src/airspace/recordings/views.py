@@ -188,6 +188,21 @@ def request_rendition(
     )
 
 
+@router.post("/restore")
+def restore_recording(
+    space_id: str, services: ServicesDep, db: DbDep, user: CurrentUser
+) -> RecordingOut:
+    """Undo a delete while the media is held (the host, or a moderator): the recording is
+    back for listeners if its window is still open (else expired), with new links."""
+    space = spaces.get(db, space_id)
+    if space.host_id != user.id and not user.is_moderator:
+        raise Forbidden("only the host or a moderator can restore this recording")
+    recording = _recording(db, space_id)
+    lifecycle.restore(recording, services.clock.now())
+    db.commit()
+    return recording_out(services, db, recording)
+
+
 @router.delete("", status_code=status.HTTP_204_NO_CONTENT)
 def delete_recording(space_id: str, services: ServicesDep, db: DbDep, user: CurrentUser) -> None:
     """Delete at once for everyone (the host, or a moderator taking it down): every media
