@@ -369,26 +369,14 @@ def nginx_run(data: Path, space_id: str, args: argparse.Namespace) -> dict[str, 
 
         sliding = threading.Thread(target=edge, daemon=True)
         sliding.start()
-        pids = [server.pid, *_children(server.pid)]
+        # cpu_seconds counts the master and every process under it (its worker).
+        pids = [server.pid]
         result = measure("nginx", pids, f"http://127.0.0.1:{port}", "/live.m3u8", args)
         stop = True
         return result
     finally:
         server.terminate()
         server.wait(10)
-
-
-def _children(pid: int) -> list[int]:
-    out = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(stat[1]) == pid:
-                out.append(int(entry.name))
-    return out
 
 
 # --- report ------------------------------------------------------------------------
