@@ -25,6 +25,7 @@ from airspace.config import Settings
 from airspace.db.base import Base, import_all_models
 from airspace.db.engine import create_database_engine
 from airspace.db.migrate import upgrade
+from airspace.delivery.http_protocol import server_config
 from airspace.wiring import Services, build_services
 from tests.downloader.hls_server import FakeServer
 from tests.e2e.processes import free_port
@@ -214,7 +215,9 @@ def live_server(services: Services) -> Iterator[LiveServer]:
     # Links the API hands out (replay playlists, files) point at this server.
     services.settings = replace(services.settings, public_url=f"http://127.0.0.1:{port}")
     app = create_app(services, run_jobs=True)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = server_config(
+        app, app.fast_path, host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -13,7 +13,7 @@ from typing import Literal
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from airspace import __version__
 from airspace.accounts.views import router as accounts_router
@@ -78,7 +78,7 @@ async def _reload_generations(services: Services) -> None:
             logger.warning("could not reload media generations", exc_info=True)
 
 
-def create_app(services: Services, *, run_jobs: bool = False) -> FastAPI:
+def create_app(services: Services, *, run_jobs: bool = False) -> AirspaceApp:
     """Build the app. With ``run_jobs`` and an in-process queue, jobs run inside it."""
 
     @asynccontextmanager
@@ -187,7 +187,7 @@ class AirspaceApp(FastAPI):
     """The app, with the listener fast path ahead of all of FastAPI's machinery: media
     requests never pass through its middleware stack."""
 
-    fast_path: ASGIApp | None = None
+    fast_path: ListenerFastPath | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.fast_path is not None:

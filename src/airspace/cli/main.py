@@ -69,12 +69,16 @@ def serve(host: str, port: int) -> None:
 
     from airspace.app import create_app
     from airspace.delivery.access_log import quiet_served_media
+    from airspace.delivery.http_protocol import server_config
 
     log_progress()
     quiet_served_media()
     services = load_services()
     app = create_app(services, run_jobs=True)
-    uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="info")
+    config = server_config(
+        app, app.fast_path, host=host, port=port, proxy_headers=True, log_level="info"
+    )
+    uvicorn.Server(config).run()
 
 
 @cli.command()

@@ -24,6 +24,7 @@ import json
 import secrets
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -58,6 +59,9 @@ PRESIGNED_SECONDS = 300
 SEGMENT_CACHE_BYTES = 64 << 20
 """Stored segments kept in memory (about 3,000 of 20 KB): replay listeners and late
 joiners ask for the same few again and again; segments never change once stored."""
+VERIFIED_GRANTS = 10_000
+"""Grants whose signature was checked, kept to skip the HMAC on their next request (a
+listener makes dozens under one grant); expiry, path and generation are checked each time."""
 _COOKIE_PREFIX = LISTENER_COOKIE.encode() + b"="
 
 
@@ -85,8 +89,22 @@ class SegmentCache:
             self._size -= len(dropped)
 
 
+@dataclass(slots=True)
+class MediaAnswer:
+    """A whole response, known without waiting on anything: what most listener requests get."""
+
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes = b""
+
+
 class ListenerFastPath:
-    """ASGI middleware in front of the app for ``/m/`` media requests."""
+    """ASGI middleware in front of the app for ``/m/`` media requests.
+
+    ``answer`` is the synchronous core: the HTTP protocol (``delivery.http_protocol``)
+    calls it straight from its parser, and this middleware calls it for servers that
+    speak only ASGI; what it cannot answer at once (a file to read, a presigned URL to
+    make, a route of the app) goes on asynchronously."""
 
     def __init__(
         self,
@@ -105,13 +123,18 @@ class ListenerFastPath:
         self.rooms = rooms
         self.now = now
         self.segments = SegmentCache(SEGMENT_CACHE_BYTES)
+        self._verified: dict[tuple[str, str], Grant] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
         if scope["type"] == "http" and path.startswith(MEDIA_PREFIX):
-            await self._media(scope, receive, send, path)
+            answer = self.answer(scope["method"], path, scope["headers"])
+            if answer is not None:
+                await _send(scope, send, answer)
+            else:
+                await self._later(scope, receive, send, path)
         elif scope["type"] == "http" and path == GRANT_CHECK_PATH:
-            await self._grant_check(scope, send)
+            await _send(scope, send, self._grant_check(scope))
         else:
             await self.app(scope, receive, send)
 
@@ -121,11 +144,18 @@ class ListenerFastPath:
         space_id, _, rest = path[len(MEDIA_PREFIX) :].partition("/")
         token, _, name = rest.partition("/")
         generation = self.generations.current(space_id)
-        grant = self.grants.check(space_id, token, name, now, generation)
+        grant = self._verified.get((space_id, token))
+        if grant is None:
+            grant = self.grants.check(space_id, token, name, now, generation)
+            if len(self._verified) >= VERIFIED_GRANTS:
+                self._verified.clear()
+            self._verified[(space_id, token)] = grant
+        else:
+            self.grants.check_parsed(grant, name, now, generation)
         self.generations.observe(space_id, grant.generation)
         return grant, name
 
-    async def _grant_check(self, scope: Scope, send: Send) -> None:
+    def _grant_check(self, scope: Scope) -> MediaAnswer:
         """nginx's ``auth_request``: 204 when the grant in ``X-Original-URI`` opens that
         stored file, with the ``Cache-Control`` its bytes get in ``X-Cache-Control``; else
         403 (also for names that are not stored files: those are the app's to serve).
@@ -134,60 +164,66 @@ class ListenerFastPath:
         500), so a revoked grant is a 403 here too, its reason in the body; nginx hands
         refused requests on to the fast path, which answers them 403 or 410."""
         if scope["method"] not in ("GET", "HEAD"):
-            await _json(send, 405, "grants are checked with GET")
-            return
-        original = _header(scope, b"x-original-uri")
+            return _json(405, "grants are checked with GET")
+        original = _header(scope["headers"], b"x-original-uri")
         if original is None:
-            await _json(send, 400, "X-Original-URI is missing")
-            return
+            return _json(400, "X-Original-URI is missing")
         path = original.decode("latin-1").partition("?")[0]
         if not path.startswith(MEDIA_PREFIX):
-            await _json(send, 403, "this is not a media link")
-            return
+            return _json(403, "this is not a media link")
         now = self.now()
         try:
             grant, name = self._grant(path, now)
         except AirspaceError as error:
-            await _json(send, 403, error.detail)
-            return
+            return _json(403, error.detail)
         if not STORED_NAME.fullmatch(name):
-            await _json(send, 403, "only stored media is served beside the app")
-            return
+            return _json(403, "only stored media is served beside the app")
         headers = [
             (b"x-cache-control", cache_control(grant, now).encode()),
             (b"cache-control", b"no-store"),
         ]
-        await send(_start(204, headers))
-        await send({"type": "http.response.body", "body": b""})
+        return MediaAnswer(204, headers)
 
-    async def _media(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
-        if scope["method"] not in ("GET", "HEAD"):
-            await _json(send, 405, "media is read with GET")
-            return
+    def answer(
+        self, method: str, path: str, headers: list[tuple[bytes, bytes]]
+    ) -> MediaAnswer | None:
+        """The whole answer to a media request for ``path``, when it is known at once:
+        a refusal, the live playlist, a segment in memory. None when it needs waiting
+        (a file to read, a URL to presign) or the app (replay playlists, captions)."""
+        if method not in ("GET", "HEAD"):
+            return _json(405, "media is read with GET")
         now = self.now()
         try:
             grant, name = self._grant(path, now)
         except AirspaceError as error:
-            await _json(send, error.status_code, error.detail)
-            return
+            return _json(error.status_code, error.detail)
         space_id = grant.space_id
         room = self.rooms().get(space_id)
-        if name == "live.m3u8" and room is not None:
-            await self._live_playlist(scope, send, room, grant, now)
-        elif STORED_NAME.fullmatch(name):
-            data = room.recorder.hot_segment(name[5:]) if room is not None else None
-            if data is None:
-                data = self.segments.get(media_prefix_for(space_id) + name)
-            if data is not None:
-                await self._segment(scope, send, grant, name, data, now)
-            else:
-                await self._stored(scope, receive, send, grant, name, now)
+        if name == "live.m3u8":
+            return self._live_playlist(headers, room, grant, now) if room is not None else None
+        if not STORED_NAME.fullmatch(name):
+            return None
+        data = room.recorder.hot_segment(name[5:]) if room is not None else None
+        if data is None:
+            data = self.segments.get(media_prefix_for(space_id) + name)
+        return self._segment(headers, grant, name, data, now) if data is not None else None
+
+    async def _later(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
+        """What ``answer`` left: stored files and the app's routes."""
+        now = self.now()
+        try:
+            grant, name = self._grant(path, now)
+        except AirspaceError as error:  # revoked between the two looks
+            await _send(scope, send, _json(error.status_code, error.detail))
+            return
+        if STORED_NAME.fullmatch(name):
+            await self._stored(scope, receive, send, grant, name, now)
         else:
             await self.app(scope, receive, send)
 
-    async def _live_playlist(
-        self, scope: Scope, send: Send, room: LiveRoom, grant: Grant, now: float
-    ) -> None:
+    def _live_playlist(
+        self, headers: list[tuple[bytes, bytes]], room: LiveRoom, grant: Grant, now: float
+    ) -> MediaAnswer:
         if grant.seconds_left(now) < GRANT_SECONDS // 2:
             # A live grant is renewed while the Space is live here: the player follows
             # the redirect and carries on under the new one.
@@ -199,20 +235,19 @@ class ListenerFastPath:
                 self.generations.current(grant.space_id),
             )
             location = self.grants.path(renewed, "live.m3u8").encode()
-            await send(_start(302, [(b"location", location), (b"cache-control", b"no-store")]))
-            await send({"type": "http.response.body", "body": b""})
-            return
-        headers = [
+            return MediaAnswer(302, [(b"location", location), (b"cache-control", b"no-store")])
+        sent = [
             (b"content-type", PLAYLIST),
             (
                 b"cache-control",
                 b"no-cache" if grant.audience is Audience.PUBLIC else b"private, no-cache",
             ),
+            NOSNIFF,
         ]
-        listener = _listener_cookie(scope)
+        listener = _listener_cookie(headers)
         if listener is None:
             listener = secrets.token_urlsafe(16)
-            headers.append(
+            sent.append(
                 (
                     b"set-cookie",
                     f"{LISTENER_COOKIE}={listener}; HttpOnly; Max-Age=86400; Path=/; "
@@ -220,22 +255,26 @@ class ListenerFastPath:
                 )
             )
         room.state.heard_listener(listener, now)
-        await _send_bytes(scope, send, room.recorder.live_playlist, headers)
+        return MediaAnswer(200, sent, room.recorder.live_playlist)
 
-    async def _segment(
-        self, scope: Scope, send: Send, grant: Grant, name: str, data: bytes, now: float
-    ) -> None:
+    def _segment(
+        self,
+        headers: list[tuple[bytes, bytes]],
+        grant: Grant,
+        name: str,
+        data: bytes,
+        now: float,
+    ) -> MediaAnswer:
         etag = f'"{grant.space_id}-{name[5:-3]}"'.encode()
-        headers = [
+        sent = [
             (b"content-type", SEGMENT),
             (b"cache-control", cache_control(grant, now).encode()),
             (b"etag", etag),
+            NOSNIFF,
         ]
-        if _header(scope, b"if-none-match") == etag:
-            await send(_start(304, headers))
-            await send({"type": "http.response.body", "body": b""})
-            return
-        await _send_bytes(scope, send, data, headers)
+        if _header(headers, b"if-none-match") == etag:
+            return MediaAnswer(304, sent)
+        return MediaAnswer(200, sent, data)
 
     async def _stored(
         self, scope: Scope, receive: Receive, send: Send, grant: Grant, name: str, now: float
@@ -246,21 +285,20 @@ class ListenerFastPath:
         if path is None:
             seconds = max(1, min(PRESIGNED_SECONDS, grant.seconds_left(now)))
             url = await asyncio.to_thread(self.storage.url, key, seconds)
-            await send(
-                _start(302, [(b"location", str(url).encode()), (b"cache-control", b"no-store")])
-            )
-            await send({"type": "http.response.body", "body": b""})
+            location = str(url).encode()
+            redirect = MediaAnswer(302, [(b"location", location), (b"cache-control", b"no-store")])
+            await _send(scope, send, redirect)
             return
         if name.startswith("live/"):
             data = await asyncio.to_thread(_read, path)
             if data is None:
-                await _json(send, 404, "no such media")
+                await _send(scope, send, _json(404, "no such media"))
                 return
             self.segments.put(key, data)
-            await self._segment(scope, send, grant, name, data, now)
+            await _send(scope, send, self._segment(scope["headers"], grant, name, data, now))
             return
         if not path.is_file():
-            await _json(send, 404, "no such media")
+            await _send(scope, send, _json(404, "no such media"))
             return
         headers = {"Cache-Control": cache}
         filename = None
@@ -283,44 +321,30 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
-def _start(status: int, headers: list[tuple[bytes, bytes]]) -> dict[str, object]:
-    return {"type": "http.response.start", "status": status, "headers": headers}
-
-
-async def _send_bytes(
-    scope: Scope, send: Send, body: bytes, headers: list[tuple[bytes, bytes]]
-) -> None:
-    headers.append((b"content-length", str(len(body)).encode()))
-    headers.append(NOSNIFF)
-    await send(_start(200, headers))
-    await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
-
-
-async def _json(send: Send, status: int, detail: str) -> None:
-    body = json.dumps({"detail": detail}).encode()
-    await send(
-        _start(
-            status,
-            [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                NOSNIFF,
-                (b"cache-control", b"no-store"),
-            ],
-        )
-    )
+async def _send(scope: Scope, send: Send, answer: MediaAnswer) -> None:
+    headers = answer.headers
+    if answer.status not in (204, 304):
+        headers = [*headers, (b"content-length", str(len(answer.body)).encode())]
+    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+    body = b"" if scope["method"] == "HEAD" else answer.body
     await send({"type": "http.response.body", "body": body})
 
 
-def _header(scope: Scope, name: bytes) -> bytes | None:
-    for key, value in scope["headers"]:
+def _json(status: int, detail: str) -> MediaAnswer:
+    body = json.dumps({"detail": detail}).encode()
+    headers = [(b"content-type", b"application/json"), NOSNIFF, (b"cache-control", b"no-store")]
+    return MediaAnswer(status, headers, body)
+
+
+def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
+    for key, value in headers:
         if key == name:
             return bytes(value)
     return None
 
 
-def _listener_cookie(scope: Scope) -> str | None:
-    cookies = _header(scope, b"cookie")
+def _listener_cookie(headers: list[tuple[bytes, bytes]]) -> str | None:
+    cookies = _header(headers, b"cookie")
     if cookies is None:
         return None
     for part in cookies.split(b";"):

@@ -121,10 +121,15 @@ class MediaGrants:
         """The grant behind a media request for ``name``, or the refusal: 403 when forged,
         expired or for another path, 410 when the media was revoked since it was issued."""
         grant = self.parse(space_id, token)
+        self.check_parsed(grant, name, now, current_generation)
+        return grant
+
+    @staticmethod
+    def check_parsed(grant: Grant, name: str, now: float, current_generation: int) -> None:
+        """``check`` for a grant whose signature already held."""
         if grant.generation < current_generation:
             raise GrantRevoked("this recording is no longer available")
         if now >= grant.expires:
             raise GrantRefused("this media link has expired; open the Space again")
         if not grant.allows(name):
             raise GrantRefused("this media link does not open that file")
-        return grant
