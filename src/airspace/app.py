@@ -30,7 +30,7 @@ from airspace.jobs.views import router as jobs_router
 from airspace.live import leases
 from airspace.live.forwarding import RoomCommandForwarding
 from airspace.live.playlists import router as live_media_router
-from airspace.live.recovery import recover_interrupted
+from airspace.live.room_socket import router as room_socket_router
 from airspace.live.rooms import LiveRoom, LiveRooms
 from airspace.live.views import router as rooms_router
 from airspace.moderation.views import router as moderation_router
@@ -91,10 +91,8 @@ def create_app(services: Services, *, run_jobs: bool = False) -> AirspaceApp:
         reloading = asyncio.create_task(_reload_generations(services))
         rooms = LiveRooms(services, create_media_engine(services.settings))
         app.state.rooms = rooms
-        ended = await asyncio.to_thread(recover_interrupted, services, set(rooms.rooms))
-        if ended:
-            logger.warning("ended %d Space(s) left live by a stopped server", len(ended))
-        leasing = asyncio.create_task(rooms.keep_leases())
+        await rooms.recover()
+        leasing = asyncio.create_task(rooms.run())
         relaying = asyncio.create_task(services.relay.serve(services.settings.node_id, app))
         try:
             yield
@@ -124,6 +122,7 @@ def create_app(services: Services, *, run_jobs: bool = False) -> AirspaceApp:
         accounts_router,
         spaces_router,
         rooms_router,
+        room_socket_router,
         recordings_router,
         captions_api,
         jobs_router,

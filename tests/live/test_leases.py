@@ -79,7 +79,7 @@ def test_a_node_that_stops_renewing_has_its_spaces_ended_where_their_audio_ends(
         on_segment=lambda segment: add_segment(services, recording_id, segment),
     )
     segmenter.push(np.zeros(48_000 * 5, dtype=np.float32))  # two whole segments stored
-    clock.advance(timedelta(seconds=10))
+    clock.advance(leases.LEASE - timedelta(seconds=1))
     assert recover_interrupted(services, set(), starting=False) == []  # the lease holds
     assert state_of(services, space_id) is SpaceState.LIVE
 

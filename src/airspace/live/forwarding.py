@@ -48,6 +48,10 @@ class RoomRelay(Protocol):
         """Send ``request`` to ``node_id``; its answer, or None if none came in time."""
         ...
 
+    async def peers(self, node_id: str) -> set[str]:
+        """The other nodes serving relayed requests now (those a room can move to)."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -61,6 +65,9 @@ class LocalRoomRelay:
 
     async def relay(self, node_id: str, request: Relayed) -> Relayed | None:
         return None
+
+    async def peers(self, node_id: str) -> set[str]:
+        return set()
 
     async def close(self) -> None:
         pass
@@ -117,6 +124,13 @@ class RedisRoomRelay:
             return None
         finally:
             await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def peers(self, node_id: str) -> set[str]:
+        """Nodes subscribed to their own request channel (every running ``serve``)."""
+        channels = await self.client.pubsub_channels(f"{CHANNEL_PREFIX}*")
+        names = {c.decode() if isinstance(c, bytes) else str(c) for c in channels}
+        nodes = {name[len(CHANNEL_PREFIX) :] for name in names}
+        return {node for node in nodes if not node.startswith("reply:") and node != node_id}
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -203,8 +217,9 @@ def _answer_of(status: int, detail: dict[str, str]) -> Relayed:
     return {"status": status, "headers": headers, "body": base64.b64encode(body).decode()}
 
 
-async def run_request(app: ASGIApp, request: Relayed) -> Relayed:
-    """Run a relayed request through ``app`` in this process; its answer."""
+async def run_request(app: ASGIApp, request: Relayed, *, relayed: bool = True) -> Relayed:
+    """Run a relayed request through ``app`` in this process; its answer. Without
+    ``relayed`` it is a request of this node's own, which this node may relay on."""
     body = base64.b64decode(request["body"])
     headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in request["headers"]]
     scope: Scope = {
@@ -217,7 +232,7 @@ async def run_request(app: ASGIApp, request: Relayed) -> Relayed:
         "raw_path": request["path"].encode(),
         "query_string": request["query"].encode("latin-1"),
         "root_path": "",
-        "headers": [*headers, (FORWARDED, b"1")],
+        "headers": [*headers, (FORWARDED, b"1")] if relayed else headers,
         "client": tuple(request["client"]) if request["client"] else None,
         "server": None,
     }

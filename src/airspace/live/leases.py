@@ -1,10 +1,10 @@
 """Who holds a live Space's room: its owner node and a lease the owner keeps renewing.
 
 Several ``airspace serve`` nodes share one database. A node that starts a Space owns its
-room and renews the lease every few seconds; one that stops renewing (it died, or lost
-the database) has its Spaces ended by whichever node notices first — from what reached
-storage — while the Spaces of healthy nodes are left alone, however often any node
-restarts.
+room and renews the lease every second or two; one that stops renewing (it died, or
+lost the database) has its rooms taken over by whichever node notices first (or, where
+no other node can take them, its Spaces ended from what reached storage), while the
+Spaces of healthy nodes are left alone, however often any node restarts.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from airspace.spaces.models import Space, SpaceState
 
-LEASE = timedelta(seconds=15)
-"""A lease not renewed for this long has expired."""
-RENEW_SECONDS = 5.0
+LEASE = timedelta(seconds=5)
+"""A lease not renewed for this long has expired: with the renewal interval, what bounds
+the audio a takeover loses."""
+RENEW_SECONDS = 1.5
 """How often an owner renews its leases, and checks for the expired leases of others."""
 
 
@@ -27,6 +28,32 @@ def take(space: Space, node_id: str, now: datetime) -> None:
     """``node_id`` holds the room of ``space`` from ``now``."""
     space.owner_node = node_id
     space.lease_expires_at = now + LEASE
+
+
+def take_over(session: Session, space_id: str, node_id: str, now: datetime) -> bool:
+    """Take the room of ``space_id`` from an owner whose lease expired (or that released
+    it); False when it is no longer live or another node was first."""
+    taken = session.execute(
+        update(Space)
+        .where(
+            Space.id == space_id,
+            Space.state == SpaceState.LIVE,
+            or_(Space.lease_expires_at.is_(None), Space.lease_expires_at <= now),
+        )
+        .values(owner_node=node_id, lease_expires_at=now + LEASE)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(taken, "rowcount", 0))
+
+
+def release(session: Session, space_id: str, node_id: str, now: datetime) -> None:
+    """Give up this node's lease at once (a drain): the next node to look takes the room."""
+    session.execute(
+        update(Space)
+        .where(Space.id == space_id, Space.owner_node == node_id)
+        .values(lease_expires_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def renew(session: Session, node_id: str, space_ids: Collection[str], now: datetime) -> set[str]:

@@ -40,6 +40,7 @@ def live_playlist(grant: GrantedDep, db: DbDep) -> Response:
             LIVE_URI_PREFIX + segment.key.rsplit("/", 1)[-1],
             segment.samples / SAMPLE_RATE,
             segment.program_date_time,
+            segment.discontinuity,
         )
         for segment in shown
     ]

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from airspace.media.live_segmenter import LiveSegmenter, StoredSegment
+from airspace.media.constants import SAMPLE_RATE
+from airspace.media.live_segmenter import LiveSegmenter, Resume, StoredSegment
 from airspace.recordings.services import add_segment
 
 if TYPE_CHECKING:
@@ -31,8 +32,10 @@ class ProgramRecorder:
     """Takes program frames on the event loop; stores 2 s segments from a worker thread.
 
     With a ``recording_id`` every stored segment is also listed on the recording (after
-    it is durable in storage). ``on_failure`` is called on the event loop if encoding or
-    storing fails; nothing more is recorded after that.
+    it is durable in storage), while this node holds the room. With ``resume`` it carries
+    on a recording another node started (see ``LiveSegmenter``). ``on_failure`` is
+    called on the event loop if encoding or storing fails; nothing more is recorded
+    after that.
     """
 
     def __init__(
@@ -42,12 +45,17 @@ class ProgramRecorder:
         started_at: datetime,
         recording_id: int | None,
         on_failure: Callable[[BaseException], None],
+        resume: Resume | None = None,
     ) -> None:
         self.services = services
         self.recording_id = recording_id
         self.on_failure = on_failure
         self.segmenter = LiveSegmenter(
-            services.storage, live_prefix(space_id), started_at, on_segment=self._stored
+            services.storage,
+            live_prefix(space_id),
+            started_at,
+            on_segment=self._stored,
+            resume=resume,
         )
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"record-{space_id}")
         self._loop = asyncio.get_running_loop()
@@ -77,7 +85,7 @@ class ProgramRecorder:
 
     def _stored(self, segment: StoredSegment) -> None:
         if self.recording_id is not None:
-            add_segment(self.services, self.recording_id, segment)
+            add_segment(self.services, self.recording_id, segment, self.services.settings.node_id)
 
     def abandon(self) -> None:
         """Stop at once, storing nothing more and listing nothing more on the recording
@@ -98,7 +106,14 @@ class ProgramRecorder:
 
     @property
     def duration(self) -> float:
+        """Where the recording's timeline stands (taken-over rooms start past zero)."""
         return self.segmenter.duration
+
+    @property
+    def resumed_at(self) -> float:
+        """Where on the recording's timeline this room started, in seconds."""
+        resume = self.segmenter.resume
+        return resume.first_sample / SAMPLE_RATE if resume is not None else 0.0
 
     @property
     def live_playlist(self) -> bytes:

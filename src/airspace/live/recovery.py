@@ -16,7 +16,7 @@ from airspace.live import leases
 from airspace.live.recorder import live_prefix
 from airspace.media.adts import split_frames
 from airspace.media.constants import AAC_FRAME_SAMPLES, SAMPLE_RATE
-from airspace.media.live_segmenter import peaks_of
+from airspace.media.live_segmenter import Resume, peaks_of
 from airspace.media.mpegts import TransportStreamError, adts_stream, decode_audio
 from airspace.recordings import services as recordings
 from airspace.recordings.models import Recording, RecordingSegment
@@ -91,10 +91,11 @@ def list_stored_segments(services: Services, session: Session, recording: Record
     known = {segment.key for segment in listed}
     next_sample = listed[-1].first_sample + listed[-1].samples if listed else 0
     next_sequence = listed[-1].sequence + 1 if listed else 0
+    # Keys run on from the last listed one (after a takeover they are ahead of sequences).
+    next_key = key_index(listed[-1].key) + 1 if listed else 0
     added = 0
     for key in services.storage.list(live_prefix(recording.space_id)):
-        match = SEGMENT_NAME.match(key.rsplit("/", 1)[-1])
-        if key in known or match is None or int(match.group(1)) != next_sequence:
+        if key in known or key_index(key) != next_key:
             continue
         try:
             data = services.storage.get(key)
@@ -118,5 +119,36 @@ def list_stored_segments(services: Services, session: Session, recording: Record
         )
         next_sample += samples
         next_sequence += 1
+        next_key += 1
         added += 1
     return added
+
+
+def key_index(key: str) -> int:
+    """The number in a live segment's storage key (-1 for anything else)."""
+    match = SEGMENT_NAME.match(key.rsplit("/", 1)[-1])
+    return int(match.group(1)) if match is not None else -1
+
+
+KEY_SKIP = 5
+"""How far past the highest stored key a node taking a room over starts its keys: the
+previous owner, if it is still running unaware, stores at most a segment or two more
+before it sees the lease is gone."""
+
+
+def resume_point(
+    services: Services, session: Session, space_id: str, recording: Recording | None, now: datetime
+) -> Resume:
+    """Where a node taking the room of ``space_id`` over carries on: after every segment
+    the recording lists (first listing those stored but not listed), with keys past any
+    stored one."""
+    top = max((key_index(key) for key in services.storage.list(live_prefix(space_id))), default=-1)
+    first_key = top + 1 + KEY_SKIP
+    if recording is None:  # nothing is kept: only the live edge needs new keys
+        return Resume(sequence=first_key, key_index=first_key, first_sample=0, at=now)
+    list_stored_segments(services, session, recording)
+    listed = segments_of(session, recording.id)
+    if not listed:
+        return Resume(sequence=0, key_index=first_key, first_sample=0, at=now)
+    last = listed[-1]
+    return Resume(last.sequence + 1, first_key, last.first_sample + last.samples, now)

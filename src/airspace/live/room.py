@@ -267,3 +267,39 @@ class RoomState:
             participant_count=len(self.participants),
             microphones=self.microphones(),
         )
+
+    # -- takeover ----------------------------------------------------------------------
+
+    def roster(self) -> dict[str, Any]:
+        """Who is in the room with which role (JSON): what the owner saves as it renews
+        its lease, and what a node taking the room over starts from."""
+        return {
+            "members": [
+                {
+                    "user_id": m.user_id,
+                    "username": m.username,
+                    "display_name": m.display_name,
+                    "role": m.role.value,
+                    "muted": m.muted,
+                    "hand_raised": m.hand_raised,
+                }
+                for m in self.members.values()
+            ],
+            "removed": sorted(self.removed),
+        }
+
+    def restore(self, roster: dict[str, Any]) -> None:
+        """Take the members and removals of a saved ``roster``; nobody's microphone is
+        connected yet (each reconnects to this node)."""
+        for saved in roster.get("members", []):
+            member = Member(
+                int(saved["user_id"]),
+                str(saved["username"]),
+                str(saved["display_name"]),
+                RoomRole(saved["role"]),
+                muted=bool(saved.get("muted", False)),
+                hand_raised=bool(saved.get("hand_raised", False)),
+            )
+            self.members[member.user_id] = member
+            self.participants.add(f"user:{member.user_id}")
+        self.removed.update(int(user_id) for user_id in roster.get("removed", []))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from collections.abc import Coroutine
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -14,12 +15,13 @@ import numpy as np
 
 from airspace.accounts.models import User
 from airspace.errors import Conflict
-from airspace.live import leases
+from airspace.live import leases, takeover
 from airspace.live.recorder import ProgramRecorder, live_prefix
 from airspace.live.recovery import recover_interrupted
 from airspace.live.room import Event, RoomState
 from airspace.media.activity import ActivityChange
 from airspace.media.engine import MediaEngine
+from airspace.media.live_segmenter import Resume
 from airspace.recordings.models import SpeakerTurn
 from airspace.recordings.services import enqueue_after_end
 from airspace.spaces import services as spaces
@@ -41,6 +43,11 @@ def room_channel(space_id: str) -> str:
     return f"space:{space_id}"
 
 
+def room_presence_channel(space_id: str) -> str:
+    """Where other nodes say a member's room page opened or closed there."""
+    return f"presence:{space_id}"
+
+
 class LiveRoom:
     """One live Space. The engine calls back into it (RoomCallbacks) on the event loop."""
 
@@ -52,17 +59,21 @@ class LiveRoom:
         state: RoomState,
         started_at: datetime,
         recording_id: int | None,
+        resume: Resume | None = None,
     ) -> None:
         self.rooms = rooms
         self.services = rooms.services
         self.state = state
         self.recording_id = recording_id
         self.recorder = ProgramRecorder(
-            self.services, state.space_id, started_at, recording_id, self.failed
+            self.services, state.space_id, started_at, recording_id, self.failed, resume
         )
+        self.saved_roster: str | None = None
+        """The roster as last saved with the lease (see ``LiveRooms._renew_leases``)."""
         self.open_turns: dict[int, float] = {}
         self._outbox: asyncio.Queue[Event | None] = asyncio.Queue()
         self._publisher = asyncio.create_task(self._publish_in_order())
+        self._presence = asyncio.create_task(self._follow_presence())
         self._failing = False
         self._closing = False
         self._ending: asyncio.Task[None] | None = None
@@ -87,16 +98,17 @@ class LiveRoom:
         self.last_active = asyncio.get_running_loop().time()
         user_id = int(change.speaker)
         member = self.state.members.get(user_id)
+        at = change.at + self.recorder.resumed_at  # on the recording's timeline
         if change.speaking:
-            self.open_turns[user_id] = change.at
+            self.open_turns[user_id] = at
         else:
             started = self.open_turns.pop(user_id, None)
             if started is not None:
-                self._save_turn(user_id, started, change.at)
+                self._save_turn(user_id, started, at)
         if member is not None:
             member.speaking = change.speaking
             kind = "speaking_started" if change.speaking else "speaking_stopped"
-            self.publish(self.state.event(kind, member, at=round(change.at, 2)))
+            self.publish(self.state.event(kind, member, at=round(at, 2)))
 
     def speaker_lost(self, speaker: str) -> None:
         member = self.state.members.get(int(speaker))
@@ -113,6 +125,10 @@ class LiveRoom:
             self._ending = asyncio.create_task(self.rooms.end_space(self.space_id, None))
 
     # -- open pages ------------------------------------------------------------------
+
+    def pages_open(self, user_id: int) -> int:
+        """How many room pages ``user_id`` has open (on any node)."""
+        return self._pages.get(user_id, 0)
 
     def page_opened(self, user_id: int) -> None:
         self._pages[user_id] = self._pages.get(user_id, 0) + 1
@@ -132,6 +148,23 @@ class LiveRoom:
             self._leave_timers[user_id] = loop.call_later(
                 self.page_grace_seconds, self._leave_if_gone, user_id
             )
+
+    async def _follow_presence(self) -> None:
+        """Pages open on other nodes count as pages open here."""
+        channel = room_presence_channel(self.space_id)
+        try:
+            async with self.services.events.subscribe(channel) as presence:
+                while True:
+                    said = await presence.get()
+                    user_id = said.get("user_id")
+                    if isinstance(user_id, int) and said.get("opened") is True:
+                        self.page_opened(user_id)
+                    elif isinstance(user_id, int):
+                        self.page_closed(user_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # presence is best effort: the grace period covers the rest
+            logger.warning("stopped following page presence of %s", self.space_id, exc_info=True)
 
     def _leave_if_gone(self, user_id: int) -> None:
         self._leave_timers.pop(user_id, None)
@@ -156,6 +189,9 @@ class LiveRoom:
                 logger.exception("cannot publish a room event of %s", self.space_id)
 
     async def _drain_events(self) -> None:
+        self._presence.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._presence
         self._outbox.put_nowait(None)
         await self._publisher
 
@@ -188,8 +224,17 @@ class LiveRoom:
         self.publish(self.state.event("ended"))
         await self._drain_events()
 
-    async def close(self) -> None:
-        """Stop the media, store the last segment and the counts; announce the end."""
+    def expect_back(self) -> None:
+        """After a takeover: members whose pages do not come back to the room (through
+        any node) within the grace period leave, as if they had closed them."""
+        for user_id in list(self.state.members):
+            self._pages.setdefault(user_id, 1)
+            self.page_closed(user_id)
+
+    async def close(self, *, ending: bool = True) -> None:
+        """Stop the media, store the last segment and the counts; announce the end.
+        Without ``ending`` (handing the room to another node) the recording's live
+        segments stay and nothing is announced: the room carries on elsewhere."""
         self._closing = True
         for timer in self._leave_timers.values():
             timer.cancel()
@@ -206,9 +251,10 @@ class LiveRoom:
             len(self.state.participants),
             self.state.peak_listeners,
         )
-        if self.recording_id is None:
+        if ending and self.recording_id is None:
             await asyncio.to_thread(self.services.storage.delete_prefix, live_prefix(self.space_id))
-        self.publish(self.state.event("ended"))
+        if ending:
+            self.publish(self.state.event("ended"))
         await self._drain_events()
 
 
@@ -316,9 +362,87 @@ class LiveRooms:
         if recording_id is not None:
             await asyncio.to_thread(enqueue_after_end, self.services, space_id, recording_id)
 
+    @property
+    def takes_over(self) -> bool:
+        """Whether rooms move between nodes here: with several nodes, whose clients reach
+        any of them through a balancer (room commands are relayed to the owner)."""
+        return self.services.relay.reaches_other_nodes
+
+    async def recover(self) -> None:
+        """At start: Spaces this node (or a dead one) left live. With other nodes they
+        are taken over; alone, they are ended where their stored audio ends."""
+        hosted = set(self.rooms)
+        if self.takes_over:
+            orphans = await asyncio.to_thread(takeover.own_orphans, self.services, hosted)
+            for space_id in orphans:  # this node died and is back before anyone noticed
+                await asyncio.to_thread(self._release_lease, space_id)
+            await self.take_over_stranded()
+        ended = await asyncio.to_thread(recover_interrupted, self.services, set(self.rooms))
+        if ended:
+            logger.warning("ended %d Space(s) left live by a stopped server", len(ended))
+
+    def _release_lease(self, space_id: str) -> None:
+        with self.services.sessions() as session:
+            leases.release(
+                session, space_id, self.services.settings.node_id, self.services.clock.now()
+            )
+            session.commit()
+
+    async def take_over_stranded(self) -> list[str]:
+        """Take over every room whose owner stopped renewing its lease."""
+        now = self.services.clock.now()
+        stranded = await asyncio.to_thread(
+            takeover.stranded_ids, self.services, set(self.rooms), now
+        )
+        return [space_id for space_id in stranded if await self.take_over(space_id)]
+
+    async def take_over(self, space_id: str) -> bool:
+        """Run the room of ``space_id`` here from now on, if its lease lapsed and no other
+        node was first: the same recording carries on after a discontinuity, and the
+        room is told it moved (pages and speakers reconnect)."""
+        if space_id in self.rooms or space_id in self._ending:
+            return False
+        taken = await asyncio.to_thread(
+            takeover.take_over, self.services, space_id, self.services.clock.now()
+        )
+        if taken is None or space_id in self.rooms:
+            return False
+        room = LiveRoom(self, taken.state, taken.started_at, taken.recording_id, taken.resume)
+        self.rooms[space_id] = room
+        await self.engine.open_room(space_id, room)
+        room.expect_back()
+        room.publish(room.state.event("moved", node=self.services.settings.node_id))
+        logger.warning(
+            "took over the room of Space %s (recording resumes at %.2f s)",
+            space_id,
+            taken.resume.first_sample / 48_000,
+        )
+        return True
+
+    async def run(self) -> None:
+        """Keep this node's leases and take over rooms others let go. Runs until cancelled."""
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self.keep_leases())
+            if self.takes_over:
+                group.create_task(self._take_handed_over())
+
+    async def _take_handed_over(self) -> None:
+        """A draining node says which rooms it let go: take them at once."""
+        async with self.services.events.subscribe(takeover.HANDOVER_CHANNEL) as handovers:
+            while True:
+                event = await handovers.get()
+                if event.get("node") == self.services.settings.node_id:
+                    continue
+                await asyncio.sleep(random.uniform(0, 0.1))  # spread rooms over the nodes
+                try:
+                    await self.take_over(str(event.get("space_id")))
+                except Exception:
+                    logger.exception("could not take over a room handed over")
+
     async def keep_leases(self) -> None:
-        """Every few seconds: renew this node's leases (closing rooms it no longer holds)
-        and end the Spaces of nodes whose leases expired. Runs until cancelled."""
+        """Every second or two: renew this node's leases (closing rooms it no longer
+        holds), save each room's roster, and take over (or end, alone) the Spaces of
+        nodes whose leases expired. Runs until cancelled."""
         while True:
             await asyncio.sleep(leases.RENEW_SECONDS)
             try:
@@ -326,15 +450,20 @@ class LiveRooms:
                 for space_id in lost:
                     room = self.rooms.pop(space_id, None)
                     if room is not None:
-                        logger.warning("Space %s was ended elsewhere; its room stops", space_id)
+                        logger.warning(
+                            "Space %s is held elsewhere now; its room here stops", space_id
+                        )
                         await room.abandon()
                 await self.end_idle_rooms()
-                hosted = set(self.rooms)
-                ended = await asyncio.to_thread(
-                    recover_interrupted, self.services, hosted, starting=False
-                )
-                if ended:
-                    logger.warning("ended %d Space(s) whose node stopped renewing", len(ended))
+                if self.takes_over:
+                    await self.take_over_stranded()
+                else:
+                    hosted = set(self.rooms)
+                    ended = await asyncio.to_thread(
+                        recover_interrupted, self.services, hosted, starting=False
+                    )
+                    if ended:
+                        logger.warning("ended %d Space(s) whose node stopped renewing", len(ended))
             except Exception:  # the database is away for a moment: try again next time
                 logger.warning("could not renew live Space leases", exc_info=True)
 
@@ -365,11 +494,44 @@ class LiveRooms:
                 session, self.services.settings.node_id, list(self.rooms), self.services.clock.now()
             )
             session.commit()
+        changed = {}
+        for space_id, room in list(self.rooms.items()):
+            saved = takeover.saved_room(room.state)
+            if saved.roster != room.saved_roster and space_id not in lost:
+                changed[space_id] = saved
+        takeover.save_rooms(self.services, changed)
+        for space_id, saved in changed.items():
+            if space_id in self.rooms:
+                self.rooms[space_id].saved_roster = saved.roster
         return {space_id for space_id in lost if space_id not in self._ending}
 
     async def shutdown(self) -> None:
-        """The server is stopping: end every Space it hosts, keeping what was recorded."""
+        """The server is stopping. Where another node runs, hand it every room (a drain:
+        the Spaces stay live); alone, end every Space, keeping what was recorded."""
+        peers = await self.services.relay.peers(self.services.settings.node_id)
         for space_id in list(self.rooms):
+            if peers:
+                try:
+                    await self.hand_over(space_id)
+                    continue
+                except Exception:
+                    logger.exception("could not hand Space %s over; ending it", space_id)
             with contextlib.suppress(Conflict):
                 await self.end_space(space_id, None)
         await self.engine.close()
+
+    async def hand_over(self, space_id: str) -> None:
+        """Stop the room here, keeping everything it recorded, and let another node take
+        it at once."""
+        room = self.rooms[space_id]
+        saved = takeover.saved_room(room.state)
+        room.publish(room.state.event("moving"))
+        await room.close(ending=False)
+        self.rooms.pop(space_id, None)
+        now = self.services.clock.now()
+        await asyncio.to_thread(takeover.release, self.services, space_id, saved, now)
+        node = self.services.settings.node_id
+        await self.services.events.publish(
+            takeover.HANDOVER_CHANNEL, {"space_id": space_id, "node": node}
+        )
+        logger.warning("handed the room of Space %s over to another node", space_id)

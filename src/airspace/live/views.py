@@ -4,23 +4,20 @@ over a WebSocket."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request, Response, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
-from starlette.websockets import WebSocketState
 
 from airspace.accounts import services as accounts
-from airspace.accounts.auth import CurrentUser, OptionalUser, session_id_from
+from airspace.accounts.auth import CurrentUser, OptionalUser
 from airspace.accounts.listeners import listener_of, remember_listener
 from airspace.accounts.models import User
 from airspace.dependencies import DbDep, ServicesDep
-from airspace.errors import Conflict, Forbidden, NotFound, Unauthenticated
+from airspace.errors import Conflict, Forbidden
 from airspace.live.room import Event, Member
-from airspace.live.rooms import LiveRoom, LiveRooms, room_channel
+from airspace.live.rooms import LiveRoom, LiveRooms
 from airspace.spaces import services as spaces
 from airspace.spaces.models import SpaceState
 from airspace.wiring import Services
@@ -249,112 +246,3 @@ async def _disconnect_microphone(rooms: LiveRooms, room: LiveRoom, member: Membe
     """Close a member's WebRTC leg, if they have one; the room keeps them."""
     member.connected = False
     await rooms.engine.remove_speaker(room.space_id, str(member.user_id))
-
-
-def _websocket_user(websocket: WebSocket, services: Services, db: Session) -> User | None:
-    now = services.clock.now()
-    authorization = websocket.headers.get("authorization", "")
-    scheme, _, secret = authorization.partition(" ")
-    if authorization:
-        user = (
-            accounts.user_for_token(db, secret.strip(), now)
-            if scheme.lower() == "bearer" and secret.strip()
-            else None
-        )
-        if user is None:  # as over HTTP: a bad token is refused, not taken as nobody
-            raise Unauthenticated("invalid or revoked API token")
-        return user
-    session_id = session_id_from(websocket, services.settings)
-    return accounts.user_for_session(db, session_id, now) if session_id else None
-
-
-def _check_origin(websocket: WebSocket, services: Services) -> None:
-    """Browsers say which page opened a socket: only this site's own pages may (a page
-    elsewhere would act in the room as whoever is signed in here)."""
-    origin = websocket.headers.get("origin")
-    if origin is None:
-        return  # not a browser: its credentials are its own
-    allowed = {services.settings.public_url.lower()}
-    host = websocket.headers.get("host")
-    if host:
-        allowed |= {f"http://{host}".lower(), f"https://{host}".lower()}
-    if origin.rstrip("/").lower() not in allowed:
-        raise Forbidden("this room cannot be opened from another site")
-
-
-def _websocket_room(
-    websocket: WebSocket, services: Services, rooms: LiveRooms, space_id: str
-) -> tuple[LiveRoom, int | None]:
-    _check_origin(websocket, services)
-    with services.sessions() as db:
-        user = _websocket_user(websocket, services, db)
-        return _check_room(db, rooms, space_id, user), user.id if user is not None else None
-
-
-@router.websocket("/events")
-async def room_events(websocket: WebSocket, space_id: str) -> None:
-    """The room state, then every room event as JSON text messages. Clients may send
-    ``{"type": "ping"}``; anything else closes the socket (1008)."""
-    services: Services = websocket.app.state.services
-    rooms: LiveRooms = websocket.app.state.rooms
-    try:
-        room, user_id = await asyncio.to_thread(
-            _websocket_room, websocket, services, rooms, space_id
-        )
-    except (Conflict, Forbidden, NotFound, Unauthenticated) as error:
-        # Accepted first: a socket closed before the handshake reaches the browser as a
-        # bare 403 (close code 1006, no reason); this way the page can say why.
-        await websocket.accept()
-        await websocket.close(code=WEBSOCKET_POLICY_VIOLATION, reason=error.detail[:120])
-        return
-    await websocket.accept()
-    if user_id is not None:
-        room.page_opened(user_id)
-    try:
-        await _send_events(websocket, services, room)
-    finally:
-        if user_id is not None:
-            room.page_closed(user_id)
-
-
-async def _send_events(websocket: WebSocket, services: Services, room: LiveRoom) -> None:
-    async with services.events.subscribe(room_channel(room.space_id)) as subscription:
-        await websocket.send_json(_snapshot(services, room))
-        reader = asyncio.create_task(_read_client(websocket))
-        try:
-            while not reader.done():
-                getter = asyncio.create_task(subscription.get())
-                done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-                if getter not in done:
-                    getter.cancel()
-                    break
-                event = getter.result()
-                await websocket.send_json(event)
-                if event.get("type") == "ended":
-                    break
-        except (WebSocketDisconnect, RuntimeError):
-            pass
-        finally:
-            reader.cancel()
-            if websocket.client_state is WebSocketState.CONNECTED:
-                with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-                    await websocket.close()
-
-
-async def _read_client(websocket: WebSocket) -> None:
-    """Answer pings; close the socket on anything else. Returns when the client is gone."""
-    while True:
-        message = await websocket.receive()
-        if message["type"] == "websocket.disconnect":
-            return
-        text = message.get("text")
-        try:
-            parsed = (
-                json.loads(text) if text is not None and len(text) <= MAX_CLIENT_MESSAGE else None
-            )
-        except ValueError:
-            parsed = None
-        if not isinstance(parsed, dict) or parsed.get("type") != "ping":
-            await websocket.close(code=WEBSOCKET_POLICY_VIOLATION, reason="unexpected message")
-            return
-        await websocket.send_json({"type": "pong"})

@@ -58,6 +58,8 @@ class PlaylistEntry:
     uri: str
     duration: float
     program_date_time: datetime | None = None
+    discontinuity: bool = False
+    """Audio is missing before this segment (another node took the room over)."""
 
 
 def media_playlist(
@@ -82,6 +84,8 @@ def media_playlist(
     if start_offset is not None:
         lines.append(f"#EXT-X-START:TIME-OFFSET={start_offset:.6f},PRECISE=YES")
     for entry in entries:
+        if entry.discontinuity:
+            lines.append("#EXT-X-DISCONTINUITY")
         if entry.program_date_time is not None:
             stamp = entry.program_date_time.isoformat(timespec="milliseconds")
             lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{stamp.replace('+00:00', 'Z')}")

@@ -35,6 +35,8 @@ class StoredSegment:
     peaks: bytes = b""
     """The waveform of the segment: the loudest sample of each 100 ms that starts in it,
     0 to 255 (full scale)."""
+    discontinuity: bool = False
+    """The first segment after a takeover: audio is missing before it."""
 
     @property
     def duration(self) -> float:
@@ -43,6 +45,21 @@ class StoredSegment:
     @property
     def name(self) -> str:
         return self.key.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Where a room taken over by another node carries the recording on."""
+
+    sequence: int
+    """The next segment's sequence (the recording's segments stay numbered 0, 1, 2...)."""
+    key_index: int
+    """The next segment's number in its storage key: past anything the previous owner
+    may still have stored, so that nothing it writes late lands on these keys."""
+    first_sample: int
+    """Where the stored audio ends on the recording's timeline (a whole AAC frame)."""
+    at: datetime
+    """The wall-clock time of ``first_sample`` from now on (the time in between is lost)."""
 
 
 class LiveSegmenter:
@@ -59,6 +76,7 @@ class LiveSegmenter:
         started_at: datetime,
         on_segment: Callable[[StoredSegment], None] | None = None,
         seconds: float = SEGMENT_SECONDS,
+        resume: Resume | None = None,
     ) -> None:
         self.storage = storage
         self.prefix = prefix.rstrip("/") + "/"
@@ -70,14 +88,26 @@ class LiveSegmenter:
         self.hot: OrderedDict[str, bytes] = OrderedDict()
         self.playlist = self.live_playlist(uri_prefix=LIVE_URI_PREFIX).encode()
         """The live playlist as listeners get it, made once per new segment."""
+        self.resume = resume
         self._pending: list[bytes] = []
-        self._frames_done = 0
+        self._first_sequence = resume.sequence if resume is not None else 0
+        self._first_key = resume.key_index if resume is not None else 0
+        self._first_frame = resume.first_sample // AAC_FRAME_SAMPLES if resume is not None else 0
+        self._frames_done = self._first_frame
+        self._dated_from = (
+            resume.at - timedelta(seconds=resume.first_sample / SAMPLE_RATE)
+            if resume is not None
+            else started_at
+        )
+        """The wall-clock time of sample 0, as the segments from here on date it."""
         self._peaks = bytearray()
         self._peak_tail = np.zeros(0, dtype=np.float32)
 
     def _boundary(self, sequence: int) -> int:
         """The frame index at which segment ``sequence`` ends."""
-        return round((sequence + 1) * self.seconds * SAMPLE_RATE / AAC_FRAME_SAMPLES)
+        index = sequence - self._first_sequence
+        frames = round((index + 1) * self.seconds * SAMPLE_RATE / AAC_FRAME_SAMPLES)
+        return self._first_frame + frames
 
     def push(self, pcm: np.ndarray) -> list[StoredSegment]:
         """Encode the next program samples; returns the segments completed by them."""
@@ -104,7 +134,7 @@ class LiveSegmenter:
     def _cut(self, *, final: bool) -> list[StoredSegment]:
         done = []
         while self._pending:
-            sequence = len(self.segments)
+            sequence = self._first_sequence + len(self.segments)
             needed = self._boundary(sequence) - self._frames_done
             if len(self._pending) < needed and not final:
                 break
@@ -115,18 +145,21 @@ class LiveSegmenter:
     def _store(self, sequence: int, frames: list[bytes]) -> StoredSegment:
         first_sample = self._frames_done * AAC_FRAME_SAMPLES
         data = mpegts_segment(frames, first_sample)
-        key = f"{self.prefix}{sequence:06d}.ts"
+        key_index = self._first_key + sequence - self._first_sequence
+        key = f"{self.prefix}{key_index:06d}.ts"
         self.storage.put(key, data, "video/mp2t")  # durable before anything names it
         samples = len(frames) * AAC_FRAME_SAMPLES
-        first_peak = -(-first_sample // PEAK_SAMPLES)
-        end_peak = -(-(first_sample + samples) // PEAK_SAMPLES)
+        measured_from = first_sample - self._first_frame * AAC_FRAME_SAMPLES
+        first_peak = -(-measured_from // PEAK_SAMPLES)
+        end_peak = -(-(measured_from + samples) // PEAK_SAMPLES)
         segment = StoredSegment(
             sequence=sequence,
             key=key,
             first_sample=first_sample,
             samples=samples,
-            program_date_time=self.started_at + timedelta(seconds=first_sample / SAMPLE_RATE),
+            program_date_time=self._dated_from + timedelta(seconds=first_sample / SAMPLE_RATE),
             peaks=bytes(self._peaks[first_peak:end_peak]),
+            discontinuity=self.resume is not None and sequence == self._first_sequence,
         )
         self._frames_done += len(frames)
         self.segments.append(segment)
@@ -150,7 +183,8 @@ class LiveSegmenter:
         Segment URIs are ``uri_prefix`` + the segment's file name."""
         shown = self.segments[-window:] if not ended else self.segments
         entries = [
-            PlaylistEntry(uri_prefix + s.name, s.duration, s.program_date_time) for s in shown
+            PlaylistEntry(uri_prefix + s.name, s.duration, s.program_date_time, s.discontinuity)
+            for s in shown
         ]
         return media_playlist(
             entries,

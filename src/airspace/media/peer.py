@@ -59,10 +59,11 @@ class SourceTrack(MediaStreamTrack):
 
     kind = "audio"
 
-    def __init__(self, source: FrameSource) -> None:
+    def __init__(self, source: FrameSource, first_frame: int = 0) -> None:
         super().__init__()
         self.source = source
-        self.number = 0
+        self.first_frame = first_frame
+        self.number = first_frame
         self.started: float | None = None
         self.sent: dict[int, float] = {}
         self._encoder = VoiceEncoder(MICROPHONE_COMPLEXITY)
@@ -72,7 +73,7 @@ class SourceTrack(MediaStreamTrack):
             raise MediaStreamError
         if self.started is None:
             self.started = time.monotonic()
-        delay = self.started + self.number * FRAME_SECONDS - time.monotonic()
+        delay = self.started + (self.number - self.first_frame) * FRAME_SECONDS - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
         self.sent[self.number] = time.monotonic()
@@ -95,11 +96,14 @@ class Heard:
 class SpeakerPeer:
     """One WebRTC speaker: ``offer()``, hand the SDP to the room, ``accept(answer)``."""
 
-    def __init__(self, source: FrameSource, receive_buffer_packets: int = 4) -> None:
+    def __init__(
+        self, source: FrameSource, receive_buffer_packets: int = 4, first_frame: int = 0
+    ) -> None:
         """``receive_buffer_packets``: 20 ms packets held before decoding what the room
-        sends back (4, aiortc's own, unless told)."""
+        sends back (4, aiortc's own, unless told). ``first_frame``: where in ``source``
+        to start (a speaker reconnecting carries on where it was)."""
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        self.track = SourceTrack(source)
+        self.track = SourceTrack(source, first_frame)
         self.heard = Heard()
         self.pc.addTrack(self.track)
         receive_voice(self.pc, receive_buffer_packets, self._hear)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Enum,
     Float,
     ForeignKey,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -74,6 +76,9 @@ class RecordingSegment(Base):
     program_date_time: Mapped[datetime] = mapped_column(UTCDateTime())
     peaks: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     """Waveform: the loudest sample of each 100 ms starting in the segment, 0 to 255."""
+    discontinuity: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """The first segment a node stored after taking the room over: audio is missing
+    before it (playlists mark it with ``#EXT-X-DISCONTINUITY``)."""
 
 
 class SpeakerTurn(Base):

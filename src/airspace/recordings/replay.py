@@ -51,7 +51,10 @@ def vod_playlist(
         return media_playlist([], vod=True, target_duration=SEGMENT_SECONDS)
     first = segment_at(segments, offset)
     shown = segments[first:]
-    entries = [PlaylistEntry(uri(s), s.samples / SAMPLE_RATE, s.program_date_time) for s in shown]
+    entries = [
+        PlaylistEntry(uri(s), s.samples / SAMPLE_RATE, s.program_date_time, s.discontinuity)
+        for s in shown
+    ]
     into_first = max(0.0, offset - shown[0].first_sample / SAMPLE_RATE)
     return media_playlist(
         entries,

@@ -36,10 +36,22 @@ def recording_for_space(session: Session, space_id: str) -> Recording | None:
     return session.scalar(select(Recording).where(Recording.space_id == space_id))
 
 
-def add_segment(services: Services, recording_id: int, segment: StoredSegment) -> None:
+def add_segment(
+    services: Services, recording_id: int, segment: StoredSegment, owner_node: str | None = None
+) -> bool:
     """Record a segment that is already durable in storage (the live path calls this
-    before any playlist names the segment)."""
+    before any playlist names the segment). With ``owner_node``, only while that node
+    still holds the Space's room: a node that lost its lease (another took the room
+    over) lists nothing more. Returns whether the segment was listed."""
     with services.sessions() as session:
+        if owner_node is not None:
+            held = session.scalar(
+                select(Space.owner_node)
+                .join(Recording, Recording.space_id == Space.id)
+                .where(Recording.id == recording_id)
+            )
+            if held != owner_node:
+                return False
         session.add(
             RecordingSegment(
                 recording_id=recording_id,
@@ -49,9 +61,11 @@ def add_segment(services: Services, recording_id: int, segment: StoredSegment) -
                 samples=segment.samples,
                 program_date_time=segment.program_date_time,
                 peaks=segment.peaks,
+                discontinuity=segment.discontinuity,
             )
         )
         session.commit()
+        return True
 
 
 def segments_of(session: Session, recording_id: int) -> list[RecordingSegment]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from airspace.accounts.models import User
@@ -54,7 +54,11 @@ class Space(Base):
     """The node (``AIRSPACE_NODE_ID``) whose process holds the live room."""
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     """Until when the owner's hold on the live room counts; it renews it every few
-    seconds. Past it, any node may end the Space from what was stored."""
+    seconds. Past it, another node takes the room over (or ends the Space from what was
+    stored)."""
+    room_roster: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """The live room's members and their roles as JSON, saved by the owner as it renews
+    its lease: what a node taking the room over starts from."""
 
     host: Mapped[User] = relationship(lazy="joined")
 

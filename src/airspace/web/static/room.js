@@ -30,8 +30,10 @@ let recording = root.dataset.recording === "true";
 let ended = false;
 let socket = null;
 const listener = new LiveListener($(".live-audio"), root.dataset.playlist, { onStatus: (text) => { $(".listen-status").textContent = text; } });
-const microphone = new Microphone(spaceId, headers, { onState: (state) => { if (state === "failed") say("The microphone connection was lost. Turn it on again."); render(); } });
+const microphone = new Microphone(spaceId, headers, { onState: (state) => { if (state === "failed") reconnectMicrophone(); render(); } });
 let listening = false;
+let micWanted = false; // the speaker turned their microphone on (and has not turned it off)
+let micRetry = null;
 let joining = false;
 let leaving = false;
 
@@ -159,6 +161,10 @@ function apply(event) {
     // After a reconnect: what changed about me while the socket was down.
     if (me && !members.has(me)) rejoin();
     else if (me) followMyRole({ type: "state", member: members.get(me) });
+    // The room moved to another server: my microphone follows it there.
+    if (micWanted && MIC_ROLES.has(mine()?.role) && !mine()?.connected) reconnectMicrophone();
+  } else if (event.type === "moving" || event.type === "moved") {
+    say("The room is moving to another server; reconnecting…");
   } else if (event.type === "left" || event.type === "removed") {
     members.delete(event.member.username);
     refreshCount();
@@ -178,10 +184,28 @@ function apply(event) {
   render();
 }
 
+// A microphone connection that failed, or a room that moved, is connected again (to
+// whichever server holds the room now), a few times with growing pauses.
+async function reconnectMicrophone(attempt = 0) {
+  if (ended || micRetry || !micWanted || microphone.pending) return;
+  microphone.close();
+  say("Reconnecting your microphone…");
+  try {
+    await microphone.connect();
+    microphone.setEnabled(!mine()?.muted);
+    say("Your microphone is back on.");
+  } catch (error) {
+    if (attempt >= 5) { say(`The microphone could not reconnect: ${error.message} Turn it on again.`); micWanted = false; return; }
+    micRetry = setTimeout(() => { micRetry = null; reconnectMicrophone(attempt + 1); }, 1000 * 2 ** attempt);
+  }
+  render();
+}
+
 // What the room did to me: a microphone given or taken back, a mute from a moderator.
 function followMyRole(event) {
   const self = event.member;
   if (!MIC_ROLES.has(self.role) && microphone.connected) {
+    micWanted = false;
     microphone.close();
     say("You are a listener again.");
   } else if (event.type === "approved" || event.type === "cohost_added") {
@@ -192,6 +216,7 @@ function followMyRole(event) {
 
 function leaveRoom(message) {
   ended = true;
+  micWanted = false;
   say(message);
   microphone.close();
   if (listening) listener.stop();
@@ -230,7 +255,8 @@ function connect() {
   socket.addEventListener("close", (closed) => {
     // 1008: the room refused this page (not live any more, or for ticket holders only).
     if (closed.code === 1008) { say(closed.reason || "The room closed the connection."); return; }
-    if (!ended) setTimeout(connect, 2000);
+    // 1013: the room is between servers for a moment.
+    if (!ended) setTimeout(connect, closed.code === 1013 ? 1000 : 2000);
   });
 }
 
@@ -244,6 +270,7 @@ askButton.addEventListener("click", act(() => call("POST", "/requests")));
 micButton.addEventListener("click", act(async () => {
   if (!microphone.connected) {
     if (listening) { listener.stop(); listening = false; } // the return mix carries everyone else
+    micWanted = true;
     await microphone.connect();
     microphone.setEnabled(!mine()?.muted);
     return;
@@ -253,7 +280,7 @@ micButton.addEventListener("click", act(async () => {
   members.set(me, event.member);
   microphone.setEnabled(!event.member.muted);
 }));
-stepDownButton.addEventListener("click", act(() => call("POST", `/members/${encodeURIComponent(me)}/listener`)));
+stepDownButton.addEventListener("click", act(() => { micWanted = false; return call("POST", `/members/${encodeURIComponent(me)}/listener`); }));
 endButton.addEventListener("click", act(async () => {
   if (!confirm("End this Space for everyone?")) return;
   await fetch(`/api/v1/spaces/${spaceId}/end`, { method: "POST", headers });
@@ -271,6 +298,7 @@ setInterval(() => {
 }, 5000);
 leaveButton.addEventListener("click", act(async () => {
   leaving = true;
+  micWanted = false;
   microphone.close();
   await call("POST", "/leave");
   location.href = "/";
