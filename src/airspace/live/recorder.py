@@ -19,6 +19,8 @@ from airspace.recordings.services import add_segment
 if TYPE_CHECKING:
     from airspace.wiring import Services
 
+MAX_LEAD_IN_SECONDS = 3.0
+"""The most silence put before a room's first program frame (see ``_lead_in``)."""
 BATCH_FRAMES = 10
 """Program frames (20 ms each) handed to the worker thread at a time."""
 
@@ -62,13 +64,29 @@ class ProgramRecorder:
         self._batch: list[np.ndarray] = []
         self.failed: BaseException | None = None
         self._abandoned = False
+        self._started_at = started_at
+        self._waiting_for_first = True
 
     def program(self, frame: np.ndarray) -> None:
         if self.failed is not None or self._abandoned:
             return
+        if self._waiting_for_first:
+            self._waiting_for_first = False
+            if self.segmenter.resume is None:
+                self._batch.append(self._lead_in())
+            else:  # the time until now is lost: date the audio from here
+                self.segmenter.resumed_from(self.services.clock.now())
         self._batch.append(frame)
         if len(self._batch) >= BATCH_FRAMES:
             self._submit()
+
+    def _lead_in(self) -> np.ndarray:
+        """Silence for the moment between going live and the room's first program frame
+        (the media worker opening the room), so that the recording's timeline runs from
+        the Space's start as its wall clock does."""
+        late = (self.services.clock.now() - self._started_at).total_seconds()
+        seconds = min(max(late, 0.0), MAX_LEAD_IN_SECONDS)
+        return np.zeros(round(seconds * SAMPLE_RATE), dtype=np.float32)
 
     def _submit(self) -> None:
         if not self._batch:

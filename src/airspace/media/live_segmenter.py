@@ -103,6 +103,13 @@ class LiveSegmenter:
         self._peaks = bytearray()
         self._peak_tail = np.zeros(0, dtype=np.float32)
 
+    def resumed_from(self, moment: datetime) -> None:
+        """The resumed audio begins at ``moment`` on the wall clock (set before any of it
+        is pushed): what its segments are dated from."""
+        assert self.resume is not None
+        assert not self.segments
+        self._dated_from = moment - timedelta(seconds=self.resume.first_sample / SAMPLE_RATE)
+
     def _boundary(self, sequence: int) -> int:
         """The frame index at which segment ``sequence`` ends."""
         index = sequence - self._first_sequence

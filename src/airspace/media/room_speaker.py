@@ -70,6 +70,9 @@ class RoomSpeaker:
         return reply.status_code != 200 or reply.json().get("state") == "live"
 
     async def _connect(self, peer: SpeakerPeer) -> None:
+        joined = await self.http.post(f"{self.room}/join")  # as a page does; a no-op if in
+        if joined.status_code != 200:
+            raise ConnectionError(f"{joined.status_code} {joined.text[:200]}")
         answer = await self.http.post(
             f"{self.room}/microphone", json={"type": "offer", "sdp": await peer.offer()}
         )
