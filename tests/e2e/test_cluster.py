@@ -1,6 +1,7 @@
 """Two nodes behind a round-robin balancer, one worker, PostgreSQL, Redis and S3: a Space
 is served by either node, and it stays live through a restart of the other node, the
-death of its own node (taken over) and a drain (handed over)."""
+death of its own node (taken over) and a drain (handed over); a job whose worker was
+killed runs again."""
 
 from __future__ import annotations
 
@@ -14,15 +15,21 @@ from datetime import datetime
 import httpx
 import pytest
 
-from airspace.media.peer import tone
+from airspace.jobs.tasks import STALLED_AFTER
+from airspace.media.peer import recording, tone
 from airspace.media.room_speaker import RoomSpeaker
-from tests.audio import band_share
+from tests.audio import band_share, speech
 from tests.e2e.cluster import NGINX, Cluster, cluster
 from tests.live.test_speakers import EventLog, program_audio
 
 pytestmark = pytest.mark.skipif(not NGINX.exists(), reason=f"nginx is not installed ({NGINX})")
 PITCH = 660.0
 PASSWORD = "a long and unusual passphrase"
+SENTENCES = (
+    "The weather station on the hill reports light rain this evening. "
+    "Our guest tonight builds wooden boats by hand in a small harbour town. "
+    "Listeners can ask questions at the end of the hour."
+)
 
 
 @pytest.fixture(scope="module")
@@ -185,5 +192,43 @@ def test_a_space_survives_a_restart_a_death_and_a_drain(rig: Cluster) -> None:
             id=space_id,
         )
         assert playlist == [(2,)]
+
+    asyncio.run(scenario())
+
+
+def captions_job(rig: Cluster, space_id: str) -> str | None:
+    """The status of the Space's captions job, if there is one yet."""
+    rows = rig.query(
+        "SELECT j.status FROM job_runs j JOIN recordings r ON r.space_id = :id "
+        "WHERE j.name = 'captions.transcribe' ORDER BY j.id DESC",
+        id=space_id,
+    )
+    return str(rows[0][0]).lower() if rows else None
+
+
+def test_captions_finish_after_their_worker_is_killed(rig: Cluster) -> None:
+    async def scenario() -> None:
+        host = await signed_in(rig.base, "captioned")
+        async with host:
+            space_id = (
+                await host.post("/api/v1/spaces", json={"title": "Captioned", "record": True})
+            ).json()["id"]
+            assert (await host.post(f"/api/v1/spaces/{space_id}/start")).status_code == 200
+            said = speech(SENTENCES)
+            speaker = RoomSpeaker(host, space_id, "captioned", recording(said, loop=True))
+            talking = asyncio.create_task(speaker.run())
+            await asyncio.sleep(30)
+            assert (await host.post(f"/api/v1/spaces/{space_id}/end")).status_code == 200
+            await asyncio.wait_for(talking, 20)
+
+            await wait(lambda: captions_job(rig, space_id) == "running", 90, "captions run", rig)
+            rig.stop_worker(signal.SIGKILL)
+            assert captions_job(rig, space_id) == "running"  # and nobody is running it now
+            await asyncio.sleep(STALLED_AFTER.total_seconds() + 1)
+            rig.start_worker()  # it finds the job its predecessor lost, and runs it again
+            await wait(lambda: captions_job(rig, space_id) == "done", 120, "captions done", rig)
+            captions = await host.get(f"/i/spaces/{space_id}/captions.vtt")
+            assert captions.status_code == 200
+            assert captions.text.startswith("WEBVTT")
 
     asyncio.run(scenario())

@@ -99,6 +99,9 @@ def worker(workers: int) -> None:
             "consumes it. Use redis://... to spread jobs over workers.",
             err=True,
         )
+    from airspace.jobs.tasks import requeue_stalled_runs
+
+    requeue_stalled_runs(services)  # what a worker killed before this one was doing
     services.jobs.run_consumer(workers)
 
 

@@ -4,21 +4,32 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from airspace.jobs import status
 from airspace.jobs.registry import JobContext, periodic_job
 
+if TYPE_CHECKING:
+    from airspace.wiring import Services
+
 logger = logging.getLogger(__name__)
 
-STALLED_AFTER = timedelta(seconds=60)
-"""A running job with no heartbeat for this long (six missed beats) lost its worker."""
+STALLED_AFTER = timedelta(seconds=30)
+"""A running job with no heartbeat for this long (three missed beats) lost its worker."""
 
 
 @periodic_job("jobs.requeue_stalled")
 def requeue_stalled(ctx: JobContext) -> None:
     """Every minute: run again every job whose worker stopped beating (killed, crashed,
     its machine gone). Jobs are idempotent, so running one twice is harmless."""
-    services = ctx.services
-    for run in status.claim_stalled(services, services.clock.now() - STALLED_AFTER):
+    requeue_stalled_runs(ctx.services)
+
+
+def requeue_stalled_runs(services: Services) -> int:
+    """Put every job that lost its worker back on the queue (also done by a worker as it
+    starts, so a restarted worker picks up what it was doing); how many."""
+    runs = status.claim_stalled(services, services.clock.now() - STALLED_AFTER)
+    for run in runs:
         logger.warning("job %s (%s) lost its worker; queued again", run.name, run.id)
         services.jobs.requeue(run.id, run.name, dict(run.arguments))
+    return len(runs)
