@@ -198,12 +198,19 @@ def test_a_space_survives_a_restart_a_death_and_a_drain(rig: Cluster) -> None:
 
 def captions_job(rig: Cluster, space_id: str) -> str | None:
     """The status of the Space's captions job, if there is one yet."""
-    rows = rig.query(
-        "SELECT j.status FROM job_runs j JOIN recordings r ON r.space_id = :id "
-        "WHERE j.name = 'captions.transcribe' ORDER BY j.id DESC",
-        id=space_id,
+    recordings = rig.query("SELECT id FROM recordings WHERE space_id = :id", id=space_id)
+    if not recordings:
+        return None
+    runs = rig.query(
+        "SELECT status, arguments FROM job_runs WHERE name = 'captions.transcribe' "
+        "ORDER BY created_at"
     )
-    return str(rows[0][0]).lower() if rows else None
+    mine = [
+        status
+        for status, arguments in runs
+        if isinstance(arguments, dict) and arguments.get("recording_id") == recordings[0][0]
+    ]
+    return str(mine[-1]).lower() if mine else None
 
 
 def test_captions_finish_after_their_worker_is_killed(rig: Cluster) -> None:
