@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from airspace.errors import ConfigError
+from airspace.media.candidates import check_media_address
 
 DEFAULT_TOPICS = (
     "Technology",
@@ -63,6 +64,9 @@ class Settings:
     idle_end_minutes: int = 15
     """A live Space where nobody talks or holds a connected microphone this long ends."""
     node_id: str = "node"
+    media_address: str | None = None
+    """The address speakers' media reaches this node at, when it differs from the
+    node's own (a one-to-one NAT): added to the ICE candidates of every answer."""
     """This server among the others sharing the database: it owns the rooms it runs."""
 
     @classmethod
@@ -118,6 +122,11 @@ class Settings:
             live_spaces_per_host=_int(env, "AIRSPACE_LIVE_SPACES_PER_HOST", 1, minimum=1),
             idle_end_minutes=_int(env, "AIRSPACE_IDLE_END_MINUTES", 15, minimum=2),
             node_id=_node_id(env, data_dir),
+            media_address=(
+                check_media_address(env["AIRSPACE_MEDIA_ADDRESS"])
+                if env.get("AIRSPACE_MEDIA_ADDRESS")
+                else None
+            ),
         )
 
 

@@ -93,11 +93,16 @@ def create_media_engine(settings: Settings) -> MediaEngine:
         from airspace.media.process_engine import ProcessMediaEngine
 
         return ProcessMediaEngine(
-            settings.media_workers, settings.speaker_timeout_seconds, buffer_packets
+            settings.media_workers,
+            settings.speaker_timeout_seconds,
+            buffer_packets,
+            settings.media_address,
         )
     from airspace.media.aiortc_engine import AiortcMediaEngine  # loads aiortc and PyAV
 
-    return AiortcMediaEngine(settings.speaker_timeout_seconds, buffer_packets)
+    return AiortcMediaEngine(
+        settings.speaker_timeout_seconds, buffer_packets, settings.media_address
+    )
 
 
 def create_recognizer(settings: Settings) -> SpeechRecognizer:

@@ -29,6 +29,7 @@ from aiortc import (
 from aiortc.mediastreams import MediaStreamError
 
 from airspace.media.activity import ActivityDetector
+from airspace.media.candidates import advertise
 from airspace.media.constants import SAMPLE_RATE
 from airspace.media.engine import InvalidOffer, RoomCallbacks
 from airspace.media.mixer import FRAME_SAMPLES, mix_minus_one, mix_program
@@ -162,9 +163,15 @@ class AiortcMediaEngine:
     ``receive_buffer_packets``: 20 ms packets held before decoding; the room's own
     queue of up to three frames absorbs the rest of the network's jitter."""
 
-    def __init__(self, speaker_timeout: float = 10.0, receive_buffer_packets: int = 2) -> None:
+    def __init__(
+        self,
+        speaker_timeout: float = 10.0,
+        receive_buffer_packets: int = 2,
+        media_address: str | None = None,
+    ) -> None:
         self.speaker_timeout = speaker_timeout
         self.receive_buffer_packets = receive_buffer_packets
+        self.media_address = media_address
         self._rooms: dict[str, _Room] = {}
 
     def _room(self, room: str) -> _Room:
@@ -202,7 +209,7 @@ class AiortcMediaEngine:
             raise InvalidOffer(f"cannot answer this SDP offer: {error}") from None
         await target.remove(speaker)
         target.legs[speaker] = leg
-        return str(pc.localDescription.sdp)
+        return advertise(str(pc.localDescription.sdp), self.media_address)
 
     async def remove_speaker(self, room: str, speaker: str) -> None:
         if room in self._rooms:

@@ -100,14 +100,18 @@ class _Relay:
         self.outbox.send(("failed", self.room, f"{type(error).__name__}: {error}"))
 
 
-def _worker(conn: Connection, speaker_timeout: float, receive_buffer_packets: int) -> None:
-    asyncio.run(_serve(conn, speaker_timeout, receive_buffer_packets))
+def _worker(
+    conn: Connection, speaker_timeout: float, receive_buffer_packets: int, address: str | None
+) -> None:
+    asyncio.run(_serve(conn, speaker_timeout, receive_buffer_packets, address))
 
 
-async def _serve(conn: Connection, speaker_timeout: float, receive_buffer_packets: int) -> None:
+async def _serve(
+    conn: Connection, speaker_timeout: float, receive_buffer_packets: int, address: str | None
+) -> None:
     from airspace.media.aiortc_engine import AiortcMediaEngine
 
-    engine = AiortcMediaEngine(speaker_timeout, receive_buffer_packets)
+    engine = AiortcMediaEngine(speaker_timeout, receive_buffer_packets, address)
     outbox = _Outbox(conn)
     loop = asyncio.get_running_loop()
     inbox: asyncio.Queue[Message | None] = asyncio.Queue()
@@ -162,11 +166,16 @@ class ProcessMediaEngine:
     """The aiortc engine in ``workers`` processes; rooms go to the least busy one."""
 
     def __init__(
-        self, workers: int, speaker_timeout: float = 10.0, receive_buffer_packets: int = 2
+        self,
+        workers: int,
+        speaker_timeout: float = 10.0,
+        receive_buffer_packets: int = 2,
+        media_address: str | None = None,
     ) -> None:
         self.size = workers
         self.speaker_timeout = speaker_timeout
         self.receive_buffer_packets = receive_buffer_packets
+        self.media_address = media_address
         self._workers: list[_Worker] = []
         self._callbacks: dict[str, RoomCallbacks] = {}
         self._placement: dict[str, _Worker] = {}
@@ -181,7 +190,12 @@ class ProcessMediaEngine:
             ours, theirs = context.Pipe()
             process = context.Process(
                 target=_worker,
-                args=(theirs, self.speaker_timeout, self.receive_buffer_packets),
+                args=(
+                    theirs,
+                    self.speaker_timeout,
+                    self.receive_buffer_packets,
+                    self.media_address,
+                ),
                 name=f"airspace-media-{number}",
                 daemon=True,
             )
