@@ -33,6 +33,7 @@ from airspace.live.playlists import router as live_media_router
 from airspace.live.room_socket import router as room_socket_router
 from airspace.live.rooms import LiveRoom, LiveRooms
 from airspace.live.views import router as rooms_router
+from airspace.moderation.actions import router as moderation_actions_router
 from airspace.moderation.views import router as moderation_router
 from airspace.recordings.playback import router as playback_router
 from airspace.recordings.views import router as recordings_router
@@ -129,6 +130,7 @@ def create_app(services: Services, *, run_jobs: bool = False) -> AirspaceApp:
         downloads_api,
         oembed_router,
         moderation_router,
+        moderation_actions_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

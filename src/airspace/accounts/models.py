@@ -31,6 +31,9 @@ class User(Base):
     )
     captions_opt_out: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """Set while a moderator has suspended the account: it cannot sign in or act."""
+    suspension_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
 
     @property
     def is_moderator(self) -> bool:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from airspace.accounts.models import ApiToken, Block, Role, User, UserSession
 from airspace.accounts.passwords import DUMMY_HASH, hash_password, is_common, verify_password
-from airspace.errors import Conflict, Invalid, NotFound, Unauthenticated
+from airspace.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from airspace.ids import new_secret_token, sha256_hex
 from airspace.text import printable
 
@@ -105,6 +105,8 @@ def authenticate(session: Session, username: str, password: str) -> User:
         raise Unauthenticated("wrong username or password")
     if not verify_password(user.password_hash, password):
         raise Unauthenticated("wrong username or password")
+    if user.suspended_at is not None:
+        raise Forbidden(f"this account is suspended: {user.suspension_reason or 'no reason given'}")
     return user
 
 
@@ -125,7 +127,8 @@ def user_for_session(session: Session, session_id: str, now: datetime) -> User |
     row = session.get(UserSession, session_id)
     if row is None or row.expires_at <= now:
         return None
-    return session.get(User, row.user_id)
+    user = session.get(User, row.user_id)
+    return user if user is not None and user.suspended_at is None else None
 
 
 def create_api_token(
@@ -147,7 +150,8 @@ def user_for_token(session: Session, secret: str, now: datetime) -> User | None:
     if token is None:
         return None
     token.last_used_at = now
-    return session.get(User, token.user_id)
+    user = session.get(User, token.user_id)
+    return user if user is not None and user.suspended_at is None else None
 
 
 def list_api_tokens(session: Session, user: User) -> list[ApiToken]:
@@ -161,6 +165,35 @@ def revoke_api_token(session: Session, user: User, token_id: int) -> None:
     if token is None or token.user_id != user.id:
         raise NotFound(f"no token {token_id}")
     session.delete(token)
+
+
+def suspend(session: Session, moderator: User, username: str, reason: str, now: datetime) -> User:
+    """Suspend ``username``: it is signed out everywhere (sessions and API tokens
+    revoked) and cannot sign in until unsuspended. Moderators suspend users; only
+    admins suspend moderators; nobody suspends an admin or themselves."""
+    user = get_user(session, username)
+    if user.id == moderator.id:
+        raise Conflict("you cannot suspend your own account")
+    if user.role is Role.ADMIN or (user.is_moderator and moderator.role is not Role.ADMIN):
+        raise Forbidden(
+            f"{user.username} is a {user.role.value}; an admin must change the role first"
+        )
+    if user.suspended_at is not None:
+        raise Conflict(f"{user.username} is already suspended")
+    user.suspended_at = now
+    user.suspension_reason = reason
+    session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    return user
+
+
+def unsuspend(session: Session, username: str) -> User:
+    user = get_user(session, username)
+    if user.suspended_at is None:
+        raise Conflict(f"{user.username} is not suspended")
+    user.suspended_at = None
+    user.suspension_reason = None
+    return user
 
 
 def set_role(session: Session, username: str, role: Role) -> User:

@@ -33,6 +33,7 @@ from airspace.accounts.schemas import (
 )
 from airspace.accounts.throttle import client_of, throttled_authenticate
 from airspace.dependencies import DbDep, ServicesDep
+from airspace.moderation import audit
 from airspace.wiring import Services
 
 router = APIRouter(tags=["accounts"])
@@ -146,7 +147,20 @@ def get_user(username: Username, db: DbDep) -> UserOut:
 
 
 @router.put("/users/{username}/role")
-def set_role(username: Username, body: RoleUpdate, db: DbDep, admin: CurrentAdmin) -> UserOut:
+def set_role(
+    username: Username, body: RoleUpdate, services: ServicesDep, db: DbDep, admin: CurrentAdmin
+) -> UserOut:
+    before = accounts.get_user(db, username).role
     user = accounts.set_role(db, username, body.role)
+    if before is not user.role:
+        audit.record(
+            db,
+            admin,
+            "user.role_changed",
+            f"user:{user.username}",
+            services.clock.now(),
+            before=before.value,
+            after=user.role.value,
+        )
     db.commit()
     return UserOut.model_validate(user)

@@ -1,11 +1,11 @@
-"""A report: someone tells the moderators that a Space breaks the rules."""
+"""Reports (someone tells the moderators that a Space breaks the rules) and the audit log."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Enum, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from airspace.db.base import Base, UTCDateTime
@@ -53,3 +53,24 @@ class Report(Base):
         index=True,
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AuditEntry(Base):
+    """One destructive or moderation action, kept for good: nothing updates or deletes
+    these rows (the instance's append-only audit log)."""
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    actor: Mapped[str] = mapped_column(String(30))
+    """The actor's username when it acted (kept if the account goes)."""
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    target: Mapped[str] = mapped_column(String(60))
+    """What it acted on: ``space:<id>``, ``recording:<space id>``, ``user:<username>``,
+    ``report:<id>``."""
+    reason: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from airspace.accounts.auth import CurrentModerator, OptionalUser
 from airspace.accounts.listeners import listener_of, remember_listener
 from airspace.dependencies import DbDep, ServicesDep
+from airspace.moderation import audit
 from airspace.moderation import services as moderation
 from airspace.moderation.models import ReportReason, ReportStatus
 from airspace.ratelimit import Limit, take
@@ -19,7 +20,6 @@ from airspace.wiring import Services
 
 router = APIRouter(tags=["moderation"])
 REPORTS_LIMIT = Limit("reports", 10, timedelta(hours=1))
-"""Reports one client address may file an hour."""
 """Reports from one address in an hour: enough for anyone, not for flooding the queue."""
 
 
@@ -92,8 +92,17 @@ def list_reports(
 
 @router.patch("/reports/{report_id}")
 def decide_report(
-    report_id: int, body: Decision, db: DbDep, moderator: CurrentModerator
+    report_id: int, body: Decision, services: ServicesDep, db: DbDep, moderator: CurrentModerator
 ) -> ReportOut:
     report = moderation.decide(db, moderator, report_id, body.status)
+    audit.record(
+        db,
+        moderator,
+        "report.decided",
+        f"report:{report.id}",
+        services.clock.now(),
+        status=report.status.value,
+        space_id=report.space_id,
+    )
     db.commit()
     return ReportOut.model_validate(report)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from airspace.errors import Conflict
 from airspace.recordings.models import Recording, RecordingState
 
-HELD_STATES = frozenset({RecordingState.EXPIRED, RecordingState.DELETED})
+HELD_STATES = frozenset({RecordingState.EXPIRED, RecordingState.DELETED, RecordingState.TAKEN_DOWN})
 
 
 def media_prefix_for(space_id: str) -> str:
@@ -64,6 +64,30 @@ def restore(recording: Recording, now: datetime) -> None:
     """A moderator restored a deleted recording: back in the window, or expired."""
     _require(recording, RecordingState.DELETED)
     recording.deleted_at = None
+    in_window = recording.available_until is not None and now < recording.available_until
+    recording.state = RecordingState.AVAILABLE if in_window else RecordingState.EXPIRED
+
+
+def take_down(recording: Recording) -> None:
+    """A moderator took it down: gone for everyone but moderators (the host too cannot
+    bring it back), media held as for a delete."""
+    _require(
+        recording,
+        RecordingState.PROCESSING,
+        RecordingState.AVAILABLE,
+        RecordingState.EXPIRED,
+        RecordingState.DELETED,
+    )
+    recording.state = RecordingState.TAKEN_DOWN
+
+
+def reinstate(recording: Recording, now: datetime) -> None:
+    """A moderator undid a takedown: as it was before (deleted if the host had deleted
+    it, else back in its window or expired)."""
+    _require(recording, RecordingState.TAKEN_DOWN)
+    if recording.deleted_at is not None:
+        recording.state = RecordingState.DELETED
+        return
     in_window = recording.available_until is not None and now < recording.available_until
     recording.state = RecordingState.AVAILABLE if in_window else RecordingState.EXPIRED
 

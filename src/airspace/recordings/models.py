@@ -28,6 +28,8 @@ class RecordingState(enum.StrEnum):
     AVAILABLE = "available"
     EXPIRED = "expired"
     DELETED = "deleted"
+    TAKEN_DOWN = "taken_down"
+    """Held by the moderators (not the host's delete): only moderators can reinstate it."""
     PURGED = "purged"
 
 

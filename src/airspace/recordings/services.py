@@ -105,7 +105,12 @@ def advance_all(services: Services) -> dict[str, int]:
         candidates = session.scalars(
             select(Recording).where(
                 Recording.state.in_(
-                    [RecordingState.AVAILABLE, RecordingState.EXPIRED, RecordingState.DELETED]
+                    [
+                        RecordingState.AVAILABLE,
+                        RecordingState.EXPIRED,
+                        RecordingState.DELETED,
+                        RecordingState.TAKEN_DOWN,
+                    ]
                 )
             )
         ).all()
@@ -148,6 +153,8 @@ def replayable(
         raise Gone("this recording was deleted")
     if recording.state is RecordingState.DELETED and not moderator:
         raise Gone("this recording was deleted")
+    if recording.state is RecordingState.TAKEN_DOWN and not moderator:
+        raise Gone("this recording was taken down by the moderators")
     past_window = recording.state is RecordingState.EXPIRED or (
         recording.available_until is not None and now >= recording.available_until
     )

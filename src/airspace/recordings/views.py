@@ -13,6 +13,7 @@ from airspace.errors import Forbidden, Gone, NotFound
 from airspace.jobs.models import JobStatus
 from airspace.jobs.schemas import JobRunOut
 from airspace.jobs.status import latest_run
+from airspace.moderation import audit
 from airspace.recordings import lifecycle, replay
 from airspace.recordings import services as recordings
 from airspace.recordings.models import Recording, RecordingState
@@ -79,6 +80,9 @@ def get_recording(
 ) -> RecordingOut:
     recording = _recording(db, space_id)
     is_host = user is not None and spaces.get(db, space_id).host_id == user.id
+    moderator = user is not None and user.is_moderator
+    if recording.state is RecordingState.TAKEN_DOWN and not (is_host or moderator):
+        raise Gone("this recording was taken down by the moderators")
     if recording.state in (RecordingState.DELETED, RecordingState.PURGED) and not is_host:
         raise Gone("this recording was deleted")
     return recording_out(services, db, recording)
@@ -198,7 +202,9 @@ def restore_recording(
     if space.host_id != user.id and not user.is_moderator:
         raise Forbidden("only the host or a moderator can restore this recording")
     recording = _recording(db, space_id)
-    lifecycle.restore(recording, services.clock.now())
+    now = services.clock.now()
+    lifecycle.restore(recording, now)
+    audit.record(db, user, "recording.restored", f"recording:{space.id}", now)
     db.commit()
     return recording_out(services, db, recording)
 
@@ -210,7 +216,9 @@ def delete_recording(space_id: str, services: ServicesDep, db: DbDep, user: Curr
     space = spaces.get(db, space_id)
     if space.host_id != user.id and not user.is_moderator:
         raise Forbidden("only the host or a moderator can delete this recording")
-    lifecycle.delete(_recording(db, space_id), services.clock.now())
+    now = services.clock.now()
+    lifecycle.delete(_recording(db, space_id), now)
     revoke_media(space)
+    audit.record(db, user, "recording.deleted", f"recording:{space.id}", now)
     db.commit()
     services.generations.announce(space.id, space.media_generation)

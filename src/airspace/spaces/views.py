@@ -30,7 +30,11 @@ from airspace.wiring import Services
 
 router = APIRouter(prefix="/spaces", tags=["spaces"])
 
-HIDDEN_RECORDING_STATES = {RecordingState.DELETED, RecordingState.PURGED}
+HIDDEN_RECORDING_STATES = {
+    RecordingState.DELETED,
+    RecordingState.TAKEN_DOWN,
+    RecordingState.PURGED,
+}
 
 
 def space_out(session: Session, services: Services, space: Space) -> SpaceOut:

@@ -1,5 +1,6 @@
 """The moderators' page: open reports, oldest first, each with its Space, the reason,
-the reporter's words, where in the replay they were, and the two decisions."""
+the reporter's words, where in the replay they were, and the two decisions; for admins,
+the newest entries of the audit log."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from airspace.accounts.auth import CSRF_FIELD, FormUser, OptionalUser, check_csrf
-from airspace.accounts.models import User
+from airspace.accounts.models import Role, User
 from airspace.dependencies import DbDep, ServicesDep
 from airspace.errors import AirspaceError
+from airspace.moderation import audit
 from airspace.moderation import services as moderation
 from airspace.moderation.models import ReportStatus
 from airspace.spaces.models import Space
@@ -20,6 +22,8 @@ from airspace.wiring import Services
 
 router = APIRouter(include_in_schema=False)
 QUEUE_LENGTH = 100
+AUDIT_LENGTH = 50
+"""The newest audit entries the page shows admins (``GET /api/v1/audit`` pages back)."""
 
 
 def _page(
@@ -36,6 +40,7 @@ def _page(
         return render(request, services, "error.html", user, exc.status_code, message=exc.detail)
     spaces = {r.space_id: db.get(Space, r.space_id) for r in reports}
     titles = {key: space.title if space else key for key, space in spaces.items()}
+    log = audit.entries(db, AUDIT_LENGTH) if user.role is Role.ADMIN else []
     return render(
         request,
         services,
@@ -44,6 +49,7 @@ def _page(
         status_code,
         reports=reports,
         titles=titles,
+        audit_entries=log,
         message=message,
     )
 
@@ -72,7 +78,10 @@ def decide(
         return to_login("/moderation")
     try:
         status = ReportStatus(decision)
-        moderation.decide(db, user, report_id, status)
+        report = moderation.decide(db, user, report_id, status)
+        now = services.clock.now()
+        target = f"report:{report.id}"
+        audit.record(db, user, "report.decided", target, now, status=status.value)
     except ValueError:
         return _page(request, services, db, user, "choose dismiss or actioned", 422)
     except AirspaceError as exc:
