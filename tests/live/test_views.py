@@ -12,6 +12,7 @@ from starlette.websockets import WebSocketDisconnect
 from airspace.accounts.listeners import LISTENER_COOKIE
 from airspace.live.recorder import live_prefix
 from airspace.live.rooms import LiveRoom
+from airspace.live.views import SPEAK_REQUESTS
 from airspace.wiring import Services
 from tests.conftest import register
 
@@ -116,6 +117,19 @@ def test_blocked_accounts_cannot_ask_to_speak(client: TestClient) -> None:
     refused = client.post(room(space_id, "/requests"), headers=blocked)
     assert refused.status_code == 403
     assert "blocked" in refused.json()["detail"]
+
+
+def test_asking_to_speak_again_and_again_is_limited(client: TestClient) -> None:
+    host = register(client, "host")
+    eager = register(client, "eager")
+    space_id = live_space(client, host)
+    assert client.post(room(space_id, "/join"), headers=eager).status_code == 200
+    for _ in range(SPEAK_REQUESTS.count):
+        assert client.post(room(space_id, "/requests"), headers=eager).status_code == 200
+    refused = client.post(room(space_id, "/requests"), headers=eager)
+    assert refused.status_code == 429
+    assert "requests to speak" in refused.json()["detail"]
+    assert int(refused.headers["retry-after"]) > 0
 
 
 def test_nobody_gives_a_blocked_account_a_microphone(client: TestClient) -> None:

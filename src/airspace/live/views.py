@@ -4,6 +4,7 @@ over a WebSocket."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -18,11 +19,14 @@ from airspace.dependencies import DbDep, ServicesDep
 from airspace.errors import Conflict, Forbidden
 from airspace.live.room import Event, Member
 from airspace.live.rooms import LiveRoom, LiveRooms
+from airspace.ratelimit import Limit, take
 from airspace.spaces import services as spaces
 from airspace.spaces.models import SpaceState
 from airspace.wiring import Services
 
 router = APIRouter(prefix="/spaces/{space_id}/room", tags=["rooms"])
+SPEAK_REQUESTS = Limit("speak-requests", 5, timedelta(minutes=10))
+"""Hands one member may raise in one Space: enough to ask again, not to flood the host."""
 
 MAX_CLIENT_MESSAGE = 1024
 WEBSOCKET_POLICY_VIOLATION = 1008
@@ -112,9 +116,15 @@ async def leave(space_id: str, db: DbDep, rooms: RoomsDep, user: CurrentUser) ->
 
 
 @router.post("/requests")
-async def ask_to_speak(space_id: str, db: DbDep, rooms: RoomsDep, user: CurrentUser) -> Event:
-    """Raise your hand: the host and co-hosts see the request and may approve it."""
+async def ask_to_speak(
+    space_id: str, services: ServicesDep, db: DbDep, rooms: RoomsDep, user: CurrentUser
+) -> Event:
+    """Raise your hand: the host and co-hosts see the request and may approve it (at most
+    ``SPEAK_REQUESTS`` times in its window: 429 with ``Retry-After`` after that)."""
     room = await _live_room(db, rooms, space_id, user)
+    now = services.clock.now()
+    key = f"{space_id}:{user.id}"
+    await asyncio.to_thread(take, services.limits, SPEAK_REQUESTS, key, now, "requests to speak")
     blocked = await asyncio.to_thread(_is_blocked, db, room.state.host_id, user.id)
     event = room.state.ask_to_speak(user.id, blocked)
     room.publish(event)
