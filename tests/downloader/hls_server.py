@@ -44,6 +44,8 @@ class Reply:
     """Close the connection after this many body bytes (a dropped transfer)."""
     chunked: bool = False
     """Send the body in 1 kB chunks with no Content-Length (as a live origin may)."""
+    bytes_per_second: float | None = None
+    """Trickle the body at this rate (a server, or a client's link, that crawls)."""
 
 
 @dataclass
@@ -175,6 +177,15 @@ class FakeServer:
                         piece = body[start : start + 1024]
                         self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
                     self.wfile.write(b"0\r\n\r\n")
+                    return
+                if reply.bytes_per_second is not None:
+                    for start in range(0, len(body), 100):
+                        time.sleep(100 / reply.bytes_per_second)
+                        try:
+                            self.wfile.write(body[start : start + 100])
+                            self.wfile.flush()
+                        except OSError:  # the client gave up
+                            return
                     return
                 if reply.drop_after is not None:
                     self.wfile.write(body[: reply.drop_after])

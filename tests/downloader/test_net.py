@@ -113,3 +113,18 @@ def test_a_body_cut_short_is_retried_then_reported(server: FakeServer) -> None:
     with pytest.raises(FetchError, match="after 2 attempts"):
         get(f"{server.url}/cut")
     assert server.hits["/cut"] == 2
+
+
+def test_a_transfer_below_the_speed_floor_is_cut_off(server: FakeServer) -> None:
+    """A crawling transfer (a slow-loris origin) is ended once its average speed over
+    the window falls below the floor, instead of holding a worker for as long as it
+    keeps a byte a second coming."""
+    server.routes["/crawl"] = lambda _r: Reply(200, b"x" * 20_000, bytes_per_second=400)
+    options = HttpOptions(retries=0, timeout_seconds=2, min_bytes_per_second=2_000)
+
+    async def go() -> bytes:
+        async with Http(options, AddressGuard(frozenset({"127.0.0.1"}))) as http:
+            return (await http.get(f"{server.url}/crawl")).content
+
+    with pytest.raises(FetchError):
+        asyncio.run(go())

@@ -64,6 +64,9 @@ class HttpOptions:
     backoff_seconds: float = 0.25
     max_backoff_seconds: float = 8.0
     timeout_seconds: float = 20.0
+    """Connecting, and the window over which the transfer speed is judged."""
+    min_bytes_per_second: int = 1
+    """A transfer slower than this on average over ``timeout_seconds`` is cut off."""
     headers: Mapping[str, str] | None = None
 
 
@@ -199,8 +202,9 @@ class Http:
         curl.setopt(pycurl.FOLLOWLOCATION, self.guard is None)
         curl.setopt(pycurl.MAXREDIRS, MAX_REDIRECTS)
         curl.setopt(pycurl.CONNECTTIMEOUT_MS, max(1, int(timeout * 1000)))
-        # A read that stalls for the timeout ends the transfer (as a socket timeout would).
-        curl.setopt(pycurl.LOW_SPEED_LIMIT, 1)
+        # A transfer slower than the floor over the timeout ends (at the default of 1 B/s:
+        # one that stalls, as a socket timeout would).
+        curl.setopt(pycurl.LOW_SPEED_LIMIT, max(1, self.options.min_bytes_per_second))
         curl.setopt(pycurl.LOW_SPEED_TIME, max(1, math.ceil(timeout)))
         curl.setopt(pycurl.ACCEPT_ENCODING, "")
         curl.setopt(pycurl.BUFFERSIZE, BUFFER_BYTES)

@@ -69,6 +69,8 @@ class DownloadOptions:
     guard: AddressGuard | None = None
     x: XConfig = field(default_factory=XConfig.from_env)
     keep_parts: bool = False
+    min_bytes_per_second: int = 1
+    """Transfers slower than this on average (over 20 s) are cut off and retried."""
 
 
 @dataclass
@@ -114,7 +116,11 @@ async def download_async(
     state = Progress()
     report(state)
     cookies = read_netscape_cookies(options.cookies_file) if options.cookies_file else {}
-    http_options = HttpOptions(concurrency=options.concurrency, retries=options.retries)
+    http_options = HttpOptions(
+        concurrency=options.concurrency,
+        retries=options.retries,
+        min_bytes_per_second=options.min_bytes_per_second,
+    )
     async with Http(http_options, options.guard) as http:
         source = await _resolve(url, http, options, cookies)
         output = render(options.output_template, source.info, options.format)

@@ -47,9 +47,17 @@ def fetch_for_web(ctx: JobContext, *, url: str, fmt: str) -> None:
         max_bytes=settings.download_max_mb * 2**20,
         max_seconds=settings.download_max_minutes * 60.0,
         workers=1,
+        min_bytes_per_second=settings.download_min_kbps * 1024,
     )
+    limit = settings.download_timeout_minutes * 60.0
     try:
-        result = asyncio.run(download_async(url, options, progress))
+        try:
+            result = asyncio.run(asyncio.wait_for(download_async(url, options, progress), limit))
+        except TimeoutError:
+            raise JobFailed(
+                f"the download took longer than {settings.download_timeout_minutes} minutes; "
+                "the source is too slow"
+            ) from None
         key = f"downloads/{ctx.job_id}/audio.{fmt}"  # the file name people see is kept aside
         services.storage.put_file(key, result.path, CONTENT_TYPES.get(fmt))
     except DownloadError as exc:
