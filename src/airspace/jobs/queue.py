@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+SHUTDOWN_SECONDS = 8.0
+"""How long a stopping consumer waits for running jobs before it leaves them to be run
+again: a worker stops within ten seconds of SIGTERM, however long its jobs are."""
 HEARTBEAT_SECONDS = 10.0
 """How often a running job says its worker is alive."""
 PERIODIC_CLAIM = 3600
@@ -169,7 +172,15 @@ class HueyJobQueue:
     @staticmethod
     def _consumer_options(workers: int) -> dict[str, Any]:
         # An idle consumer polls at most every second, so a queued job starts promptly.
-        return {"workers": workers, "worker_type": "thread", "max_delay": 1.0}
+        # SIGTERM stops it gracefully for at most SHUTDOWN_SECONDS: jobs still running
+        # then are left to the sweeper, which runs them again (they are idempotent).
+        return {
+            "workers": workers,
+            "worker_type": "thread",
+            "max_delay": 1.0,
+            "shutdown_timeout": SHUTDOWN_SECONDS,
+            "graceful_signal": "TERM",
+        }
 
     def run_now(self, name: str) -> None:
         """Run a periodic job once, synchronously (for the CLI and tests)."""
