@@ -105,7 +105,7 @@ def main() -> None:
         f"in {time.perf_counter() - build:.0f} s on {database_url.split(':')[0]}"
     )
 
-    consumer = services.jobs.start_consumer(settings.job_workers)
+    consumer = services.jobs.start_consumer({"jobs": settings.job_workers})
     try:
         time.sleep(1.5)  # the consumer is idle and polling, as on a quiet server
         t0 = time.perf_counter()

@@ -25,6 +25,7 @@ from airspace.delivery.views import router as media_doors_router
 from airspace.downloader.views import api as downloads_api
 from airspace.downloader.views import pages as downloads_pages
 from airspace.http_errors import BodySizeLimit, install_error_handlers
+from airspace.jobs.registry import DOWNLOADS_LANE, JOBS_LANE
 from airspace.jobs.status import queue_health
 from airspace.jobs.views import router as jobs_router
 from airspace.live import leases
@@ -86,7 +87,9 @@ def create_app(services: Services, *, run_jobs: bool = False) -> AirspaceApp:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         consumer = None
         if run_jobs and services.jobs.in_process:
-            consumer = services.jobs.start_consumer(services.settings.job_workers)
+            settings = services.settings
+            lanes = {JOBS_LANE: settings.job_workers, DOWNLOADS_LANE: settings.download_workers}
+            consumer = services.jobs.start_consumer(lanes)
             logger.info("job consumer running in process")
         await asyncio.to_thread(_load_generations, services)
         reloading = asyncio.create_task(_reload_generations(services))

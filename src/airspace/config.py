@@ -53,6 +53,8 @@ class Settings:
     download_max_mb: int = 500
     download_max_minutes: int = 360
     download_rate_per_hour: int = 10
+    download_workers: int = 2
+    """Downloads run at once by a consumer of the downloads lane (jobs have their own)."""
     download_min_kbps: int = 16
     """Web downloads whose transfers average less (over 20 s) are cut off."""
     download_timeout_minutes: int = 15
@@ -119,6 +121,7 @@ class Settings:
             download_max_mb=_int(env, "AIRSPACE_DOWNLOAD_MAX_MB", 500, minimum=1),
             download_max_minutes=_int(env, "AIRSPACE_DOWNLOAD_MAX_MINUTES", 360, minimum=1),
             download_rate_per_hour=_int(env, "AIRSPACE_DOWNLOAD_RATE_PER_HOUR", 10, minimum=1),
+            download_workers=_int(env, "AIRSPACE_DOWNLOAD_WORKERS", 2, minimum=1),
             download_min_kbps=_int(env, "AIRSPACE_DOWNLOAD_MIN_KBPS", 16, minimum=1),
             download_timeout_minutes=_int(env, "AIRSPACE_DOWNLOAD_TIMEOUT_MINUTES", 15, minimum=1),
             speaker_timeout_seconds=_int(env, "AIRSPACE_SPEAKER_TIMEOUT", 10, minimum=2),

@@ -87,10 +87,27 @@ def serve(host: str, port: int) -> None:
     default=2,
     show_default=True,
     type=click.IntRange(1, 64),
-    help="Jobs run at once by this process.",
+    help="Jobs (finalizing, captions, renditions) run at once by this process.",
 )
-def worker(workers: int) -> None:
+@click.option(
+    "--download-workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Downloads run at once by this process (on a queue of their own).",
+)
+@click.option(
+    "--lane",
+    type=click.Choice(["all", "jobs", "downloads"]),
+    default="all",
+    show_default=True,
+    help="Which queue to consume: run downloads on machines of their own with 'downloads'.",
+)
+def worker(workers: int, download_workers: int, lane: str) -> None:
     """Consume background jobs from the shared queue (AIRSPACE_QUEUE_URL=redis://...)."""
+    from airspace.jobs.registry import DOWNLOADS_LANE, JOBS_LANE
+    from airspace.jobs.tasks import requeue_stalled_runs
+
     log_progress()
     services = load_services()
     if services.jobs.in_process:
@@ -99,10 +116,11 @@ def worker(workers: int) -> None:
             "consumes it. Use redis://... to spread jobs over workers.",
             err=True,
         )
-    from airspace.jobs.tasks import requeue_stalled_runs
-
+    lanes = {JOBS_LANE: workers, DOWNLOADS_LANE: download_workers}
+    if lane != "all":
+        lanes = {lane: lanes[lane]}
     requeue_stalled_runs(services)  # what a worker killed before this one was doing
-    services.jobs.run_consumer(workers)
+    services.jobs.run_consumer(lanes)
 
 
 @cli.group()

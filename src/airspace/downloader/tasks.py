@@ -16,14 +16,14 @@ from airspace.downloader.errors import DownloadError
 from airspace.downloader.pipeline import DownloadOptions, download_async
 from airspace.downloader.progress import Progress
 from airspace.jobs.models import JobRun, JobStatus
-from airspace.jobs.registry import JobContext, JobFailed, job, periodic_job
+from airspace.jobs.registry import DOWNLOADS_LANE, JobContext, JobFailed, job, periodic_job
 
 LINK_LIFETIME = timedelta(hours=1)
 CONTENT_TYPES = {"mp3": "audio/mpeg", "m4a": "audio/mp4"}
 PROGRESS_INTERVAL_SECONDS = 0.5
 
 
-@job("downloads.fetch", retries=0)
+@job("downloads.fetch", retries=0, lane=DOWNLOADS_LANE)
 def fetch_for_web(ctx: JobContext, *, url: str, fmt: str) -> None:
     """Download ``url`` on a user's behalf, guarded and capped; keep the file for an hour."""
     services = ctx.services

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -19,7 +21,14 @@ from huey.storage import RedisStorage
 
 from airspace.errors import ConfigError
 from airspace.jobs import status
-from airspace.jobs.registry import JobContext, JobFailed, JobSpec, registered_jobs
+from airspace.jobs.registry import (
+    JOBS_LANE,
+    LANES,
+    JobContext,
+    JobFailed,
+    JobSpec,
+    registered_jobs,
+)
 
 if TYPE_CHECKING:
     from airspace.wiring import Services
@@ -77,12 +86,13 @@ class JobQueue(Protocol):
         """Run a periodic job once, synchronously."""
         ...
 
-    def start_consumer(self, workers: int) -> Consumer:
-        """Start consuming in background threads of this process (no signal handling)."""
+    def start_consumer(self, workers: Mapping[str, int]) -> Consumers:
+        """Start consuming each lane with its number of ``workers``, in background
+        threads of this process (no signal handling)."""
         ...
 
-    def run_consumer(self, workers: int) -> None:
-        """Consume in the foreground until SIGINT or SIGTERM."""
+    def run_consumer(self, workers: Mapping[str, int]) -> None:
+        """Consume each lane of ``workers`` in the foreground until SIGINT or SIGTERM."""
         ...
 
 
@@ -92,11 +102,33 @@ class _EmbeddedConsumer(Consumer):  # type: ignore[misc]
         pass
 
 
-class HueyJobQueue:
-    """A job queue over any Huey storage."""
+class Consumers:
+    """The consumers of the lanes one process consumes."""
 
-    def __init__(self, huey: Huey, *, in_process: bool) -> None:
-        self.huey = huey
+    def __init__(self, consumers: list[Consumer]) -> None:
+        self.consumers = consumers
+
+    def stop(self, graceful: bool = True) -> None:
+        """Stop them all at once; each waits at most SHUTDOWN_SECONDS for its running jobs
+        (jobs still running then are left to be run again)."""
+        stopping = [
+            threading.Thread(target=consumer.stop, kwargs={"graceful": graceful})
+            for consumer in self.consumers
+        ]
+        for thread in stopping:
+            thread.start()
+        for thread in stopping:
+            thread.join()
+
+
+class HueyJobQueue:
+    """A job queue over any Huey storage: one Huey queue per lane, so that jobs of one
+    lane (slow downloads) never wait behind, nor hold up, those of another."""
+
+    def __init__(self, hueys: Mapping[str, Huey], *, in_process: bool) -> None:
+        self.hueys = dict(hueys)
+        self.huey = self.hueys[JOBS_LANE]
+        """The jobs lane, which also schedules the periodic jobs."""
         self.in_process = in_process
         self._services: Services | None = None
         self._tasks: dict[str, Any] = {}
@@ -117,7 +149,7 @@ class HueyJobQueue:
                 if self.claim_periodic(spec.name, services.clock.now()):
                     spec.function(JobContext(services, None))
 
-            self._tasks[spec.name] = self.huey.periodic_task(
+            self._tasks[spec.name] = self.huey.periodic_task(  # periodic: the jobs lane
                 crontab(minute=spec.every_minute, hour=spec.every_hour), name=spec.name
             )(run_periodic)
             return
@@ -144,7 +176,7 @@ class HueyJobQueue:
                 beating.stop()
             status.mark_done(services, run_id)
 
-        self._tasks[spec.name] = self.huey.task(name=spec.name)(run)
+        self._tasks[spec.name] = self.hueys[spec.lane].task(name=spec.name)(run)
 
     def enqueue(self, name: str, *, subject: str | None = None, **arguments: Any) -> str:
         if self._services is None:
@@ -172,14 +204,13 @@ class HueyJobQueue:
     @staticmethod
     def _consumer_options(workers: int) -> dict[str, Any]:
         # An idle consumer polls at most every second, so a queued job starts promptly.
-        # SIGTERM stops it gracefully for at most SHUTDOWN_SECONDS: jobs still running
+        # Stopping waits at most SHUTDOWN_SECONDS for running jobs: those still running
         # then are left to the sweeper, which runs them again (they are idempotent).
         return {
             "workers": workers,
             "worker_type": "thread",
             "max_delay": 1.0,
             "shutdown_timeout": SHUTDOWN_SECONDS,
-            "graceful_signal": "TERM",
         }
 
     def run_now(self, name: str) -> None:
@@ -187,14 +218,27 @@ class HueyJobQueue:
         assert self._services is not None
         registered_jobs()[name].function(JobContext(self._services, None))
 
-    def start_consumer(self, workers: int) -> Consumer:
-        consumer = _EmbeddedConsumer(self.huey, **self._consumer_options(workers))
-        consumer.start()
-        return consumer
+    def _consumer(self, lane: str, workers: int) -> Consumer:
+        options = self._consumer_options(workers)
+        options["periodic"] = lane == JOBS_LANE
+        return _EmbeddedConsumer(self.hueys[lane], **options)
 
-    def run_consumer(self, workers: int) -> None:
-        consumer = self.huey.create_consumer(**self._consumer_options(workers))
-        consumer.run()
+    def start_consumer(self, workers: Mapping[str, int]) -> Consumers:
+        consumers = [self._consumer(lane, count) for lane, count in workers.items() if count]
+        for consumer in consumers:
+            consumer.start()
+        return Consumers(consumers)
+
+    def run_consumer(self, workers: Mapping[str, int]) -> None:
+        """Consume until SIGTERM or SIGINT, then stop within SHUTDOWN_SECONDS."""
+        stopping = threading.Event()
+        for stop_signal in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(stop_signal, lambda *_: stopping.set())
+        consumers = self.start_consumer(workers)
+        logger.info("consuming %s", ", ".join(f"{lane} ({n})" for lane, n in workers.items()))
+        stopping.wait()
+        logger.info("stopping: running jobs get %.0f s to finish", SHUTDOWN_SECONDS)
+        consumers.stop(graceful=True)
 
 
 def create_job_queue(url: str) -> HueyJobQueue:
@@ -205,7 +249,13 @@ def create_job_queue(url: str) -> HueyJobQueue:
         if not path.name:
             raise ConfigError(f"AIRSPACE_QUEUE_URL: no file name in {url!r}")
         path.parent.mkdir(parents=True, exist_ok=True)
-        return HueyJobQueue(SqliteHuey("airspace", filename=str(path)), in_process=True)
+        hueys = {lane: SqliteHuey(_queue_name(lane), filename=str(path)) for lane in LANES}
+        return HueyJobQueue(hueys, in_process=True)
     if scheme in ("redis", "rediss"):
-        return HueyJobQueue(RedisHuey("airspace", url=url), in_process=False)
+        hueys = {lane: RedisHuey(_queue_name(lane), url=url) for lane in LANES}
+        return HueyJobQueue(hueys, in_process=False)
     raise ConfigError(f"AIRSPACE_QUEUE_URL: unsupported URL {url!r}")
+
+
+def _queue_name(lane: str) -> str:
+    return "airspace" if lane == JOBS_LANE else f"airspace-{lane}"

@@ -40,12 +40,21 @@ class JobFailed(Exception):
 JobFunction = Callable[..., None]
 
 
+JOBS_LANE = "jobs"
+"""Finalizing, captions, renditions, the lifecycle clock: the instance's own work."""
+DOWNLOADS_LANE = "downloads"
+"""Downloads on users' behalf: as slow as their sources, so on workers of their own."""
+LANES = (JOBS_LANE, DOWNLOADS_LANE)
+
+
 @dataclass(frozen=True)
 class JobSpec:
     name: str
     function: JobFunction
     retries: int = 3
     retry_delay_seconds: float = 5.0
+    lane: str = JOBS_LANE
+    """The queue (and workers) the job runs on: nothing waits behind another lane's jobs."""
     # A periodic job runs on this schedule (cron fields) and has no job-run record.
     every_minute: str | None = None
     every_hour: str | None = None
@@ -63,12 +72,14 @@ _JOBS: dict[str, JobSpec] = {}
 
 
 def job(
-    name: str, *, retries: int = 3, retry_delay_seconds: float = 5.0
+    name: str, *, retries: int = 3, retry_delay_seconds: float = 5.0, lane: str = JOBS_LANE
 ) -> Callable[[JobFunction], JobFunction]:
-    """Declare ``function(ctx, **arguments)`` as the job ``name``."""
+    """Declare ``function(ctx, **arguments)`` as the job ``name`` (on ``lane``)."""
+    if lane not in LANES:
+        raise ValueError(f"unknown lane {lane!r}")
 
     def register(function: JobFunction) -> JobFunction:
-        _JOBS[name] = JobSpec(name, function, retries, retry_delay_seconds)
+        _JOBS[name] = JobSpec(name, function, retries, retry_delay_seconds, lane)
         return function
 
     return register
