@@ -1,13 +1,20 @@
 from __future__ import annotations
 
+import contextlib
+import socket
+import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from airspace.app import create_app
-from airspace.wiring import Services
-from tests.conftest import register
+from airspace.db.engine import create_database_engine
+from airspace.db.migrate import upgrade
+from airspace.wiring import Services, build_services
+from tests.conftest import make_settings, register
 
 
 def test_oversized_body_is_413(client: TestClient, services: Services) -> None:
@@ -106,3 +113,62 @@ def test_pages_carry_security_headers_and_only_the_embed_may_be_framed(
     embed = client.get(f"/i/spaces/{space_id}/embed")
     assert "frame-ancestors *" in embed.headers["content-security-policy"]
     assert "x-frame-options" not in embed.headers
+
+
+def test_a_database_out_of_reach_is_503_with_a_reason(tmp_path: Path) -> None:
+    with closed_port() as port:
+        url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/test?connect_timeout=2"
+        services = build_services(make_settings(tmp_path, url))
+        try:
+            client = TestClient(create_app(services))  # no lifespan: it would need the database
+            answer = client.get("/api/v1/spaces")
+        finally:
+            services.close()
+    assert answer.status_code == 503
+    assert answer.json() == {"detail": "the database is unavailable; try again in a moment"}
+    assert int(answer.headers["retry-after"]) > 0
+
+
+@contextmanager
+def closed_port() -> Iterator[int]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        yield probe.getsockname()[1]  # bound, never listening: connections are refused
+
+
+@contextmanager
+def tiny_filesystem(path: Path) -> Iterator[Path]:
+    path.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(path)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small filesystem here: {mounted.stderr.decode().strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+def test_a_full_disk_is_507_with_a_reason_and_nothing_is_lost(tmp_path: Path) -> None:
+    with tiny_filesystem(tmp_path / "small") as data_dir:
+        url = f"sqlite:///{data_dir / 'airspace.db'}"
+        upgrade(create_database_engine(url))
+        services = build_services(make_settings(data_dir, url))
+        try:
+            client = TestClient(create_app(services))
+            register(client, "before")
+            with (data_dir / "filler").open("wb") as filler, contextlib.suppress(OSError):
+                while True:  # the disk fills up
+                    filler.write(b"\0" * 65536)
+                    filler.flush()
+            answer = client.post(
+                "/api/v1/auth/register",
+                json={"username": "after", "password": "a long and unusual passphrase"},
+            )
+            assert answer.status_code == 507
+            assert answer.json() == {"detail": "the server's storage is full; try again later"}
+            (data_dir / "filler").unlink()  # space again: everything before is there
+            assert client.get("/api/v1/users/before").status_code == 200
+        finally:
+            services.close()

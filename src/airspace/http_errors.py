@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 
+import redis
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -40,10 +43,59 @@ def install_error_handlers(app: FastAPI) -> None:
         ]
         return JSONResponse({"detail": errors}, status_code=422)
 
+    async def outage(request: Request, exc: Exception) -> JSONResponse:
+        found = outage_of(exc)
+        if found is None:
+            return await unexpected(request, exc)
+        status_code, detail = found
+        logger.error("%s %s: %s (%s)", request.method, request.url.path, detail, exc)
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        return JSONResponse({"detail": detail}, status_code=status_code, headers=headers)
+
+    # Outages of what the server needs are answered where they are raised (Starlette
+    # hands errors that reach its last handler on to the server as well).
+    for kind in OUTAGE_KINDS:
+        app.add_exception_handler(kind, outage)
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
         return JSONResponse({"detail": "internal server error"}, status_code=500)
+
+
+RETRY_AFTER_SECONDS = 30
+"""What a client is told to wait after an outage answer (503, 507)."""
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+OUTAGE_KINDS: tuple[type[Exception], ...] = (
+    sqlalchemy.exc.DBAPIError,
+    sqlalchemy.exc.TimeoutError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    OSError,
+)
+"""Errors that may be an outage (``outage_of`` tells); the rest of them are bugs: 500."""
+
+
+def outage_of(exc: BaseException) -> tuple[int, str] | None:
+    """The status and reason for an error that is an outage of something the server
+    needs, not a bug: a full disk (507), a database or Redis it cannot reach (503)."""
+    seen: set[int] = set()
+    error: BaseException | None = exc
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        text = str(error).lower()
+        if (isinstance(error, OSError) and error.errno in DISK_FULL) or (
+            "disk is full" in text or "no space left on device" in text
+        ):
+            return 507, "the server's storage is full; try again later"
+        if isinstance(error, sqlalchemy.exc.DBAPIError) and error.connection_invalidated:
+            return 503, "the database is unavailable; try again in a moment"
+        if isinstance(error, sqlalchemy.exc.OperationalError | sqlalchemy.exc.TimeoutError):
+            return 503, "the database is unavailable; try again in a moment"
+        if isinstance(error, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
+            return 503, "a service the server needs (Redis) is unavailable; try again shortly"
+        error = error.__cause__ or error.__context__
+    return None
 
 
 class BodySizeLimit:
