@@ -10,9 +10,10 @@ from sqlalchemy import select
 from airspace.accounts.models import Role, User
 from airspace.clock import SettableClock
 from airspace.errors import Conflict
+from airspace.jobs.models import JobRun, JobStatus
 from airspace.recordings import lifecycle
 from airspace.recordings.models import Recording, RecordingState
-from airspace.recordings.services import advance_all, finalize
+from airspace.recordings.services import STUCK_AFTER, advance_all, finalize
 from airspace.wiring import Services
 from tests.conftest import register
 
@@ -51,15 +52,15 @@ def test_full_lifecycle_follows_the_clock(
 
     services.storage.put(f"spaces/{space_id}/segment-00000.ts", b"media")
     clock.set(ended_at + timedelta(days=30) - timedelta(seconds=1))
-    assert advance_all(services) == {"expired": 0, "purged": 0}
+    assert advance_all(services) == {"expired": 0, "purged": 0, "requeued": 0}
     clock.set(ended_at + timedelta(days=30))
-    assert advance_all(services) == {"expired": 1, "purged": 0}
+    assert advance_all(services) == {"expired": 1, "purged": 0, "requeued": 0}
     assert load(services, space_id).state is RecordingState.EXPIRED
     assert client.get("/api/v1/spaces?state=recorded").json()["items"] == []
     assert services.storage.exists(f"spaces/{space_id}/segment-00000.ts")  # held
 
     clock.set(ended_at + timedelta(days=120))
-    assert advance_all(services) == {"expired": 0, "purged": 1}
+    assert advance_all(services) == {"expired": 0, "purged": 1, "requeued": 0}
     purged = load(services, space_id)
     assert purged.state is RecordingState.PURGED
     assert purged.purged_at == clock.now()
@@ -191,3 +192,24 @@ def test_recorded_segments_give_the_duration_and_are_purged(
     clock.advance(timedelta(days=121))
     advance_all(services)
     assert not any(services.storage.exists(k) for k in keys)
+
+
+def test_a_recording_whose_jobs_were_lost_is_picked_up_again(
+    client: TestClient, services: Services, clock: SettableClock
+) -> None:
+    host = register(client, "host")
+    space_id = ended_recording(client, clock, host)
+    # The queue lost its jobs (the disk was full when they were queued, say).
+    with services.sessions() as session:
+        for run in session.scalars(select(JobRun).where(JobRun.subject == space_id)):
+            run.status = JobStatus.FAILED
+        session.commit()
+    assert advance_all(services)["requeued"] == 0  # it may still be on its way
+    clock.advance(STUCK_AFTER + timedelta(seconds=1))
+    assert advance_all(services)["requeued"] == 1
+    assert advance_all(services)["requeued"] == 0  # queued now: not twice
+    with services.sessions() as session:
+        waiting = session.scalars(
+            select(JobRun.name).where(JobRun.subject == space_id, JobRun.status == JobStatus.QUEUED)
+        ).all()
+    assert "recordings.finalize" in waiting

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from airspace.accounts.models import User
 from airspace.delivery.generations import revoke_media
 from airspace.errors import Conflict, Forbidden, Gone, Invalid, NotFound
+from airspace.jobs.models import JobRun, JobStatus
 from airspace.media.constants import SAMPLE_RATE
 from airspace.media.live_segmenter import StoredSegment
 from airspace.recordings import lifecycle
@@ -27,6 +29,8 @@ from airspace.spaces.models import Space
 
 if TYPE_CHECKING:
     from airspace.wiring import Services
+
+logger = logging.getLogger(__name__)
 
 PLAY_COUNTS_AFTER_SECONDS = 10.0
 PLAY_COUNT_WINDOW = timedelta(minutes=30)
@@ -101,6 +105,7 @@ def advance_all(services: Services) -> dict[str, int]:
     """
     now = services.clock.now()
     counts = {RecordingState.EXPIRED.value: 0, RecordingState.PURGED.value: 0}
+    counts["requeued"] = requeue_stuck(services, now)
     with services.sessions() as session:
         candidates = session.scalars(
             select(Recording).where(
@@ -134,6 +139,31 @@ def advance_all(services: Services) -> dict[str, int]:
             if space is not None:
                 services.generations.announce(space.id, space.media_generation)
     return counts
+
+
+STUCK_AFTER = timedelta(minutes=5)
+"""A recording still processing this long after its Space ended, with no finalize job
+waiting or running, lost its jobs (the queue refused them, say): they are queued again."""
+
+
+def requeue_stuck(services: Services, now: datetime) -> int:
+    """Queue the end-of-Space jobs again for recordings stuck in processing; how many."""
+    with services.sessions() as session:
+        waiting = select(JobRun.subject).where(
+            JobRun.name == "recordings.finalize",
+            JobRun.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]),
+        )
+        stuck = session.execute(
+            select(Recording.space_id, Recording.id).where(
+                Recording.state == RecordingState.PROCESSING,
+                Recording.ended_at < now - STUCK_AFTER,
+                Recording.space_id.not_in(waiting.where(JobRun.subject.is_not(None))),
+            )
+        ).all()
+    for space_id, recording_id in stuck:
+        logger.warning("recording of %s was stuck in processing; queued again", space_id)
+        enqueue_after_end(services, space_id, recording_id)
+    return len(stuck)
 
 
 def replayable(
