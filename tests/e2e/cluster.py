@@ -17,6 +17,7 @@ from pathlib import Path
 
 import boto3
 import httpx
+import redis
 from moto.server import ThreadedMotoServer
 from sqlalchemy import create_engine, text
 
@@ -161,6 +162,7 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
     listen = free_port()
     base = f"http://127.0.0.1:{listen}"
     redis_db = REDIS_URL.rsplit("/", 1)[0] + "/7"
+    redis.Redis.from_url(redis_db).flushdb()  # the rig's own: queues and rate limits of old runs
     shared = {
         **os.environ,
         **credentials,

@@ -1,15 +1,23 @@
 from __future__ import annotations
 
+import errno
 import itertools
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from airspace.downloader import download
 from airspace.downloader.hls import parse_media
 from airspace.media.constants import AAC_FRAME_SAMPLES
-from airspace.media.live_segmenter import HOT_WINDOW, LiveSegmenter, StoredSegment
+from airspace.media.live_segmenter import (
+    HOT_WINDOW,
+    MAX_UNSTORED,
+    LiveSegmenter,
+    StorageRefused,
+    StoredSegment,
+)
 from airspace.media.mixer import FRAME_SAMPLES
 from airspace.storage.local import LocalStorage
 from tests.audio import SAMPLE_RATE, best_lag, decode, tone_bursts
@@ -81,3 +89,57 @@ def test_the_stored_program_is_the_input(tmp_path: Path, server: FakeServer) -> 
     lag, correlation = best_lag(source, decoded)
     assert lag == 0
     assert correlation > 0.95
+
+
+class FillingDisk(LocalStorage):
+    """A real directory whose disk fills up and frees again, as the test says."""
+
+    full = False
+
+    def put(self, key: str, data: bytes, content_type: str | None = None) -> None:
+        if self.full:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        super().put(key, data, content_type)
+
+
+def test_segments_storage_refuses_wait_in_memory_and_are_stored_in_order(
+    tmp_path: Path,
+) -> None:
+    storage = FillingDisk(tmp_path)
+    listed: list[StoredSegment] = []
+    segmenter = LiveSegmenter(storage, "live", datetime.now(UTC), on_segment=listed.append)
+    second = np.zeros(SAMPLE_RATE, dtype=np.float32)
+    for _ in range(4):
+        segmenter.push(second)
+    assert len(listed) == 1  # 2 s stored, the rest still being cut
+    storage.full = True
+    for _ in range(6):
+        segmenter.push(second)  # the Space goes on
+    assert len(listed) == 1  # nothing is named before it is durable
+    assert b"000001.ts" not in segmenter.playlist
+    storage.full = False
+    segmenter.push(second)
+    assert [s.sequence for s in listed] == list(range(5))
+    assert [s.key for s in listed] == [f"live/{n:06d}.ts" for n in range(5)]
+    assert all(storage.get(s.key) for s in listed)
+    for before, after in itertools.pairwise(listed):
+        assert after.first_sample == before.first_sample + before.samples
+
+
+def test_a_space_whose_storage_stays_full_keeps_what_was_stored(tmp_path: Path) -> None:
+    storage = FillingDisk(tmp_path)
+    listed: list[StoredSegment] = []
+    segmenter = LiveSegmenter(storage, "live", datetime.now(UTC), on_segment=listed.append)
+    two_seconds = np.zeros(2 * SAMPLE_RATE, dtype=np.float32)
+    segmenter.push(two_seconds)
+    segmenter.push(two_seconds)
+    kept = list(listed)
+    storage.full = True
+    for _ in range(MAX_UNSTORED):  # a minute of program waits in memory
+        segmenter.push(two_seconds)
+    with pytest.raises(StorageRefused):  # more than that ends the Space
+        segmenter.push(two_seconds)
+    assert listed == kept
+    with pytest.raises(StorageRefused):
+        segmenter.close()  # what is left cannot be stored either
+    assert listed == kept

@@ -3,7 +3,8 @@ storage before any playlist names it, with one continuous timeline."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import logging
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,12 +16,20 @@ from airspace.media.constants import AAC_FRAME_SAMPLES, SAMPLE_RATE, SEGMENT_SEC
 from airspace.media.hls_segments import PlaylistEntry, media_playlist, mpegts_segment
 from airspace.storage.interfaces import Storage
 
+logger = logging.getLogger(__name__)
+
+MAX_UNSTORED = 30
+"""Segments (a minute of program) kept in memory while storage refuses them."""
 HOT_WINDOW = 6
 """Segments kept in memory for listeners at the live edge (and named by the live playlist)."""
 LIVE_URI_PREFIX = "live/"
 """Segment URIs in the live playlist are relative, so they carry the playlist's grant."""
 PEAK_SAMPLES = SAMPLE_RATE // 10
 """The waveform has one peak per 100 ms of program."""
+
+
+class StorageRefused(Exception):
+    """Storage refused segments for longer than the memory buffer holds."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,9 @@ class LiveSegmenter:
         """The live playlist as listeners get it, made once per new segment."""
         self.resume = resume
         self._pending: list[bytes] = []
+        self._unstored: deque[tuple[StoredSegment, bytes]] = deque()
+        """Segments cut but not yet stored (storage refused them), oldest first."""
+        self._refusing = False
         self._first_sequence = resume.sequence if resume is not None else 0
         self._first_key = resume.key_index if resume is not None else 0
         self._first_frame = resume.first_sample // AAC_FRAME_SAMPLES if resume is not None else 0
@@ -139,29 +151,26 @@ class LiveSegmenter:
         self._peak_tail = samples[whole:].astype(np.float32, copy=True)
 
     def _cut(self, *, final: bool) -> list[StoredSegment]:
-        done = []
         while self._pending:
-            sequence = self._first_sequence + len(self.segments)
+            sequence = self._first_sequence + len(self.segments) + len(self._unstored)
             needed = self._boundary(sequence) - self._frames_done
             if len(self._pending) < needed and not final:
                 break
             frames, self._pending = self._pending[:needed], self._pending[needed:]
-            done.append(self._store(sequence, frames))
-        return done
+            self._cut_segment(sequence, frames)
+        return self._store_waiting(final=final)
 
-    def _store(self, sequence: int, frames: list[bytes]) -> StoredSegment:
+    def _cut_segment(self, sequence: int, frames: list[bytes]) -> None:
         first_sample = self._frames_done * AAC_FRAME_SAMPLES
         data = mpegts_segment(frames, first_sample)
         key_index = self._first_key + sequence - self._first_sequence
-        key = f"{self.prefix}{key_index:06d}.ts"
-        self.storage.put(key, data, "video/mp2t")  # durable before anything names it
         samples = len(frames) * AAC_FRAME_SAMPLES
         measured_from = first_sample - self._first_frame * AAC_FRAME_SAMPLES
         first_peak = -(-measured_from // PEAK_SAMPLES)
         end_peak = -(-(measured_from + samples) // PEAK_SAMPLES)
         segment = StoredSegment(
             sequence=sequence,
-            key=key,
+            key=f"{self.prefix}{key_index:06d}.ts",
             first_sample=first_sample,
             samples=samples,
             program_date_time=self._dated_from + timedelta(seconds=first_sample / SAMPLE_RATE),
@@ -169,6 +178,37 @@ class LiveSegmenter:
             discontinuity=self.resume is not None and sequence == self._first_sequence,
         )
         self._frames_done += len(frames)
+        self._unstored.append((segment, data))
+
+    def _store_waiting(self, *, final: bool) -> list[StoredSegment]:
+        """Store the segments cut so far, in order, each durable before anything names
+        it. A segment storage refuses waits in memory (with those after it) and is tried
+        again with the next; more than ``MAX_UNSTORED`` waiting, or any left when the
+        Space ends, raises StorageRefused: what was stored is the recording."""
+        stored = []
+        while self._unstored:
+            segment, data = self._unstored[0]
+            try:
+                self.storage.put(segment.key, data, "video/mp2t")
+            except Exception as error:
+                if final or len(self._unstored) > MAX_UNSTORED:
+                    raise StorageRefused(
+                        f"storage refused {len(self._unstored)} segment(s): {error}"
+                    ) from error
+                if not self._refusing:
+                    logger.warning("storage refused %s (%s); kept to retry", segment.key, error)
+                self._refusing = True
+                break
+            if self._refusing:
+                logger.warning("storage takes segments again (%d waited)", len(self._unstored))
+                self._refusing = False
+            self._unstored.popleft()
+            self._announce(segment, data)
+            stored.append(segment)
+        return stored
+
+    def _announce(self, segment: StoredSegment, data: bytes) -> None:
+        """A segment is durable: listeners and the recording may name it now."""
         self.segments.append(segment)
         self.hot[segment.name] = data
         while len(self.hot) > HOT_WINDOW:
@@ -176,7 +216,6 @@ class LiveSegmenter:
         self.playlist = self.live_playlist(uri_prefix=LIVE_URI_PREFIX).encode()
         if self.on_segment is not None:
             self.on_segment(segment)
-        return segment
 
     @property
     def duration(self) -> float:
