@@ -182,7 +182,7 @@ def create_app(services: Services, *, run_jobs: bool = False) -> AirspaceApp:
         generations=services.generations,
         storage=services.storage,
         rooms=lambda: _rooms_of(app),
-        now=lambda: services.clock.now().timestamp(),
+        now=services.clock.timestamp,
     )
     return app
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
@@ -12,10 +13,17 @@ class Clock(Protocol):
         """The current time, timezone-aware UTC."""
         ...
 
+    def timestamp(self) -> float:
+        """The current time in Unix seconds (what hot paths compare, without a datetime)."""
+        ...
+
 
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    def timestamp(self) -> float:
+        return time.time()
 
 
 class SettableClock:
@@ -26,6 +34,9 @@ class SettableClock:
 
     def now(self) -> datetime:
         return self._now
+
+    def timestamp(self) -> float:
+        return self._now.timestamp()
 
     def set(self, moment: datetime) -> None:
         self._now = moment

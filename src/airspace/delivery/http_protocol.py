@@ -44,8 +44,18 @@ def media_protocol(fast_path: ListenerFastPath) -> type[HttpToolsProtocol]:
     media through ``fast_path`` without going through ASGI."""
 
     class MediaHttpProtocol(HttpToolsProtocol):
+        def on_message_begin(self) -> None:
+            # The ASGI scope is made only for requests that go through ASGI.
+            self.url = b""
+            self.expect_100_continue = False
+            self.headers = []
+
         def on_headers_complete(self) -> None:
             if not self._answered():
+                url, expect, headers = self.url, self.expect_100_continue, self.headers
+                super().on_message_begin()  # the scope, as uvicorn makes it
+                self.url, self.expect_100_continue, self.headers = url, expect, headers
+                self.scope["headers"] = headers
                 super().on_headers_complete()
 
         def _answered(self) -> bool:

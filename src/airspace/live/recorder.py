@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from airspace.wiring import Services
 
 MAX_LEAD_IN_SECONDS = 3.0
-"""The most silence put before a room's first program frame (see ``_lead_in``)."""
+"""The most silence put before a room's first program frame (see ``room_opened``)."""
 BATCH_FRAMES = 10
 """Program frames (20 ms each) handed to the worker thread at a time."""
 
@@ -66,31 +67,59 @@ class ProgramRecorder:
         self._abandoned = False
         self._started_at = started_at
         self._waiting_for_first = True
+        self._submitted = False
+        self._received = resume.first_sample if resume is not None else 0
+        """Samples of program taken, on the recording's timeline (lead-in included)."""
+        self._until: int | None = None
+        self._opened_at: float | None = None
+        """When the engine opened the room (monotonic seconds): its program runs from then."""
+        self._lead_in = self._received
+        """Samples before the room's program: a resumed recording's, then the lead-in."""
 
     def program(self, frame: np.ndarray) -> None:
         if self.failed is not None or self._abandoned:
             return
+        if self._until is not None:
+            room = self._until - self._received
+            if room <= 0:
+                return
+            frame = frame[:room]
+        self._received += len(frame)
         if self._waiting_for_first:
             self._waiting_for_first = False
-            if self.segmenter.resume is None:
-                self._batch.append(self._lead_in())
-            else:  # the time until now is lost: date the audio from here
+            if self.segmenter.resume is not None:  # the time until now is lost
                 self.segmenter.resumed_from(self.services.clock.now())
         self._batch.append(frame)
         if len(self._batch) >= BATCH_FRAMES:
             self._submit()
 
-    def _lead_in(self) -> np.ndarray:
-        """Silence for the moment between going live and the room's first program frame
-        (the media worker opening the room), so that the recording's timeline runs from
-        the Space's start as its wall clock does."""
+    def stop_now(self) -> None:
+        """The Space ended now: take no program past this moment (what is still in
+        flight while the room closes), so the recording lasts what the Space lasted."""
+        if self._opened_at is not None:
+            ran = time.monotonic() - self._opened_at
+            self._until = max(self._received, self._lead_in + round(ran * SAMPLE_RATE))
+
+    def room_opened(self) -> None:
+        """The media engine opened the room (its program clock runs from now): the time
+        since the Space went live (a media worker starting, say) is silence at the start
+        of the recording, so that its timeline runs from the Space's start as the wall
+        clock does. Only before anything was handed to the encoder."""
+        self._opened_at = time.monotonic()
+        if self.segmenter.resume is not None or self._submitted:
+            return
         late = (self.services.clock.now() - self._started_at).total_seconds()
         seconds = min(max(late, 0.0), MAX_LEAD_IN_SECONDS)
-        return np.zeros(round(seconds * SAMPLE_RATE), dtype=np.float32)
+        if seconds > 0:
+            lead_in = np.zeros(round(seconds * SAMPLE_RATE), dtype=np.float32)
+            self._batch.insert(0, lead_in)
+            self._received += len(lead_in)
+            self._lead_in += len(lead_in)
 
     def _submit(self) -> None:
         if not self._batch:
             return
+        self._submitted = True
         pcm = np.concatenate(self._batch)
         self._batch = []
         self._executor.submit(self.segmenter.push, pcm).add_done_callback(self._check)

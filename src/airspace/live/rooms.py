@@ -306,6 +306,7 @@ class LiveRooms:
         room = LiveRoom(self, state, started_at, recording_id)
         self.rooms[space_id] = room
         await self.engine.open_room(space_id, room)
+        room.recorder.room_opened()
 
     def _start_in_db(self, space_id: str, user_id: int) -> tuple[RoomState, datetime, int | None]:
         with self.services.sessions() as session:
@@ -331,7 +332,12 @@ class LiveRooms:
         if space_id in self._ending:
             await asyncio.shield(self._ending[space_id])
             return
+        room = self.rooms.get(space_id)
         recording_id = await asyncio.to_thread(self._end_in_db, space_id, user_id)
+        if room is not None:
+            # The Space ended now: program that arrives after (in flight while the
+            # room closes) is not part of it.
+            room.recorder.stop_now()
         task = asyncio.create_task(self._close_and_finalize(space_id, recording_id))
         self._ending[space_id] = task
         try:
@@ -410,6 +416,7 @@ class LiveRooms:
         room = LiveRoom(self, taken.state, taken.started_at, taken.recording_id, taken.resume)
         self.rooms[space_id] = room
         await self.engine.open_room(space_id, room)
+        room.recorder.room_opened()
         room.expect_back()
         room.publish(room.state.event("moved", node=self.services.settings.node_id))
         logger.warning(
