@@ -30,9 +30,10 @@ from airspace.jobs.status import queue_health
 from airspace.jobs.views import router as jobs_router
 from airspace.live import leases
 from airspace.live.forwarding import RoomCommandForwarding
+from airspace.live.live_room import LiveRoom
 from airspace.live.playlists import router as live_media_router
 from airspace.live.room_socket import router as room_socket_router
-from airspace.live.rooms import LiveRoom, LiveRooms
+from airspace.live.rooms import LiveRooms
 from airspace.live.views import router as rooms_router
 from airspace.moderation.actions import router as moderation_actions_router
 from airspace.moderation.views import router as moderation_router

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from airspace.accounts.listeners import LISTENER_COOKIE
+from airspace.live.live_room import LiveRoom
 from airspace.live.recorder import live_prefix
-from airspace.live.rooms import LiveRoom
 from airspace.live.views import SPEAK_REQUESTS
 from airspace.wiring import Services
 from tests.conftest import register

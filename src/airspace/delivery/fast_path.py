@@ -45,7 +45,7 @@ from airspace.recordings.lifecycle import media_prefix_for
 
 if TYPE_CHECKING:
     from airspace.delivery.generations import MediaGenerations
-    from airspace.live.rooms import LiveRoom
+    from airspace.live.live_room import LiveRoom
     from airspace.storage.interfaces import Storage
 
 PLAYLIST = b"application/vnd.apple.mpegurl"

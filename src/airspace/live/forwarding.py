@@ -211,6 +211,27 @@ def _request_of(scope: Scope, body: bytes) -> Relayed:
     }
 
 
+async def ask_app(
+    app: ASGIApp,
+    method: str,
+    path: str,
+    headers: list[tuple[str, str]],
+    client: tuple[str, int] | None,
+    body: bytes = b"",
+) -> Relayed:
+    """Send a request of this node's own through ``app`` (as the user ``headers``
+    authenticate), so that a room command reaches the node holding the room."""
+    request: Relayed = {
+        "method": method,
+        "path": path,
+        "query": "",
+        "headers": headers,
+        "client": list(client) if client else None,
+        "body": base64.b64encode(body).decode(),
+    }
+    return await run_request(app, request, relayed=False)
+
+
 def _answer_of(status: int, detail: dict[str, str]) -> Relayed:
     body = json.dumps(detail).encode()
     headers = [("content-type", "application/json"), ("content-length", str(len(body)))]

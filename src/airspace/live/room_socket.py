@@ -14,7 +14,7 @@ import asyncio
 import base64
 import contextlib
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from sqlalchemy.orm import Session
@@ -25,9 +25,10 @@ from airspace.accounts.auth import session_id_from
 from airspace.accounts.models import User
 from airspace.errors import Conflict, Forbidden, NotFound, Unauthenticated
 from airspace.live import leases
-from airspace.live.forwarding import run_request
+from airspace.live.forwarding import ask_app
+from airspace.live.live_room import LiveRoom, room_channel, room_presence_channel
 from airspace.live.room import Event
-from airspace.live.rooms import LiveRoom, LiveRooms, room_channel, room_presence_channel
+from airspace.live.rooms import LiveRooms
 from airspace.spaces import services as spaces
 from airspace.spaces.models import SpaceState
 
@@ -143,17 +144,13 @@ def _snapshot(services: Services, room: LiveRoom) -> Event:
 
 async def _state_from_owner(websocket: WebSocket, space_id: str) -> Event | None:
     """The room's state from the node holding it, asked as the socket's own user."""
-    headers = [(k, v) for k, v in websocket.scope["headers"] if k in _PASSED_ON]
-    client = websocket.scope.get("client")
-    request: dict[str, Any] = {
-        "method": "GET",
-        "path": f"/api/v1/spaces/{space_id}/room",
-        "query": "",
-        "headers": [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers],
-        "client": list(client) if client else None,
-        "body": "",
-    }
-    answer = await run_request(websocket.app, request, relayed=False)
+    headers = [
+        (k.decode("latin-1"), v.decode("latin-1"))
+        for k, v in websocket.scope["headers"]
+        if k in _PASSED_ON
+    ]
+    path = f"/api/v1/spaces/{space_id}/room"
+    answer = await ask_app(websocket.app, "GET", path, headers, websocket.scope.get("client"))
     if answer["status"] != 200:
         return None
     state: Event = json.loads(base64.b64decode(answer["body"]))

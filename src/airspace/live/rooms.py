@@ -1,5 +1,5 @@
-"""Live rooms of this process: each joins the room rules, the media engine, the program
-recorder and the room's event channel, from go-live to the end of the Space."""
+"""The live rooms of this process: going live, ending, and keeping leases (renewing,
+taking rooms over, handing them over on the way out)."""
 
 from __future__ import annotations
 
@@ -7,25 +7,18 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Coroutine
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from airspace.accounts.models import User
 from airspace.errors import Conflict
 from airspace.live import leases, takeover
-from airspace.live.recorder import ProgramRecorder, live_prefix
+from airspace.live.live_room import LiveRoom
 from airspace.live.recovery import recover_interrupted
-from airspace.live.room import Event, RoomState
-from airspace.media.activity import ActivityChange
+from airspace.live.room import RoomState
 from airspace.media.engine import MediaEngine
-from airspace.media.live_segmenter import Resume
-from airspace.recordings.models import SpeakerTurn
 from airspace.recordings.services import enqueue_after_end
 from airspace.spaces import services as spaces
-from airspace.spaces.models import Space
 
 if TYPE_CHECKING:
     from airspace.wiring import Services
@@ -34,253 +27,6 @@ logger = logging.getLogger(__name__)
 
 IDLE_WARNING_SECONDS = 60.0
 """How long before an idle Space ends its room is told."""
-PAGE_GRACE_SECONDS = 20.0
-"""How long a member whose last room page closed stays in the room: a reload is back
-well within it."""
-
-
-def room_channel(space_id: str) -> str:
-    return f"space:{space_id}"
-
-
-def room_presence_channel(space_id: str) -> str:
-    """Where other nodes say a member's room page opened or closed there."""
-    return f"presence:{space_id}"
-
-
-class LiveRoom:
-    """One live Space. The engine calls back into it (RoomCallbacks) on the event loop."""
-
-    page_grace_seconds = PAGE_GRACE_SECONDS
-
-    def __init__(
-        self,
-        rooms: LiveRooms,
-        state: RoomState,
-        started_at: datetime,
-        recording_id: int | None,
-        resume: Resume | None = None,
-    ) -> None:
-        self.rooms = rooms
-        self.services = rooms.services
-        self.state = state
-        self.recording_id = recording_id
-        self.recorder = ProgramRecorder(
-            self.services, state.space_id, started_at, recording_id, self.failed, resume
-        )
-        self.saved_roster: str | None = None
-        """The roster as last saved with the lease (see ``LiveRooms._renew_leases``)."""
-        self.open_turns: dict[int, float] = {}
-        self._outbox: asyncio.Queue[Event | None] = asyncio.Queue()
-        self._publisher = asyncio.create_task(self._publish_in_order())
-        self._presence = asyncio.create_task(self._follow_presence())
-        self._failing = False
-        self._closing = False
-        self._ending: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._pages: dict[int, int] = {}
-        """Signed-in member → how many room pages (event sockets) they have open."""
-        self._leave_timers: dict[int, asyncio.TimerHandle] = {}
-        self.last_active = asyncio.get_running_loop().time()
-        """When someone last talked or held a connected microphone (event-loop seconds)."""
-        self.idle_warned = False
-
-    @property
-    def space_id(self) -> str:
-        return self.state.space_id
-
-    # -- RoomCallbacks -----------------------------------------------------------------
-
-    def program(self, frame: np.ndarray) -> None:
-        self.recorder.program(frame)
-
-    def activity(self, change: ActivityChange) -> None:
-        self.last_active = asyncio.get_running_loop().time()
-        user_id = int(change.speaker)
-        member = self.state.members.get(user_id)
-        at = change.at + self.recorder.resumed_at  # on the recording's timeline
-        if change.speaking:
-            self.open_turns[user_id] = at
-        else:
-            started = self.open_turns.pop(user_id, None)
-            if started is not None:
-                self._save_turn(user_id, started, at)
-        if member is not None:
-            member.speaking = change.speaking
-            kind = "speaking_started" if change.speaking else "speaking_stopped"
-            self.publish(self.state.event(kind, member, at=round(at, 2)))
-
-    def speaker_lost(self, speaker: str) -> None:
-        member = self.state.members.get(int(speaker))
-        if member is not None:
-            member.connected = False
-            event = self.state.leave(member.user_id)
-            if event is not None:
-                self.publish({**event, "reason": "connection lost"})
-
-    def failed(self, error: BaseException) -> None:
-        if not self._failing and not self._closing:
-            self._failing = True
-            logger.error("room %s failed (%s); ending the Space", self.space_id, error)
-            self._ending = asyncio.create_task(self.rooms.end_space(self.space_id, None))
-
-    # -- open pages ------------------------------------------------------------------
-
-    def pages_open(self, user_id: int) -> int:
-        """How many room pages ``user_id`` has open (on any node)."""
-        return self._pages.get(user_id, 0)
-
-    def page_opened(self, user_id: int) -> None:
-        self._pages[user_id] = self._pages.get(user_id, 0) + 1
-        timer = self._leave_timers.pop(user_id, None)
-        if timer is not None:
-            timer.cancel()
-
-    def page_closed(self, user_id: int) -> None:
-        """A member closed a room page. When it was their last, they leave after a grace
-        period (a reload comes back within it), unless their microphone is connected:
-        the media watchdog looks after those."""
-        remaining = self._pages.pop(user_id, 1) - 1
-        if remaining > 0:
-            self._pages[user_id] = remaining
-        elif not self._closing:
-            loop = asyncio.get_running_loop()
-            self._leave_timers[user_id] = loop.call_later(
-                self.page_grace_seconds, self._leave_if_gone, user_id
-            )
-
-    async def _follow_presence(self) -> None:
-        """Pages open on other nodes count as pages open here."""
-        channel = room_presence_channel(self.space_id)
-        try:
-            async with self.services.events.subscribe(channel) as presence:
-                while True:
-                    said = await presence.get()
-                    user_id = said.get("user_id")
-                    if isinstance(user_id, int) and said.get("opened") is True:
-                        self.page_opened(user_id)
-                    elif isinstance(user_id, int):
-                        self.page_closed(user_id)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # presence is best effort: the grace period covers the rest
-            logger.warning("stopped following page presence of %s", self.space_id, exc_info=True)
-
-    def _leave_if_gone(self, user_id: int) -> None:
-        self._leave_timers.pop(user_id, None)
-        member = self.state.members.get(user_id)
-        if user_id in self._pages or member is None or member.connected or self._closing:
-            return
-        event = self.state.leave(user_id)
-        if event is not None:
-            self.publish({**event, "reason": "page closed"})
-
-    # -- events ------------------------------------------------------------------------
-
-    def publish(self, event: Event) -> None:
-        self._outbox.put_nowait(event)
-
-    async def _publish_in_order(self) -> None:
-        channel = room_channel(self.space_id)
-        while (event := await self._outbox.get()) is not None:
-            try:
-                await self.services.events.publish(channel, event)
-            except Exception:  # a broken event bus must not take the room down
-                logger.exception("cannot publish a room event of %s", self.space_id)
-
-    async def _drain_events(self) -> None:
-        self._presence.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._presence
-        self._outbox.put_nowait(None)
-        await self._publisher
-
-    # -- speaker timeline --------------------------------------------------------------
-
-    def _save_turn(self, user_id: int, start: float, end: float) -> None:
-        if self.recording_id is None or end <= start:
-            return
-        member = self.state.members.get(user_id)
-        name = member.display_name if member is not None else ""
-        self._background(
-            asyncio.to_thread(
-                _store_turn, self.services, self.recording_id, user_id, name, start, end
-            )
-        )
-
-    def _background(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def abandon(self) -> None:
-        """The Space was ended by another node (this one had stopped renewing its lease):
-        stop the media and the recording without writing anything more; announce the end."""
-        self._closing = True
-        for timer in self._leave_timers.values():
-            timer.cancel()
-        self.recorder.abandon()
-        await self.rooms.engine.close_room(self.space_id)
-        self.publish(self.state.event("ended"))
-        await self._drain_events()
-
-    def expect_back(self) -> None:
-        """After a takeover: members whose pages do not come back to the room (through
-        any node) within the grace period leave, as if they had closed them."""
-        for user_id in list(self.state.members):
-            self._pages.setdefault(user_id, 1)
-            self.page_closed(user_id)
-
-    async def close(self, *, ending: bool = True) -> None:
-        """Stop the media, store the last segment and the counts; announce the end.
-        Without ``ending`` (handing the room to another node) the recording's live
-        segments stay and nothing is announced: the room carries on elsewhere."""
-        self._closing = True
-        for timer in self._leave_timers.values():
-            timer.cancel()
-        await self.rooms.engine.close_room(self.space_id)
-        await self.recorder.close()
-        for user_id, started in list(self.open_turns.items()):
-            self._save_turn(user_id, started, self.recorder.duration)
-        self.open_turns.clear()
-        await asyncio.gather(*self._tasks)
-        await asyncio.to_thread(
-            _store_counts,
-            self.services,
-            self.space_id,
-            len(self.state.participants),
-            self.state.peak_listeners,
-        )
-        if ending and self.recording_id is None:
-            await asyncio.to_thread(self.services.storage.delete_prefix, live_prefix(self.space_id))
-        if ending:
-            self.publish(self.state.event("ended"))
-        await self._drain_events()
-
-
-def _store_turn(
-    services: Services, recording_id: int, user_id: int, name: str, start: float, end: float
-) -> None:
-    with services.sessions() as session:
-        session.add(
-            SpeakerTurn(
-                recording_id=recording_id,
-                user_id=user_id,
-                speaker_name=name[:50],
-                start_seconds=round(start, 3),
-                end_seconds=round(end, 3),
-            )
-        )
-        session.commit()
-
-
-def _store_counts(services: Services, space_id: str, participants: int, peak: int) -> None:
-    with services.sessions() as session:
-        space = session.get(Space, space_id)
-        if space is not None:
-            space.participant_count = max(space.participant_count, participants)
-            space.peak_listeners = max(space.peak_listeners, peak)
-            session.commit()
 
 
 class LiveRooms:

@@ -17,8 +17,9 @@ from airspace.accounts.listeners import listener_of, remember_listener
 from airspace.accounts.models import User
 from airspace.dependencies import DbDep, ServicesDep
 from airspace.errors import Conflict, Forbidden
+from airspace.live.live_room import LiveRoom
 from airspace.live.room import Event, Member
-from airspace.live.rooms import LiveRoom, LiveRooms
+from airspace.live.rooms import LiveRooms
 from airspace.ratelimit import Limit, take
 from airspace.spaces import services as spaces
 from airspace.spaces.models import SpaceState

@@ -4,7 +4,6 @@ audit log itself, for admins."""
 
 from __future__ import annotations
 
-import base64
 import json
 from datetime import datetime
 from typing import Annotated, Any
@@ -20,7 +19,7 @@ from airspace.accounts.models import User
 from airspace.delivery.generations import revoke_media
 from airspace.dependencies import DbDep, ServicesDep
 from airspace.errors import Conflict, NotFound
-from airspace.live.forwarding import run_request
+from airspace.live.forwarding import ask_app
 from airspace.live.views import RoomsDep
 from airspace.moderation import audit
 from airspace.recordings import lifecycle
@@ -139,17 +138,14 @@ async def suspend(
     ended = []
     for space_id in live:
         # Through the app, as the moderator: the node holding the room ends it.
-        answer = await run_request(
+        reason = json.dumps({"reason": f"host suspended: {body.reason}"[: audit.MAX_REASON]})
+        answer = await ask_app(
             request.app,
-            {
-                "method": "POST",
-                "path": f"/api/v1/spaces/{space_id}/room/shutdown",
-                "query": "",
-                "headers": [*headers, ("content-type", "application/json")],
-                "client": list(request.client) if request.client else None,
-                "body": _reason_body(f"host suspended: {body.reason}"),
-            },
-            relayed=False,
+            "POST",
+            f"/api/v1/spaces/{space_id}/room/shutdown",
+            [*headers, ("content-type", "application/json")],
+            (request.client.host, request.client.port) if request.client else None,
+            reason.encode(),
         )
         if answer["status"] == 200:
             ended.append(space_id)
@@ -190,7 +186,3 @@ def _recording(db: Session, space: Space) -> Recording:
     if recording is None:
         raise NotFound("this Space was not recorded")
     return recording
-
-
-def _reason_body(reason: str) -> str:
-    return base64.b64encode(json.dumps({"reason": reason[: audit.MAX_REASON]}).encode()).decode()
