@@ -55,7 +55,46 @@ def test_errors_are_json_with_detail(client: TestClient) -> None:
         "/api/v1/auth/login", content=b"{not json", headers={"Content-Type": "application/json"}
     )
     assert broken_json.status_code == 422
-    assert isinstance(broken_json.json()["detail"], list)
+    assert broken_json.json()["detail"] == "the body is not valid JSON"
+    assert broken_json.json()["errors"][0]["type"] == "json_invalid"
+
+
+def test_inputs_refused_are_named_in_one_sentence_and_listed(client: TestClient) -> None:
+    refused = client.post(
+        "/api/v1/auth/register",
+        json={"username": "a b", "password": "short", "extra": 1},
+    )
+    assert refused.status_code == 422
+    body = refused.json()
+    assert body["detail"] == (
+        "username: must be 3 to 30 letters, digits or underscores; "
+        "password: String should have at least 8 characters; extra: Extra inputs are not permitted"
+    )
+    assert [problem["loc"] for problem in body["errors"]] == [
+        ["body", "username"],
+        ["body", "password"],
+        ["body", "extra"],
+    ]
+
+
+def test_booleans_and_integers_are_not_coerced(client: TestClient) -> None:
+    headers = register(client, "strict")
+    for body in ({"title": "T", "record": 1}, {"title": "T", "ticket_capacity": "5"}):
+        refused = client.post("/api/v1/spaces", json=body, headers=headers)
+        assert refused.status_code == 422, body
+    taken = client.post(
+        "/api/v1/spaces", json={"title": "T", "ticket_capacity": 5.0}, headers=headers
+    )
+    assert taken.status_code == 201
+    assert taken.json()["ticket_capacity"] == 5
+
+
+def test_a_405_names_every_method_of_the_path(client: TestClient) -> None:
+    # GET and POST on /me/tokens are two routes: Starlette alone names the first one's.
+    wrong = client.delete("/api/v1/me/tokens")
+    assert wrong.status_code == 405
+    assert wrong.headers["allow"] == "GET, POST"
+    assert wrong.json() == {"detail": "Method Not Allowed"}
 
 
 def test_unexpected_errors_hide_the_trace(services: Services) -> None:

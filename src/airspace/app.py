@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -17,6 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from airspace import __version__
 from airspace.accounts.views import router as accounts_router
+from airspace.api_contract import complete_errors, state_topics
 from airspace.captions.views import api as captions_api
 from airspace.captions.views import media as captions_media
 from airspace.delivery.access import stored_generations
@@ -193,6 +194,14 @@ class AirspaceApp(FastAPI):
     requests never pass through its middleware stack."""
 
     fast_path: ListenerFastPath | None = None
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            schema = complete_errors(super().openapi(), self.routes)
+            topics = self.state.services.settings.topics
+            state_topics(schema, topics, bodies=("SpaceCreate", "SpaceUpdate"))
+            self.openapi_schema = schema
+        return self.openapi_schema
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.fast_path is not None:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import errno
 import logging
+from typing import Any
 
 import redis
 import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from airspace.errors import AirspaceError
@@ -26,22 +29,23 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(HTTPException)
-    async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
-        return JSONResponse(
-            {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
-        )
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
+        problems = [
             {
                 "loc": list(error.get("loc", ())),
-                "msg": error.get("msg", ""),
-                "type": error.get("type"),
+                "msg": error.get("msg", "").removeprefix("Value error, "),
+                "type": error.get("type", ""),
             }
             for error in exc.errors()
         ]
-        return JSONResponse({"detail": errors}, status_code=422)
+        return JSONResponse({"detail": _summary(problems), "errors": problems}, status_code=422)
 
     async def outage(request: Request, exc: Exception) -> JSONResponse:
         found = outage_of(exc)
@@ -63,6 +67,34 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": "internal server error"}, status_code=500)
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers on the request's path (a 405 from Starlette names
+    only the first route that matched the path, while a path may have a route per method)."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.router.routes):
+        if route.path is not None and route.methods:
+            pattern, _, _ = compile_path(route.path)
+            if pattern.match(request.scope["path"]):
+                methods |= route.methods
+    return sorted(methods)
+
+
+def _summary(problems: list[dict[str, Any]]) -> str:
+    """One sentence for the inputs refused: ``field: reason``, the first few of them."""
+    if any(problem["type"] == "json_invalid" for problem in problems):
+        return "the body is not valid JSON"
+    shown = [f"{_where(p['loc'])}: {p['msg']}" for p in problems[:SUMMARIZED_PROBLEMS]]
+    more = len(problems) - len(shown)
+    return "; ".join(shown) + (f" (and {more} more)" if more > 0 else "") or "invalid request"
+
+
+def _where(loc: list[str | int]) -> str:
+    """``body.username`` → ``username``; a whole body or query string keeps its name."""
+    inside = loc[1:] if len(loc) > 1 else loc
+    return ".".join(str(part) for part in inside) or "request"
+
+
+SUMMARIZED_PROBLEMS = 3
 RETRY_AFTER_SECONDS = 30
 """What a client is told to wait after an outage answer (503, 507)."""
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)

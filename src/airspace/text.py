@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
 
 from airspace.errors import Invalid
 
@@ -20,7 +20,20 @@ def check_printable(value: str) -> str:
     return value
 
 
-PlainText = Annotated[str, AfterValidator(check_printable)]
+CONTROLS = r"\u0000-\u0008\u000b-\u001f\u007f-\u009f"
+PRINTABLE_PATTERN = rf"^[^{CONTROLS}]*$"
+"""``check_printable`` as the API description states it (ECMA-262, as JSON Schema's). It
+leaves out the lone surrogates ``check_printable`` also refuses: only an escape in JSON
+text makes one, and generators of test data mishandle a class that names them."""
+VISIBLE_PATTERN = rf"^[^{CONTROLS}]*[^\s{CONTROLS}][^{CONTROLS}]*$"
+"""Printable, with something besides spaces (what names and titles must be)."""
+PlainText = Annotated[
+    str, AfterValidator(check_printable), Field(json_schema_extra={"pattern": PRINTABLE_PATTERN})
+]
+VisibleText = Annotated[
+    str, AfterValidator(check_printable), Field(json_schema_extra={"pattern": VISIBLE_PATTERN})
+]
+"""Text that must show something: the services refuse one that is only spaces."""
 
 
 def printable(value: str, what: str) -> str:

@@ -3,20 +3,50 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from airspace.accounts.models import Role
-from airspace.text import PlainText
+from airspace.accounts.services import (
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    USERNAME_PATTERN,
+)
+from airspace.inputs import InputModel
+from airspace.text import PlainText, VisibleText
 
 
-class Credentials(BaseModel):
+class Credentials(InputModel):
     username: str = Field(min_length=1, max_length=30)
     password: str = Field(min_length=1, max_length=128)
 
 
-class Registration(Credentials):
-    display_name: PlainText | None = Field(default=None, max_length=50)
+def _new_username(value: str) -> str:
+    if not USERNAME_PATTERN.match(value):
+        raise ValueError("must be 3 to 30 letters, digits or underscores")
+    return value
+
+
+NewUsername = Annotated[
+    str,
+    AfterValidator(_new_username),
+    Field(
+        json_schema_extra={"pattern": USERNAME_PATTERN.pattern},
+        description="3 to 30 letters, digits or underscores; unique whatever the case.",
+    ),
+]
+
+
+class Registration(InputModel):
+    username: NewUsername
+    password: str = Field(
+        min_length=MIN_PASSWORD_LENGTH,
+        max_length=MAX_PASSWORD_LENGTH,
+        json_schema_extra={"pattern": r"\S"},
+        description="Not only spaces, not the username, not among the most common passwords.",
+    )
+    display_name: VisibleText | None = Field(default=None, min_length=1, max_length=50)
 
 
 class UserOut(BaseModel):
@@ -36,13 +66,13 @@ class SessionOut(BaseModel):
     csrf_token: str
 
 
-class SettingsUpdate(BaseModel):
+class SettingsUpdate(InputModel):
     display_name: PlainText | None = Field(default=None, min_length=1, max_length=50)
     captions_opt_out: bool | None = None
 
 
-class TokenCreate(BaseModel):
-    name: PlainText = Field(min_length=1, max_length=100)
+class TokenCreate(InputModel):
+    name: VisibleText = Field(min_length=1, max_length=100)
 
 
 class TokenOut(BaseModel):
@@ -58,5 +88,5 @@ class TokenCreated(TokenOut):
     token: str = Field(description="The secret; shown only once.")
 
 
-class RoleUpdate(BaseModel):
-    role: Role
+class RoleUpdate(InputModel):
+    role: Role = Field(strict=False)

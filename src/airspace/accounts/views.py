@@ -32,6 +32,7 @@ from airspace.accounts.schemas import (
     UserOut,
 )
 from airspace.accounts.throttle import client_of, throttled_authenticate
+from airspace.api_contract import errors
 from airspace.dependencies import DbDep, ServicesDep
 from airspace.moderation import audit
 from airspace.wiring import Services
@@ -53,7 +54,7 @@ def _start_session(
     return SessionOut(user=MeOut.model_validate(user), csrf_token=csrf)
 
 
-@router.post("/auth/register", status_code=status.HTTP_201_CREATED)
+@router.post("/auth/register", status_code=status.HTTP_201_CREATED, responses=errors(409, 429))
 def register(
     body: Registration, request: Request, response: Response, services: ServicesDep, db: DbDep
 ) -> SessionOut:
@@ -64,7 +65,7 @@ def register(
     return _start_session(request, response, services, db, user)
 
 
-@router.post("/auth/login")
+@router.post("/auth/login", responses=errors(401, 403, 429))
 def login(
     body: Credentials, request: Request, response: Response, services: ServicesDep, db: DbDep
 ) -> SessionOut:
@@ -118,7 +119,9 @@ def create_token(
     return TokenCreated(**TokenOut.model_validate(token).model_dump(), token=secret)
 
 
-@router.delete("/me/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/me/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(404)
+)
 def revoke_token(token_id: TokenId, db: DbDep, user: CurrentUser) -> None:
     accounts.revoke_api_token(db, user, token_id)
     db.commit()
@@ -129,24 +132,26 @@ def list_blocks(db: DbDep, user: CurrentUser) -> list[UserOut]:
     return [UserOut.model_validate(u) for u in accounts.blocked_users(db, user)]
 
 
-@router.put("/me/blocks/{username}", status_code=status.HTTP_204_NO_CONTENT)
+@router.put("/me/blocks/{username}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(404))
 def block_user(username: Username, services: ServicesDep, db: DbDep, user: CurrentUser) -> None:
     accounts.block(db, user, username, services.clock.now())
     db.commit()
 
 
-@router.delete("/me/blocks/{username}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/me/blocks/{username}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(404)
+)
 def unblock_user(username: Username, db: DbDep, user: CurrentUser) -> None:
     accounts.unblock(db, user, username)
     db.commit()
 
 
-@router.get("/users/{username}")
+@router.get("/users/{username}", responses=errors(404))
 def get_user(username: Username, db: DbDep) -> UserOut:
     return UserOut.model_validate(accounts.get_user(db, username))
 
 
-@router.put("/users/{username}/role")
+@router.put("/users/{username}/role", responses=errors(404, 409))
 def set_role(
     username: Username, body: RoleUpdate, services: ServicesDep, db: DbDep, admin: CurrentAdmin
 ) -> UserOut:

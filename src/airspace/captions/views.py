@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from airspace.accounts.auth import OptionalUser
+from airspace.api_contract import errors
 from airspace.captions.search import matching_segments
 from airspace.captions.services import cues_of
 from airspace.captions.transcript import on_replay_clock, podcast_transcript, webvtt
@@ -21,6 +22,7 @@ from airspace.media.constants import MPEGTS_CLOCK
 from airspace.recordings import lifecycle
 from airspace.recordings import services as recordings
 from airspace.recordings.models import Recording
+from airspace.recordings.views import REPLAY_ERRORS
 from airspace.spaces.models import Space
 from airspace.web.responses import VTT_TYPE, fresh
 
@@ -28,7 +30,7 @@ api = APIRouter(tags=["captions"])
 media = APIRouter(include_in_schema=False)
 
 
-@api.get("/spaces/{space_id}/recording/transcript")
+@api.get("/spaces/{space_id}/recording/transcript", responses=errors(*REPLAY_ERRORS))
 def transcript(
     space_id: str, services: ServicesDep, db: DbDep, user: OptionalUser
 ) -> dict[str, Any]:

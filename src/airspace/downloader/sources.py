@@ -55,7 +55,10 @@ class Source:
 
 def classify(url: str) -> str:
     """``x``, ``airspace`` or ``hls``; raises UnsupportedURL."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:  # a broken IPv6 literal is the one thing urlsplit refuses
+        raise UnsupportedURL(f"not a link (the address in brackets is not IPv6): {url!r}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UnsupportedURL(f"not an http(s) link: {url!r}")
     if SPACE_PATH.match(parts.path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 from urllib.parse import quote, urlsplit
@@ -10,25 +11,48 @@ from urllib.parse import quote, urlsplit
 from fastapi import APIRouter, Request, status
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from itsdangerous import BadSignature, URLSafeSerializer
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from airspace.accounts.auth import OptionalUser
+from airspace.api_contract import errors
 from airspace.dependencies import ServicesDep
 from airspace.downloader.address_guard import is_public_address
 from airspace.downloader.errors import DownloadError
 from airspace.downloader.sources import classify
 from airspace.errors import Gone, Invalid, NotFound
+from airspace.inputs import InputModel
 from airspace.jobs.models import JobStatus
 from airspace.jobs.status import get_run
 from airspace.ratelimit import Limit, take
 from airspace.wiring import Services
 
 api = APIRouter(prefix="/downloads", tags=["downloads"])
+LINK_PATTERN = (
+    r"^[Hh][Tt][Tt][Pp][Ss]?://([^/?#@:\[\]\x00-\x20\x7f]+|\[[0-9A-Fa-f:.]+\])"
+    r"(:[0-9]*)?([/?#][^\x00-\x20\x7f]*)?$"
+)
+"""An http(s) link with a host (a name, or an IP address; no user name), with no spaces or
+control characters: the same to JSON Schema's regular expressions and to the server's."""
 pages = APIRouter(include_in_schema=False)
 
 
-class DownloadRequest(BaseModel):
-    url: Annotated[str, Field(min_length=1, max_length=2048)]
+def _link(value: str) -> str:
+    if not re.fullmatch(LINK_PATTERN, value):
+        raise ValueError("must be an http(s) link with a host, without spaces")
+    return value
+
+
+class DownloadRequest(InputModel):
+    url: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=2048,
+            json_schema_extra={"pattern": LINK_PATTERN},
+            description="An http(s) link: a Space on X or on an Airspace instance, or HLS.",
+        ),
+        AfterValidator(_link),
+    ]
     format: Literal["mp3", "m4a"] = "mp3"
 
 
@@ -68,7 +92,7 @@ def _serializer(services: Services) -> URLSafeSerializer:
     return URLSafeSerializer(services.settings.secret_key, salt="airspace.download-file")
 
 
-@api.post("", status_code=status.HTTP_202_ACCEPTED)
+@api.post("", status_code=status.HTTP_202_ACCEPTED, responses=errors(429))
 def start_download(
     body: DownloadRequest, request: Request, services: ServicesDep, user: OptionalUser
 ) -> DownloadOut:
@@ -82,7 +106,7 @@ def start_download(
     return DownloadOut(id=run_id, status=JobStatus.QUEUED, progress=0.0)
 
 
-@api.get("/{download_id}")
+@api.get("/{download_id}", responses=errors(404))
 def get_download(download_id: str, services: ServicesDep) -> DownloadOut:
     run = get_run(services, download_id)
     if run.name != "downloads.fetch":

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from airspace.accounts.auth import CurrentUser
 from airspace.accounts.models import Role
+from airspace.api_contract import errors
 from airspace.dependencies import DbDep
 from airspace.errors import NotFound
 from airspace.ids import is_space_id
@@ -17,7 +18,7 @@ from airspace.spaces.models import Space
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
 
-@router.get("/{job_id}")
+@router.get("/{job_id}", responses=errors(404))
 def get_job(job_id: str, db: DbDep, user: CurrentUser) -> JobRunOut:
     """Queued, running (with progress from 0 to 1), done, or failed with a reason. A job
     about a Space is shown to its host, and every job to admins; to anyone else a job

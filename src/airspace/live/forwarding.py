@@ -21,6 +21,8 @@ from typing import Any, Protocol, runtime_checkable
 import redis.asyncio as aioredis
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from airspace.http_errors import OUTAGE_KINDS, RETRY_AFTER_SECONDS, outage_of
+
 logger = logging.getLogger(__name__)
 
 ROOM_COMMAND = re.compile(r"^/api/v1/spaces/([A-Za-z0-9]{13})/(?:room(?:/.*)?|end)$")
@@ -164,12 +166,19 @@ class RoomCommandForwarding:
         ):
             await self.app(scope, receive, send)
             return
-        holder = await self.holder_of(match.group(1))
-        if holder is None or holder == self.node_id:
-            await self.app(scope, receive, send)
-            return
-        body = await _read_body(receive)
-        answer = await self.relay.relay(holder, _request_of(scope, body))
+        try:
+            holder = await self.holder_of(match.group(1))
+            if holder is None or holder == self.node_id:
+                await self.app(scope, receive, send)
+                return
+            body = await _read_body(receive)
+            answer = await self.relay.relay(holder, _request_of(scope, body))
+        except OUTAGE_KINDS as error:  # out here, the app's own outage answers do not reach
+            found = outage_of(error)
+            if found is None:
+                raise
+            logger.error("%s %s: %s (%s)", scope["method"], scope["path"], found[1], error)
+            answer = _answer_of(found[0], {"detail": found[1]})
         if answer is None:
             answer = _answer_of(
                 503, {"detail": f"the server holding this room ({holder}) did not answer"}
@@ -235,6 +244,8 @@ async def ask_app(
 def _answer_of(status: int, detail: dict[str, str]) -> Relayed:
     body = json.dumps(detail).encode()
     headers = [("content-type", "application/json"), ("content-length", str(len(body)))]
+    if status in (503, 507):
+        headers.append(("retry-after", str(RETRY_AFTER_SECONDS)))
     return {"status": status, "headers": headers, "body": base64.b64encode(body).decode()}
 
 

@@ -15,8 +15,10 @@ from airspace.accounts import services as accounts
 from airspace.accounts.auth import CurrentUser, OptionalUser
 from airspace.accounts.listeners import listener_of, remember_listener
 from airspace.accounts.models import User
+from airspace.api_contract import errors
 from airspace.dependencies import DbDep, ServicesDep
 from airspace.errors import Conflict, Forbidden
+from airspace.inputs import InputModel
 from airspace.live.live_room import LiveRoom
 from airspace.live.room import Event, Member
 from airspace.live.rooms import LiveRooms
@@ -25,7 +27,11 @@ from airspace.spaces import services as spaces
 from airspace.spaces.models import SpaceState
 from airspace.wiring import Services
 
-router = APIRouter(prefix="/spaces/{space_id}/room", tags=["rooms"])
+router = APIRouter(
+    prefix="/spaces/{space_id}/room",
+    tags=["rooms"],
+    responses=errors(403, 404, 409),  # the room's own checks: it exists, is live, tickets
+)
 SPEAK_REQUESTS = Limit("speak-requests", 5, timedelta(minutes=10))
 """Hands one member may raise in one Space: enough to ask again, not to flood the host."""
 
@@ -41,13 +47,18 @@ def get_rooms(request: Request) -> LiveRooms:
 RoomsDep = Annotated[LiveRooms, Depends(get_rooms)]
 
 
-class Username(BaseModel):
+class Username(InputModel):
     username: str = Field(min_length=1, max_length=30)
 
 
+class Offer(InputModel):
+    type: Literal["offer"]
+    sdp: str = Field(max_length=64_000, description="A WebRTC offer with Opus audio.")
+
+
 class SessionDescription(BaseModel):
-    type: Literal["offer", "answer"]
-    sdp: str = Field(max_length=64_000)
+    type: Literal["answer"]
+    sdp: str
 
 
 def _check_room(db: Session, rooms: LiveRooms, space_id: str, user: User | None) -> LiveRoom:
@@ -85,7 +96,7 @@ async def room_state(
     return _snapshot(services, await _live_room(db, rooms, space_id, user))
 
 
-@router.post("/join")
+@router.post("/join", responses=errors(403))
 async def join(
     space_id: str,
     request: Request,
@@ -116,7 +127,7 @@ async def leave(space_id: str, db: DbDep, rooms: RoomsDep, user: CurrentUser) ->
     return {"left": event is not None}
 
 
-@router.post("/requests")
+@router.post("/requests", responses=errors(403, 409, 429))
 async def ask_to_speak(
     space_id: str, services: ServicesDep, db: DbDep, rooms: RoomsDep, user: CurrentUser
 ) -> Event:
@@ -145,7 +156,7 @@ def _is_blocked(db: Session, host_id: int, user_id: int) -> bool:
         db.close()
 
 
-@router.post("/speakers")
+@router.post("/speakers", responses=errors(403, 404, 409))
 async def approve(
     space_id: str, body: Username, db: DbDep, rooms: RoomsDep, user: CurrentUser
 ) -> Event:
@@ -157,7 +168,7 @@ async def approve(
     return event
 
 
-@router.post("/cohosts")
+@router.post("/cohosts", responses=errors(403, 404, 409))
 async def add_cohost(
     space_id: str, body: Username, db: DbDep, rooms: RoomsDep, user: CurrentUser
 ) -> Event:
@@ -180,7 +191,7 @@ async def _set_muted(
     return event
 
 
-@router.post("/members/{username}/mute")
+@router.post("/members/{username}/mute", responses=errors(403, 404, 409))
 async def mute(
     space_id: str, username: str, db: DbDep, rooms: RoomsDep, user: CurrentUser
 ) -> Event:
@@ -188,7 +199,7 @@ async def mute(
     return await _set_muted(space_id, username, True, db, rooms, user)
 
 
-@router.post("/members/{username}/unmute")
+@router.post("/members/{username}/unmute", responses=errors(403, 404, 409))
 async def unmute(
     space_id: str, username: str, db: DbDep, rooms: RoomsDep, user: CurrentUser
 ) -> Event:
@@ -196,7 +207,7 @@ async def unmute(
     return await _set_muted(space_id, username, False, db, rooms, user)
 
 
-@router.post("/members/{username}/listener")
+@router.post("/members/{username}/listener", responses=errors(403, 404, 409))
 async def make_listener(
     space_id: str, username: str, db: DbDep, rooms: RoomsDep, user: CurrentUser
 ) -> Event:
@@ -208,7 +219,7 @@ async def make_listener(
     return event
 
 
-@router.delete("/members/{username}")
+@router.delete("/members/{username}", responses=errors(403, 404))
 async def remove(
     space_id: str, username: str, db: DbDep, rooms: RoomsDep, user: CurrentUser
 ) -> Event:
@@ -221,17 +232,15 @@ async def remove(
     return event
 
 
-@router.post("/microphone")
+@router.post("/microphone", responses=errors(400, 403))
 async def publish_microphone(
-    space_id: str, body: SessionDescription, db: DbDep, rooms: RoomsDep, user: CurrentUser
+    space_id: str, body: Offer, db: DbDep, rooms: RoomsDep, user: CurrentUser
 ) -> SessionDescription:
     """Connect your microphone: send a WebRTC offer (Opus audio), get the answer. The
     answer's return track carries everyone else in the room."""
     room = await _live_room(db, rooms, space_id, user)
     if not room.state.can_publish(user.id):
         raise Forbidden("only the host, co-hosts and approved speakers can use a microphone")
-    if body.type != "offer":
-        raise Conflict("send an SDP offer")
     answer = await rooms.engine.add_speaker(space_id, str(user.id), body.sdp)
     member = room.state.member(user.id)
     member.connected = True

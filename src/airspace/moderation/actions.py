@@ -16,9 +16,11 @@ from sqlalchemy.orm import Session
 from airspace.accounts import services as accounts
 from airspace.accounts.auth import CurrentAdmin, CurrentModerator
 from airspace.accounts.models import User
+from airspace.api_contract import errors
 from airspace.delivery.generations import revoke_media
 from airspace.dependencies import DbDep, ServicesDep
 from airspace.errors import Conflict, NotFound
+from airspace.inputs import MAX_ROW_ID, InputModel
 from airspace.live.forwarding import ask_app
 from airspace.live.views import RoomsDep
 from airspace.moderation import audit
@@ -32,7 +34,7 @@ from airspace.text import PlainText
 router = APIRouter(tags=["moderation"])
 
 
-class Reason(BaseModel):
+class Reason(InputModel):
     reason: PlainText = Field(min_length=3, max_length=audit.MAX_REASON)
 
 
@@ -54,7 +56,7 @@ class SuspensionOut(BaseModel):
     ended_spaces: list[str] = []
 
 
-@router.post("/spaces/{space_id}/room/shutdown")
+@router.post("/spaces/{space_id}/room/shutdown", responses=errors(404, 409))
 async def end_live_space(
     space_id: str,
     body: Reason,
@@ -81,7 +83,7 @@ async def end_live_space(
     return {"id": space_id, "state": SpaceState.ENDED.value}
 
 
-@router.post("/spaces/{space_id}/recording/takedown")
+@router.post("/spaces/{space_id}/recording/takedown", responses=errors(404, 409))
 def take_down(
     space_id: str, body: Reason, services: ServicesDep, db: DbDep, moderator: CurrentModerator
 ) -> dict[str, str]:
@@ -98,7 +100,7 @@ def take_down(
     return {"id": space_id, "state": recording.state.value}
 
 
-@router.post("/spaces/{space_id}/recording/reinstate")
+@router.post("/spaces/{space_id}/recording/reinstate", responses=errors(404, 409))
 def reinstate(
     space_id: str, body: Reason, services: ServicesDep, db: DbDep, moderator: CurrentModerator
 ) -> dict[str, str]:
@@ -112,7 +114,7 @@ def reinstate(
     return {"id": space_id, "state": recording.state.value}
 
 
-@router.post("/users/{username}/suspend")
+@router.post("/users/{username}/suspend", responses=errors(403, 404, 409))
 async def suspend(
     username: str,
     body: Reason,
@@ -152,7 +154,7 @@ async def suspend(
     return SuspensionOut(username=user.username, suspended=True, ended_spaces=ended)
 
 
-@router.post("/users/{username}/unsuspend")
+@router.post("/users/{username}/unsuspend", responses=errors(404, 409))
 def unsuspend(
     username: str, body: Reason, services: ServicesDep, db: DbDep, moderator: CurrentModerator
 ) -> SuspensionOut:
@@ -174,7 +176,7 @@ def audit_log(
     db: DbDep,
     admin: CurrentAdmin,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
     action: Annotated[str | None, Query(max_length=40)] = None,
 ) -> list[AuditEntryOut]:
     """Every destructive or moderation action, newest first (admins)."""

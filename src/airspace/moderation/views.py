@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from airspace.accounts.auth import CurrentModerator, OptionalUser
 from airspace.accounts.listeners import listener_of, remember_listener
+from airspace.api_contract import errors
 from airspace.dependencies import DbDep, ServicesDep
+from airspace.inputs import MAX_ROW_ID, InputModel
 from airspace.moderation import audit
 from airspace.moderation import services as moderation
 from airspace.moderation.models import ReportReason, ReportStatus
@@ -28,8 +30,8 @@ def _check_rate(request: Request, services: Services) -> None:
     take(services.limits, REPORTS_LIMIT, client, services.clock.now(), "reports from this address")
 
 
-class ReportIn(BaseModel):
-    reason: ReportReason
+class ReportIn(InputModel):
+    reason: ReportReason = Field(strict=False)
     details: PlainText = Field(default="", max_length=moderation.MAX_DETAILS)
     at_seconds: float | None = Field(default=None, ge=0, le=86_400 * 2)
 
@@ -46,11 +48,17 @@ class ReportOut(BaseModel):
     created_at: datetime
 
 
-class Decision(BaseModel):
-    status: ReportStatus
+class Decision(InputModel):
+    status: Literal["dismissed", "actioned"] = Field(
+        description="A report is decided once: dismissed, or acted on."
+    )
 
 
-@router.post("/spaces/{space_id}/reports", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/spaces/{space_id}/reports",
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(404, 409, 410, 429),
+)
 def report_space(
     space_id: str,
     body: ReportIn,
@@ -90,11 +98,15 @@ def list_reports(
     return [ReportOut.model_validate(r) for r in moderation.reports(db, moderator, state, limit)]
 
 
-@router.patch("/reports/{report_id}")
+@router.patch("/reports/{report_id}", responses=errors(404))
 def decide_report(
-    report_id: int, body: Decision, services: ServicesDep, db: DbDep, moderator: CurrentModerator
+    report_id: Annotated[int, Path(ge=1, le=MAX_ROW_ID)],
+    body: Decision,
+    services: ServicesDep,
+    db: DbDep,
+    moderator: CurrentModerator,
 ) -> ReportOut:
-    report = moderation.decide(db, moderator, report_id, body.status)
+    report = moderation.decide(db, moderator, report_id, ReportStatus(body.status))
     audit.record(
         db,
         moderator,

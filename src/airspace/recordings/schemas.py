@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from airspace.inputs import InputModel
 from airspace.jobs.schemas import JobRunOut
 from airspace.recordings.models import RecordingState
 
@@ -37,11 +38,11 @@ class RecordingOut(BaseModel):
     )
 
 
-class StartOffset(BaseModel):
+class StartOffset(InputModel):
     start_offset_seconds: float = Field(ge=0, le=86_400 * 2)
 
 
-class PlayProgress(BaseModel):
+class PlayProgress(InputModel):
     position_seconds: float = Field(ge=0, le=86_400 * 2)
 
 
@@ -68,7 +69,7 @@ class SpeakerTimeline(BaseModel):
     turns: list[SpeakerTurnOut] = Field(description="Seconds of the replay (after the offset).")
 
 
-class RenditionRequest(BaseModel):
+class RenditionRequest(InputModel):
     format: Literal["m4a", "mp3"]
 
 

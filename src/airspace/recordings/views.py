@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from airspace.accounts.auth import CurrentUser, OptionalUser
 from airspace.accounts.listeners import listener_of, remember_listener
+from airspace.api_contract import errors
 from airspace.delivery.generations import revoke_media
 from airspace.dependencies import DbDep, ServicesDep
 from airspace.errors import Forbidden, Gone, NotFound
@@ -33,6 +34,8 @@ from airspace.spaces import services as spaces
 from airspace.wiring import Services
 
 router = APIRouter(prefix="/spaces/{space_id}/recording", tags=["recordings"])
+REPLAY_ERRORS = (403, 404, 409, 410)
+"""What the replay's checks answer: no such recording, still live, gone, ticketed."""
 
 PLAYABLE = {RecordingState.PROCESSING, RecordingState.AVAILABLE}
 
@@ -74,7 +77,7 @@ def _recording(db: DbDep, space_id: str) -> Recording:
     return recording
 
 
-@router.get("")
+@router.get("", responses=errors(404, 410))
 def get_recording(
     space_id: str, services: ServicesDep, db: DbDep, user: OptionalUser
 ) -> RecordingOut:
@@ -88,7 +91,7 @@ def get_recording(
     return recording_out(services, db, recording)
 
 
-@router.patch("")
+@router.patch("", responses=errors(403, 404, 409))
 def edit_start_time(
     space_id: str, body: StartOffset, services: ServicesDep, db: DbDep, user: CurrentUser
 ) -> RecordingOut:
@@ -105,7 +108,7 @@ def edit_start_time(
     return recording_out(services, db, recording)
 
 
-@router.get("/waveform")
+@router.get("/waveform", responses=errors(*REPLAY_ERRORS))
 def get_waveform(
     space_id: str, services: ServicesDep, db: DbDep, user: OptionalUser, whole: bool = False
 ) -> Waveform:
@@ -121,7 +124,7 @@ def get_waveform(
     )
 
 
-@router.get("/speakers")
+@router.get("/speakers", responses=errors(*REPLAY_ERRORS))
 def get_speakers(
     space_id: str, services: ServicesDep, db: DbDep, user: OptionalUser
 ) -> SpeakerTimeline:
@@ -139,7 +142,7 @@ def get_speakers(
     )
 
 
-@router.post("/plays")
+@router.post("/plays", responses=errors(*REPLAY_ERRORS))
 def report_play(
     space_id: str,
     body: PlayProgress,
@@ -161,7 +164,7 @@ def report_play(
     return PlayCounted(counted=counted, replay_count=recording.replay_count)
 
 
-@router.post("/renditions")
+@router.post("/renditions", responses=errors(*REPLAY_ERRORS))
 def request_rendition(
     space_id: str,
     body: RenditionRequest,
@@ -192,7 +195,7 @@ def request_rendition(
     )
 
 
-@router.post("/restore")
+@router.post("/restore", responses=errors(403, 404, 409))
 def restore_recording(
     space_id: str, services: ServicesDep, db: DbDep, user: CurrentUser
 ) -> RecordingOut:
@@ -209,7 +212,7 @@ def restore_recording(
     return recording_out(services, db, recording)
 
 
-@router.delete("", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("", status_code=status.HTTP_204_NO_CONTENT, responses=errors(403, 404, 409))
 def delete_recording(space_id: str, services: ServicesDep, db: DbDep, user: CurrentUser) -> None:
     """Delete at once for everyone (the host, or a moderator taking it down): every media
     link already handed out stops working; the media is held for moderation, then purged."""

@@ -3,32 +3,35 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from airspace.accounts.schemas import UserOut
+from airspace.inputs import InputModel, Timestamp, whole_number
 from airspace.recordings.schemas import RecordingOut
 from airspace.spaces.models import SpaceState
-from airspace.text import PlainText
+from airspace.text import PlainText, VisibleText
+
+TicketCapacity = Annotated[int, Field(ge=1, le=100_000), BeforeValidator(whole_number)]
 
 
-class SpaceCreate(BaseModel):
-    title: PlainText = Field(min_length=1, max_length=70)
+class SpaceCreate(InputModel):
+    title: VisibleText = Field(min_length=1, max_length=70)
     description: PlainText = Field(default="", max_length=280)
     topics: list[PlainText] = Field(default_factory=list, max_length=3)
     record: bool = False
-    scheduled_start: datetime | None = None
-    ticket_capacity: int | None = Field(default=None, ge=1, le=100_000)
+    scheduled_start: Timestamp | None = None
+    ticket_capacity: TicketCapacity | None = None
 
 
-class SpaceUpdate(BaseModel):
-    title: PlainText | None = Field(default=None, min_length=1, max_length=70)
+class SpaceUpdate(InputModel):
+    title: VisibleText | None = Field(default=None, min_length=1, max_length=70)
     description: PlainText | None = Field(default=None, max_length=280)
     topics: list[PlainText] | None = Field(default=None, max_length=3)
     record: bool | None = None
-    scheduled_start: datetime | None = None
-    ticket_capacity: int | None = Field(default=None, ge=1, le=100_000)
+    scheduled_start: Timestamp | None = None
+    ticket_capacity: TicketCapacity | None = None
 
 
 class SpaceOut(BaseModel):
@@ -64,7 +67,7 @@ class SpacePage(BaseModel):
     next_cursor: str | None
 
 
-class TicketRequest(BaseModel):
+class TicketRequest(InputModel):
     username: str | None = Field(
         default=None, max_length=30, description="Host only: issue the ticket to this user."
     )

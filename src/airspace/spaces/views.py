@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from airspace.accounts.auth import CurrentUser
 from airspace.accounts.schemas import UserOut
+from airspace.api_contract import errors
 from airspace.dependencies import DbDep, ServicesDep
 from airspace.live.views import RoomsDep
 from airspace.recordings.models import RecordingState
@@ -99,12 +100,12 @@ def list_spaces(
     return SpacePage(items=[space_out(db, services, s) for s in rows], next_cursor=next_cursor)
 
 
-@router.get("/{space_id}")
+@router.get("/{space_id}", responses=errors(404))
 def get_space(space_id: str, services: ServicesDep, db: DbDep) -> SpaceOut:
     return space_out(db, services, spaces.get(db, space_id))
 
 
-@router.patch("/{space_id}")
+@router.patch("/{space_id}", responses=errors(403, 404, 409))
 def edit_space(
     space_id: str, body: SpaceUpdate, services: ServicesDep, db: DbDep, user: CurrentUser
 ) -> SpaceOut:
@@ -115,7 +116,7 @@ def edit_space(
     return space_out(db, services, space)
 
 
-@router.post("/{space_id}/cancel")
+@router.post("/{space_id}/cancel", responses=errors(403, 404, 409))
 def cancel_space(space_id: str, services: ServicesDep, db: DbDep, user: CurrentUser) -> SpaceOut:
     space = spaces.get(db, space_id)
     spaces.cancel(space, user)
@@ -123,7 +124,7 @@ def cancel_space(space_id: str, services: ServicesDep, db: DbDep, user: CurrentU
     return space_out(db, services, space)
 
 
-@router.post("/{space_id}/start")
+@router.post("/{space_id}/start", responses=errors(403, 404, 409))
 async def start_space(
     space_id: str, services: ServicesDep, rooms: RoomsDep, user: CurrentUser
 ) -> SpaceOut:
@@ -132,7 +133,7 @@ async def start_space(
     return await asyncio.to_thread(_space_out_by_id, services, space_id)
 
 
-@router.post("/{space_id}/end")
+@router.post("/{space_id}/end", responses=errors(403, 404, 409))
 async def end_space(
     space_id: str, services: ServicesDep, rooms: RoomsDep, user: CurrentUser
 ) -> SpaceOut:
@@ -146,7 +147,9 @@ def _space_out_by_id(services: Services, space_id: str) -> SpaceOut:
         return space_out(session, services, spaces.get(session, space_id))
 
 
-@router.post("/{space_id}/tickets", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/{space_id}/tickets", status_code=status.HTTP_201_CREATED, responses=errors(403, 404, 409)
+)
 def issue_ticket(
     space_id: str, body: TicketRequest, services: ServicesDep, db: DbDep, user: CurrentUser
 ) -> TicketOut:

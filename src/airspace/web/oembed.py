@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
+from airspace.api_contract import errors
 from airspace.dependencies import DbDep, ServicesDep
 from airspace.errors import NotFound
 from airspace.spaces import services as spaces
@@ -16,7 +17,7 @@ router = APIRouter(tags=["sharing"])
 WIDTH, HEIGHT = 480, 200
 
 
-@router.get("/oembed")
+@router.get("/oembed", responses=errors(404))
 def oembed(
     url: Annotated[str, Query(max_length=500)],
     services: ServicesDep,

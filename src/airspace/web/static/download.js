@@ -59,7 +59,7 @@ form.addEventListener("submit", async (event) => {
   const response = await fetch("/api/v1/downloads", {
     method: "POST",
     headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-    body: JSON.stringify({ url: data.get("url"), format: data.get("format") }),
+    body: JSON.stringify({ url: String(data.get("url")).trim(), format: data.get("format") }),
   });
   const body = await response.json();
   if (!response.ok) return fail(detail(body));
