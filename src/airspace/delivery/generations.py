@@ -12,11 +12,13 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
 import redis
 
+from airspace.live.events import RESUBSCRIBE_SECONDS
 from airspace.spaces.models import Space
 
 logger = logging.getLogger(__name__)
@@ -80,7 +82,16 @@ class RedisMediaGenerations(LocalMediaGenerations):
         self.client = redis.Redis.from_url(url)
         self._pubsub = self.client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
         self._pubsub.subscribe(**{CHANNEL: self._received})
-        self._thread = self._pubsub.run_in_thread(sleep_time=1.0, daemon=True)
+        self._thread = self._pubsub.run_in_thread(
+            sleep_time=1.0, daemon=True, exception_handler=self._lost
+        )
+
+    @staticmethod
+    def _lost(error: BaseException, _pubsub: Any, _thread: Any) -> None:
+        """Redis went away: the thread's next read connects and subscribes again; what
+        was announced meanwhile comes with the next reload from the database."""
+        logger.warning("lost the media generations channel (%s); retrying", error)
+        time.sleep(RESUBSCRIBE_SECONDS)
 
     def _received(self, message: dict[str, Any]) -> None:
         try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol, runtime_checkable
@@ -14,6 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 import redis.asyncio as aioredis
 
 Event = dict[str, Any]
+logger = logging.getLogger(__name__)
 
 
 class Subscription(Protocol):
@@ -33,6 +35,24 @@ class RoomEvents(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+RESUBSCRIBE_SECONDS = 1.0
+"""How long a follower waits before subscribing again after losing its channel."""
+
+
+async def follow(events: RoomEvents, channel: str) -> AsyncIterator[Event]:
+    """Every event on ``channel``, for as long as the caller reads: when the channel is
+    lost (Redis restarting), subscribe again a moment later. Events published while it
+    was away are missed; followers are those who can do without them."""
+    while True:
+        try:
+            async with events.subscribe(channel) as subscription:
+                while True:
+                    yield await subscription.get()
+        except (OSError, aioredis.RedisError) as error:
+            logger.warning("lost the event channel %s (%s); subscribing again", channel, error)
+            await asyncio.sleep(RESUBSCRIBE_SECONDS)
 
 
 class _QueueSubscription:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 import re
@@ -22,6 +23,7 @@ import redis.asyncio as aioredis
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from airspace.http_errors import OUTAGE_KINDS, RETRY_AFTER_SECONDS, outage_of
+from airspace.live.events import RESUBSCRIBE_SECONDS
 
 logger = logging.getLogger(__name__)
 
@@ -84,19 +86,24 @@ class RedisRoomRelay:
         self.client = aioredis.from_url(url)
 
     async def serve(self, node_id: str, app: ASGIApp) -> None:
-        pubsub = self.client.pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe(CHANNEL_PREFIX + node_id)
         running: set[asyncio.Task[None]] = set()
-        try:
-            while True:
-                message = await pubsub.get_message(timeout=1.0)
-                if message is None or message["type"] != "message":
-                    continue
-                task = asyncio.create_task(self._answer(app, json.loads(message["data"])))
-                running.add(task)
-                task.add_done_callback(running.discard)
-        finally:
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+        while True:
+            pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(CHANNEL_PREFIX + node_id)
+                while True:
+                    message = await pubsub.get_message(timeout=1.0)
+                    if message is None or message["type"] != "message":
+                        continue
+                    task = asyncio.create_task(self._answer(app, json.loads(message["data"])))
+                    running.add(task)
+                    task.add_done_callback(running.discard)
+            except (OSError, aioredis.RedisError) as error:  # Redis restarting, say
+                logger.warning("lost the relay channel (%s); subscribing again", error)
+                await asyncio.sleep(RESUBSCRIBE_SECONDS)
+            finally:
+                with contextlib.suppress(OSError, aioredis.RedisError):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def _answer(self, app: ASGIApp, request: Relayed) -> None:
         try:

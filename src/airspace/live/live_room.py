@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from airspace.http_errors import OUTAGE_KINDS, outage_of
+from airspace.live.events import follow
 from airspace.live.recorder import ProgramRecorder, live_prefix
 from airspace.live.room import Event, RoomState
 from airspace.media.activity import ActivityChange
@@ -25,6 +27,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+END_RETRY_SECONDS = 1.0
+"""How often a failed room tries again to end its Space while the database is away."""
 PAGE_GRACE_SECONDS = 20.0
 """How long a member whose last room page closed stays in the room: a reload is back
 well within it."""
@@ -113,7 +117,21 @@ class LiveRoom:
         if not self._failing and not self._closing:
             self._failing = True
             logger.error("room %s failed (%s); ending the Space", self.space_id, error)
-            self._ending = asyncio.create_task(self.rooms.end_space(self.space_id, None))
+            self._ending = asyncio.create_task(self._end_when_possible())
+
+    async def _end_when_possible(self) -> None:
+        """End the failed room's Space, trying again while what ending needs (the
+        database, say) is away: a Space left live with a room that records nothing
+        would lose everything said in it."""
+        while True:
+            try:
+                await self.rooms.end_space(self.space_id, None)
+                return
+            except OUTAGE_KINDS as error:
+                if outage_of(error) is None:
+                    raise
+                logger.warning("cannot end %s yet (%s); trying again", self.space_id, error)
+                await asyncio.sleep(END_RETRY_SECONDS)
 
     # -- open pages ------------------------------------------------------------------
 
@@ -141,21 +159,14 @@ class LiveRoom:
             )
 
     async def _follow_presence(self) -> None:
-        """Pages open on other nodes count as pages open here."""
-        channel = room_presence_channel(self.space_id)
-        try:
-            async with self.services.events.subscribe(channel) as presence:
-                while True:
-                    said = await presence.get()
-                    user_id = said.get("user_id")
-                    if isinstance(user_id, int) and said.get("opened") is True:
-                        self.page_opened(user_id)
-                    elif isinstance(user_id, int):
-                        self.page_closed(user_id)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # presence is best effort: the grace period covers the rest
-            logger.warning("stopped following page presence of %s", self.space_id, exc_info=True)
+        """Pages open on other nodes count as pages open here (best effort: what is
+        said while the channel is lost, the grace period before leaving covers)."""
+        async for said in follow(self.services.events, room_presence_channel(self.space_id)):
+            user_id = said.get("user_id")
+            if isinstance(user_id, int) and said.get("opened") is True:
+                self.page_opened(user_id)
+            elif isinstance(user_id, int):
+                self.page_closed(user_id)
 
     def _leave_if_gone(self, user_id: int) -> None:
         self._leave_timers.pop(user_id, None)

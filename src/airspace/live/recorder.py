@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
@@ -13,13 +15,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from airspace.http_errors import OUTAGE_KINDS, outage_of
 from airspace.media.constants import SAMPLE_RATE
-from airspace.media.live_segmenter import LiveSegmenter, Resume, StoredSegment
+from airspace.media.live_segmenter import MAX_UNSTORED, LiveSegmenter, Resume, StoredSegment
 from airspace.recordings.services import add_segment
 
 if TYPE_CHECKING:
     from airspace.wiring import Services
 
+logger = logging.getLogger(__name__)
 MAX_LEAD_IN_SECONDS = 3.0
 """The most silence put before a room's first program frame (see ``room_opened``)."""
 BATCH_FRAMES = 10
@@ -75,6 +79,8 @@ class ProgramRecorder:
         """When the engine opened the room (monotonic seconds): its program runs from then."""
         self._lead_in = self._received
         """Samples before the room's program: a resumed recording's, then the lead-in."""
+        self._unlisted: deque[StoredSegment] = deque()
+        """Segments durable in storage that the database did not take yet, oldest first."""
 
     def program(self, frame: np.ndarray) -> None:
         if self.failed is not None or self._abandoned:
@@ -131,8 +137,26 @@ class ProgramRecorder:
             self._loop.call_soon_threadsafe(self.on_failure, error)
 
     def _stored(self, segment: StoredSegment) -> None:
-        if self.recording_id is not None:
-            add_segment(self.services, self.recording_id, segment, self.services.settings.node_id)
+        """List a segment now durable in storage on the recording; while the database
+        is away, keep it (and those after it) to list in order once it is back. The
+        Space goes on meanwhile; beyond ``MAX_UNSTORED`` waiting, the room fails."""
+        if self.recording_id is None:
+            return
+        self._unlisted.append(segment)
+        while self._unlisted:
+            try:
+                add_segment(
+                    self.services,
+                    self.recording_id,
+                    self._unlisted[0],
+                    self.services.settings.node_id,
+                )
+            except OUTAGE_KINDS as error:
+                if outage_of(error) is None or len(self._unlisted) > MAX_UNSTORED:
+                    raise
+                logger.warning("cannot list %s yet (%s)", self._unlisted[0].key, error)
+                return
+            self._unlisted.popleft()
 
     def abandon(self) -> None:
         """Stop at once, storing nothing more and listing nothing more on the recording

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from airspace.accounts.models import User
 from airspace.errors import Conflict
 from airspace.live import leases, takeover
+from airspace.live.events import follow
 from airspace.live.live_room import LiveRoom
 from airspace.live.recovery import recover_interrupted
 from airspace.live.room import RoomState
@@ -180,17 +181,17 @@ class LiveRooms:
                 group.create_task(self._take_handed_over())
 
     async def _take_handed_over(self) -> None:
-        """A draining node says which rooms it let go: take them at once."""
-        async with self.services.events.subscribe(takeover.HANDOVER_CHANNEL) as handovers:
-            while True:
-                event = await handovers.get()
-                if event.get("node") == self.services.settings.node_id:
-                    continue
-                await asyncio.sleep(random.uniform(0, 0.1))  # spread rooms over the nodes
-                try:
-                    await self.take_over(str(event.get("space_id")))
-                except Exception:
-                    logger.exception("could not take over a room handed over")
+        """A draining node says which rooms it let go: take them at once. (Handovers
+        said while the channel was lost are missed: ``keep_leases`` takes those rooms
+        over once their leases expire.)"""
+        async for event in follow(self.services.events, takeover.HANDOVER_CHANNEL):
+            if event.get("node") == self.services.settings.node_id:
+                continue
+            await asyncio.sleep(random.uniform(0, 0.1))  # spread rooms over the nodes
+            try:
+                await self.take_over(str(event.get("space_id")))
+            except Exception:
+                logger.exception("could not take over a room handed over")
 
     async def keep_leases(self) -> None:
         """Every second or two: renew this node's leases (closing rooms it no longer
