@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import contextlib
 import socket
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +12,7 @@ from airspace.app import create_app
 from airspace.db.engine import create_database_engine
 from airspace.db.migrate import upgrade
 from airspace.wiring import Services, build_services
+from tests.chaos.filesystems import fill, tiny_filesystem
 from tests.conftest import make_settings, register
 
 
@@ -175,20 +174,6 @@ def closed_port() -> Iterator[int]:
         yield probe.getsockname()[1]  # bound, never listening: connections are refused
 
 
-@contextmanager
-def tiny_filesystem(path: Path) -> Iterator[Path]:
-    path.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(path)], capture_output=True
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small filesystem here: {mounted.stderr.decode().strip()}")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)
-
-
 def test_a_full_disk_is_507_with_a_reason_and_nothing_is_lost(tmp_path: Path) -> None:
     with tiny_filesystem(tmp_path / "small") as data_dir:
         url = f"sqlite:///{data_dir / 'airspace.db'}"
@@ -197,17 +182,14 @@ def test_a_full_disk_is_507_with_a_reason_and_nothing_is_lost(tmp_path: Path) ->
         try:
             client = TestClient(create_app(services))
             register(client, "before")
-            with (data_dir / "filler").open("wb") as filler, contextlib.suppress(OSError):
-                while True:  # the disk fills up
-                    filler.write(b"\0" * 65536)
-                    filler.flush()
+            filler = fill(data_dir)
             answer = client.post(
                 "/api/v1/auth/register",
                 json={"username": "after", "password": "a long and unusual passphrase"},
             )
             assert answer.status_code == 507
             assert answer.json() == {"detail": "the server's storage is full; try again later"}
-            (data_dir / "filler").unlink()  # space again: everything before is there
+            filler.unlink()  # space again: everything before is there
             assert client.get("/api/v1/users/before").status_code == 200
         finally:
             services.close()
