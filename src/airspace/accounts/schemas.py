@@ -88,5 +88,13 @@ class TokenCreated(TokenOut):
     token: str = Field(description="The secret; shown only once.")
 
 
+class NoticeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    created_at: datetime
+    message: str
+
+
 class RoleUpdate(InputModel):
     role: Role = Field(strict=False)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection
 
+from airspace.accounts import notices
 from airspace.accounts import services as accounts
 from airspace.accounts.models import User
 from airspace.errors import TooManyRequests, Unauthenticated
@@ -53,6 +54,17 @@ def client_of(request: HTTPConnection) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def _tell_owner_of_lockout(db: Session, username: str, client: str, now: datetime) -> None:
+    """This failure paused the account's sign-ins (the ones after it are refused before
+    they are counted, so this happens once a pause): its owner hears of it."""
+    owner = accounts.find_user(db, username)
+    if owner is None:
+        return
+    limit = FAILED_LOGINS_PER_ACCOUNT
+    notices.post(db, owner, notices.lockout_message(limit.count, client, limit.window, now), now)
+    db.commit()
+
+
 def throttled_authenticate(
     services: Services, db: Session, username: str, password: str, client: str
 ) -> User:
@@ -64,6 +76,8 @@ def throttled_authenticate(
         user = accounts.authenticate(db, username, password)
     except Unauthenticated:
         login_failed(services.limits, username, client, now)
+        if services.limits.wait(FAILED_LOGINS_PER_ACCOUNT, username.lower(), now):
+            _tell_owner_of_lockout(db, username, client, now)
         raise
     login_succeeded(services.limits, username)
     return user

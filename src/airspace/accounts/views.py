@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response, status
 
+from airspace.accounts import notices, throttle
 from airspace.accounts import services as accounts
-from airspace.accounts import throttle
 from airspace.accounts.auth import (
     CurrentAdmin,
     CurrentUser,
@@ -22,6 +22,7 @@ from airspace.accounts.models import User
 from airspace.accounts.schemas import (
     Credentials,
     MeOut,
+    NoticeOut,
     Registration,
     RoleUpdate,
     SessionOut,
@@ -34,12 +35,13 @@ from airspace.accounts.schemas import (
 from airspace.accounts.throttle import client_of, throttled_authenticate
 from airspace.api_contract import errors
 from airspace.dependencies import DbDep, ServicesDep
+from airspace.inputs import MAX_ROW_ID
 from airspace.moderation import audit
 from airspace.wiring import Services
 
 router = APIRouter(tags=["accounts"])
 
-TokenId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 Username = Annotated[str, Path(min_length=1, max_length=30)]
 
 
@@ -122,8 +124,23 @@ def create_token(
 @router.delete(
     "/me/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(404)
 )
-def revoke_token(token_id: TokenId, db: DbDep, user: CurrentUser) -> None:
+def revoke_token(token_id: RowId, db: DbDep, user: CurrentUser) -> None:
     accounts.revoke_api_token(db, user, token_id)
+    db.commit()
+
+
+@router.get("/me/notices")
+def list_notices(db: DbDep, user: CurrentUser) -> list[NoticeOut]:
+    """What happened to your account that you should know of (sign-ins paused after
+    failed attempts), newest first, until you dismiss it."""
+    return [NoticeOut.model_validate(n) for n in notices.open_notices(db, user)]
+
+
+@router.delete(
+    "/me/notices/{notice_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(404)
+)
+def dismiss_notice(notice_id: RowId, services: ServicesDep, db: DbDep, user: CurrentUser) -> None:
+    notices.dismiss(db, user, notice_id, services.clock.now())
     db.commit()
 
 

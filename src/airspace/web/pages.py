@@ -12,8 +12,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
+from airspace.accounts import notices, throttle
 from airspace.accounts import services as accounts
-from airspace.accounts import throttle
 from airspace.accounts.auth import (
     CSRF_FIELD,
     OptionalUser,
@@ -56,10 +56,14 @@ def render(
     **context: Any,
 ) -> HTMLResponse:
     csrf_token, new_nonce = csrf_token_and_new_nonce(request, services.settings)
+    account_notices = []
+    if user is not None:
+        with services.sessions() as session:
+            account_notices = notices.open_notices(session, user)
     response = templates.TemplateResponse(
         request,
         template,
-        {"user": user, "csrf_token": csrf_token, **context},
+        {"user": user, "csrf_token": csrf_token, "notices": account_notices, **context},
         status_code=status_code,
     )
     if new_nonce:

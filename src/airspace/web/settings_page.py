@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from airspace.accounts import notices
 from airspace.accounts import services as accounts
 from airspace.accounts.auth import CSRF_FIELD, FormUser, OptionalUser, check_csrf
 from airspace.accounts.models import User
@@ -87,6 +88,22 @@ def save_settings(
         return "Settings saved."
 
     return _change(request, services, db, user, csrf_token, save)
+
+
+@router.post("/settings/notices/{notice_id}/dismiss", response_class=HTMLResponse)
+def dismiss_notice(
+    notice_id: int,
+    request: Request,
+    services: ServicesDep,
+    db: DbDep,
+    user: FormUser,
+    csrf_token: CsrfField = "",
+) -> Response:
+    def dismiss(me: User) -> str:
+        notices.dismiss(db, me, notice_id, services.clock.now())
+        return "Notice dismissed."
+
+    return _change(request, services, db, user, csrf_token, dismiss)
 
 
 @router.post("/settings/blocks", response_class=HTMLResponse)
