@@ -130,6 +130,11 @@ def test_an_offer_must_prefer_opus_and_carry_one_microphone() -> None:
         section = offer[offer.index("m=audio") :]
         with pytest.raises(InvalidOffer, match="more than one audio section"):
             await engine.add_speaker("room", "alice", offer + section)
+        unsigned = "".join(
+            line for line in offer.splitlines(keepends=True) if not line.startswith("a=fingerprint")
+        )
+        with pytest.raises(InvalidOffer, match="fingerprint"):
+            await engine.add_speaker("room", "alice", unsigned)
         answer = await engine.add_speaker("room", "alice", offer)  # as the browser sent it
         assert "opus/48000" in answer
         assert engine.connected("room") == {"alice"}

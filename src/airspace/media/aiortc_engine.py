@@ -251,6 +251,14 @@ def _check_offer(sdp: str) -> None:
         raise InvalidOffer("the SDP offer has no audio section")
     if len(sections) > 1:
         raise InvalidOffer("the SDP offer has more than one audio section")
+    for attribute, what in (
+        ("a=fingerprint:", "DTLS fingerprint"),
+        ("a=ice-ufrag:", "ICE user name"),
+        ("a=ice-pwd:", "ICE password"),
+    ):
+        # aiortc would answer without them and then fail an assertion connecting.
+        if not any(line.startswith(attribute) for line in sdp.splitlines()):
+            raise InvalidOffer(f"the SDP offer has no {what} ({attribute.rstrip(':')})")
     if "opus/48000" not in sdp.lower():
         raise InvalidOffer("the SDP offer does not offer Opus audio")
     # The answer keeps the offer's order, and a browser sends the first codec it lists.
