@@ -36,12 +36,34 @@ class VoiceEncoder:
     def __init__(self, complexity: int, bit_rate: int = VOICE_BIT_RATE) -> None:
         self._encoder = OpusEncoder(SAMPLE_RATE, bit_rate, complexity=complexity)
         self._sent = 0
+        self._last_silent: bytes | None = None
+        self._steady_silence: bytes | None = None
+        self.encoded = 0
+        """Frames the codec actually encoded (steady silence is sent without it)."""
 
     def encode(self, pcm: np.ndarray) -> av.Packet[Any]:
         """The packet for one frame of FRAME_SAMPLES float32 mono samples in [-1, 1]."""
-        packet = av.Packet(self._encoder.encode(pcm))
+        packet = av.Packet(self._payload(pcm))
         # RTP timestamps count from the first packet sent.
         packet.pts = self._sent
         packet.time_base = TIME_BASE
         self._sent += FRAME_SAMPLES
         return packet
+
+    def _payload(self, pcm: np.ndarray) -> bytes:
+        """Digital silence (what a lone speaker hears) is most of a room's return
+        frames: once the codec has given the same packet for two silent frames running,
+        its state is steady, and that packet is sent again without encoding, until
+        sound comes back (encoded from that same steady state)."""
+        if pcm.any():
+            self._last_silent = self._steady_silence = None
+        elif self._steady_silence is not None:
+            return self._steady_silence
+        payload = self._encoder.encode(pcm)
+        self.encoded += 1
+        if not pcm.any():
+            if payload == self._last_silent:
+                self._steady_silence = payload
+            self._last_silent = payload
+        return payload
+
