@@ -23,5 +23,5 @@ def test_steady_silence_skips_the_codec_and_decodes_to_silence_then_voice() -> N
     quiet = decoded[len(voice) + RATE // 2 : len(voice) + len(silence)]
     assert float(np.abs(quiet).max()) < 1e-3
     after = decoded[len(voice) + len(silence) :]
-    lag, correlation = best_lag(voice[FRAME_SAMPLES:], after[FRAME_SAMPLES:], max_lag=1000)
+    _, correlation = best_lag(voice[FRAME_SAMPLES:], after[FRAME_SAMPLES:], max_lag=1000)
     assert correlation > 0.9  # the voice after the silence comes through as before

@@ -66,4 +66,3 @@ class VoiceEncoder:
                 self._steady_silence = payload
             self._last_silent = payload
         return payload
-
