@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from tests.downloader.hls_server import FakeServer, make_recording
+from tests.downloader.test_sources import TWEET_ID, fake_tweet, fake_x, tweet_with
 
 
 def run(
@@ -129,3 +130,18 @@ def test_m4a_leaves_quietly_with_everything_written(server: FakeServer, tmp_path
     result = run(url, "-q", "-f", "m4a", "-o", "out.%(ext)s", cwd=tmp_path)
     assert (result.returncode, result.stdout, result.stderr) == (0, "out.m4a (0:06.016)\n", "")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.m4a"]
+
+
+def test_a_tweet_without_a_space_is_one_line_and_exit_14(
+    server: FakeServer, tmp_path: Path
+) -> None:
+    fake_x(server)
+    fake_tweet(server, tweet_with(None, ["https://example.com/article"]))
+    result = run(
+        f"https://x.com/grace/status/{TWEET_ID}?s=20",
+        "-q",
+        cwd=tmp_path,
+        env={"AIRSPACE_X_API_URL": server.url},
+    )
+    assert result.returncode == 14
+    assert result.stderr.strip() == f"Error: tweet {TWEET_ID} has no Space in it"

@@ -12,6 +12,7 @@ import pytest
 from airspace.downloader import download
 from airspace.downloader.errors import (
     DownloadError,
+    NoSpaceInTweet,
     NotRecorded,
     RecordingDeleted,
     RecordingExpired,
@@ -242,6 +243,97 @@ def fake_x(
     server.seen = seen  # type: ignore[attr-defined]
     server.recording = recording  # type: ignore[attr-defined]
     return server
+
+
+TWEET_ID = "1689453492111626240"
+
+
+def tweet_with(card: dict[str, object] | None, urls: list[str] | None = None) -> dict[str, object]:
+    """``TweetResultByRestId``'s answer for a tweet with ``card`` and links ``urls``."""
+    tweet: dict[str, object] = {
+        "__typename": "Tweet",
+        "rest_id": TWEET_ID,
+        "legacy": {
+            "full_text": "Join us",
+            "entities": {"urls": [{"expanded_url": url} for url in urls or []]},
+        },
+    }
+    if card is not None:
+        tweet["card"] = {"legacy": card}
+    return {"data": {"tweetResult": {"result": tweet}}}
+
+
+def fake_tweet(server: FakeServer, answer: dict[str, object]) -> None:
+    def graphql(request: Request) -> Reply:
+        variables = json.loads(parse_qs(request.query)["variables"][0])
+        assert variables["tweetId"] == TWEET_ID
+        return Reply(200, json.dumps(answer).encode(), "application/json")
+
+    server.routes["/graphql/2ICDjqPd81tulZcYrtpTuQ/TweetResultByRestId"] = graphql
+
+
+SPACE_CARD = {
+    "name": "3691233323:audiospace",
+    "binding_values": [
+        {"key": "card_url", "value": {"string_value": "https://t.co/abc"}},
+        {"key": "id", "value": {"string_value": SPACE_ID}},
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("link", "answer"),
+    [
+        (f"https://x.com/grace/status/{TWEET_ID}?s=20&t=abc", tweet_with(SPACE_CARD)),
+        (
+            f"https://mobile.twitter.com/grace/status/{TWEET_ID}/photo/1",
+            tweet_with(None, [f"https://twitter.com/i/spaces/{SPACE_ID}?s=20"]),
+        ),
+        (
+            f"https://x.com/i/web/status/{TWEET_ID}",
+            {
+                "data": {
+                    "tweetResult": {
+                        "result": {"tweet": tweet_with(SPACE_CARD)["data"]["tweetResult"]["result"]}
+                    }
+                }
+            },  # type: ignore[index]
+        ),
+    ],
+)
+def test_a_tweet_link_downloads_the_space_it_carries(
+    server: FakeServer, tmp_path: Path, link: str, answer: dict[str, object]
+) -> None:
+    fake_x(server)
+    fake_tweet(server, answer)
+    result = download(
+        link, str(tmp_path / "%(host)s - %(title)s.%(ext)s"), x=XConfig(api_url=server.url), **FAST
+    )
+    assert result.path.name == "Grace Hopper - X talk.mp3"
+    assert server.seen["variables"]["id"] == SPACE_ID  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("answer", "error"),
+    [
+        (tweet_with({"name": "summary_large_image", "binding_values": []}), NoSpaceInTweet),
+        (tweet_with(None, ["https://example.com/article"]), NoSpaceInTweet),
+        ({"data": {"tweetResult": {"result": {"__typename": "TweetUnavailable"}}}}, SpaceNotFound),
+        ({"data": {"tweetResult": {}}}, SpaceNotFound),
+    ],
+)
+def test_a_tweet_without_a_space_is_its_own_error(
+    server: FakeServer, tmp_path: Path, answer: dict[str, object], error: type[DownloadError]
+) -> None:
+    fake_x(server)
+    fake_tweet(server, answer)
+    with pytest.raises(error):
+        download(
+            f"https://x.com/grace/status/{TWEET_ID}",
+            str(tmp_path / "t.%(ext)s"),
+            x=XConfig(api_url=server.url),
+            **FAST,
+        )
 
 
 def test_x_space_with_a_guest_token(server: FakeServer, tmp_path: Path) -> None:

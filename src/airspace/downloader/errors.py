@@ -72,6 +72,12 @@ class BlockedAddress(DownloadError):
     exit_code = 13
 
 
+class NoSpaceInTweet(DownloadError):
+    """A tweet link whose tweet carries no Space."""
+
+    exit_code = 14
+
+
 # The download finished, but some segments were replaced by silence (named in warnings).
 EXIT_COMPLETED_WITH_GAPS = 20
 
@@ -90,5 +96,6 @@ EXIT_CODES = {
     PlaylistError.exit_code: "the playlist cannot be used",
     TooLarge.exit_code: "over the size or duration cap",
     BlockedAddress.exit_code: "the URL points at an internal address",
+    NoSpaceInTweet.exit_code: "the tweet has no Space in it",
     EXIT_COMPLETED_WITH_GAPS: "written, but damaged segments were replaced by silence",
 }

@@ -20,6 +20,8 @@ from airspace.downloader.errors import (
 from airspace.downloader.net import Fetched, Http
 
 SPACE_PATH = re.compile(r"^/i/spaces/([A-Za-z0-9]{13})(?:/embed|/peek)?/?$")
+TWEET_PATH = re.compile(r"^/(?:[A-Za-z0-9_]{1,15}|i/web|i)/status(?:es)?/(\d{1,25})(?:/.*)?$")
+"""A tweet on X (``/<user>/status/<id>``, with any suffix: ``/photo/1``, a share query)."""
 X_HOSTS = frozenset(
     {"x.com", "www.x.com", "mobile.x.com", "twitter.com", "www.twitter.com", "mobile.twitter.com"}
 )
@@ -61,9 +63,18 @@ def classify(url: str) -> str:
         raise UnsupportedURL(f"not a link (the address in brackets is not IPv6): {url!r}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UnsupportedURL(f"not an http(s) link: {url!r}")
+    on_x = parts.hostname.lower() in X_HOSTS
     if SPACE_PATH.match(parts.path):
-        return "x" if parts.hostname.lower() in X_HOSTS else "airspace"
+        return "x" if on_x else "airspace"
+    if on_x and TWEET_PATH.match(parts.path):
+        return "x"  # a tweet, whose card may be a Space
     return "hls"
+
+
+def tweet_id_from(url: str) -> str | None:
+    """The tweet a link points at, if it is a tweet link."""
+    match = TWEET_PATH.match(urlsplit(url).path)
+    return match.group(1) if match else None
 
 
 def space_id_from(url: str) -> str:

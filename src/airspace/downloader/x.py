@@ -14,17 +14,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from airspace.downloader.errors import (
     FetchError,
+    NoSpaceInTweet,
     NotRecorded,
     SpaceIsLive,
     SpaceNotFound,
     SpacePrivate,
 )
 from airspace.downloader.net import Fetched, Http
-from airspace.downloader.sources import Source, SpaceInfo, space_id_from
+from airspace.downloader.sources import (
+    SPACE_PATH,
+    Source,
+    SpaceInfo,
+    space_id_from,
+    tweet_id_from,
+)
 
 # The public web client's bearer token and query id, as open-source clients use them.
 DEFAULT_BEARER = (
@@ -32,6 +39,8 @@ DEFAULT_BEARER = (
     "1Zv7ttfk8LF81IUq16cHjhLTvJu4FA33AGWWjCpTnA"
 )
 DEFAULT_QUERY_ID = "HPEisOmj1epUNLCWTYhUWw"
+DEFAULT_TWEET_QUERY_ID = "2ICDjqPd81tulZcYrtpTuQ"
+"""``TweetResultByRestId``'s query id (X changes these now and then: a setting)."""
 DEFAULT_API_URL = "https://api.x.com"
 FEATURES = {
     "spaces_2022_h2_clipping": True,
@@ -53,6 +62,7 @@ class XConfig:
     api_url: str = DEFAULT_API_URL
     bearer_token: str = DEFAULT_BEARER
     query_id: str = DEFAULT_QUERY_ID
+    tweet_query_id: str = DEFAULT_TWEET_QUERY_ID
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> XConfig:
@@ -61,6 +71,7 @@ class XConfig:
             api_url=env.get("AIRSPACE_X_API_URL", DEFAULT_API_URL).rstrip("/"),
             bearer_token=env.get("AIRSPACE_X_BEARER_TOKEN", DEFAULT_BEARER),
             query_id=env.get("AIRSPACE_X_QUERY_ID", DEFAULT_QUERY_ID),
+            tweet_query_id=env.get("AIRSPACE_X_TWEET_QUERY_ID", DEFAULT_TWEET_QUERY_ID),
         )
 
 
@@ -114,8 +125,12 @@ def _millis(value: object) -> datetime | None:
 async def resolve_x(
     url: str, http: Http, config: XConfig, cookies: Mapping[str, str], live: bool
 ) -> Source:
-    space_id = space_id_from(url)
     headers = await _auth_headers(http, config, cookies)
+    tweet_id = tweet_id_from(url)
+    if tweet_id is not None:
+        space_id = await _space_of_tweet(http, config, headers, tweet_id)
+    else:
+        space_id = space_id_from(url)
     variables = {
         "id": space_id,
         "isMetatagsQuery": True,
@@ -168,3 +183,31 @@ async def resolve_x(
         is_live=is_live,
         replay_playlist_url=playlist if is_live else None,
     )
+
+
+async def _space_of_tweet(
+    http: Http, config: XConfig, headers: dict[str, str], tweet_id: str
+) -> str:
+    """The Space a tweet carries: its card's Space id, or a Space link in its text."""
+    variables = {"tweetId": tweet_id, "withCommunity": False, "includePromotedContent": False}
+    query = {
+        "variables": json.dumps(variables, separators=(",", ":")),
+        "features": json.dumps(FEATURES, separators=(",", ":")),
+    }
+    url = f"{config.api_url}/graphql/{config.tweet_query_id}/TweetResultByRestId?{urlencode(query)}"
+    body = _json(await http.request("GET", url, headers=headers), "TweetResultByRestId")
+    tweet = ((body.get("data") or {}).get("tweetResult") or {}).get("result") or {}
+    tweet = tweet.get("tweet") or tweet  # a tweet with visibility results wraps the tweet
+    if tweet.get("__typename") == "TweetUnavailable" or not tweet.get("legacy"):
+        raise SpaceNotFound(f"tweet {tweet_id} was not found (deleted, or protected: --cookies)")
+    card = (tweet.get("card") or {}).get("legacy") or {}
+    if str(card.get("name", "")).endswith(":audiospace"):
+        for binding in card.get("binding_values") or []:
+            value = (binding.get("value") or {}).get("string_value")
+            if binding.get("key") == "id" and value:
+                return str(value)
+    for link in (tweet["legacy"].get("entities") or {}).get("urls") or []:
+        match = SPACE_PATH.match(urlsplit(str(link.get("expanded_url", ""))).path)
+        if match:
+            return match.group(1)
+    raise NoSpaceInTweet(f"tweet {tweet_id} has no Space in it")
