@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -14,6 +15,7 @@ from airspace.downloader.errors import (
     DownloadError,
     NoSpaceInTweet,
     NotRecorded,
+    PlaylistMissing,
     RecordingDeleted,
     RecordingExpired,
     SpaceIsLive,
@@ -399,3 +401,59 @@ def test_x_space_errors(
             x=XConfig(api_url=server.url),
             **FAST,
         )
+
+
+REPLAY_MASTER = "/Transcoding/v1/hls/abc/non_transcode/r/b/audio-space/master_playlist.m3u8"
+
+
+def published_after(server: FakeServer, seconds: float) -> list[float]:
+    """The replay's master playlist answers 404 for ``seconds``, as X's does just after a
+    Space ends; the times it was asked for."""
+    published = server.routes[REPLAY_MASTER]
+    asked: list[float] = []
+    start = time.monotonic()
+
+    def replay(request: Request) -> Reply:
+        asked.append(time.monotonic() - start)
+        if asked[-1] < seconds:
+            return Reply(404, b"not found", "text/plain")
+        return published(request)
+
+    server.routes[REPLAY_MASTER] = replay
+    return asked
+
+
+def test_a_replay_not_published_yet_is_waited_for(server: FakeServer, tmp_path: Path) -> None:
+    fake_x(server)
+    asked = published_after(server, 20.0)
+    stages: list[str] = []
+    result = download(
+        f"https://x.com/i/spaces/{SPACE_ID}",
+        str(tmp_path / "w.%(ext)s"),
+        x=XConfig(api_url=server.url),
+        replay_wait=60.0,
+        progress=lambda state: stages.append(state.waiting_for or state.stage),
+        **FAST,
+    )
+    assert result.path.exists()
+    assert asked[-1] >= 20.0
+    assert 4 <= len(asked) <= 8  # pauses that grow, not a request a second
+    assert any("answered HTTP 404; the replay may not be published yet" in s for s in stages)
+
+
+def test_waiting_for_a_replay_gives_up_with_the_reason(server: FakeServer, tmp_path: Path) -> None:
+    fake_x(server)
+    published_after(server, 3600.0)
+    with pytest.raises(PlaylistMissing, match="answered HTTP 404"):
+        download(
+            f"https://x.com/i/spaces/{SPACE_ID}",
+            str(tmp_path / "g.%(ext)s"),
+            x=XConfig(api_url=server.url),
+            replay_wait=2.0,
+            **FAST,
+        )
+    missing = f"{server.url}/hls/nowhere.m3u8"  # a plain HLS link is not waited for
+    started = time.monotonic()
+    with pytest.raises(PlaylistMissing):
+        download(missing, str(tmp_path / "h.%(ext)s"), replay_wait=60.0, **FAST)
+    assert time.monotonic() - started < 5

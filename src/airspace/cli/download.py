@@ -91,7 +91,7 @@ class ProgressBar:
             total=1000,
             completed=round(1000 * state.fraction),
             stage=state.stage,
-            segments=f"{state.segments_done}/{state.segments_total} segments",
+            segments=state.waiting_for or f"{state.segments_done}/{state.segments_total} segments",
             bytes=_megabytes(state.bytes_done),
             rate=f"{_megabytes(state.bytes_done / elapsed)}/s",
         )
@@ -134,6 +134,14 @@ class ProgressBar:
     type=click.Path(exists=True, dir_okay=False),
     help="Netscape cookies.txt of a logged-in browser (X).",
 )
+@click.option(
+    "--replay-wait",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    metavar="MINUTES",
+    help="How long to keep asking for a Space's replay that is not published yet.",
+)
 @click.option("--token", help="API token for private Spaces on an Airspace instance.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def download(
@@ -143,6 +151,7 @@ def download(
     concurrency: int,
     live: bool,
     cookies: str | None,
+    replay_wait: float,
     token: str | None,
     quiet: bool,
 ) -> None:
@@ -166,6 +175,7 @@ def download(
         live=live,
         cookies_file=cookies,
         token=token,
+        replay_wait=replay_wait * 60,
     )
     bar = ProgressBar() if not quiet and sys.stderr.isatty() else None
     try:

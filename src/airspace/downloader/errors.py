@@ -60,6 +60,12 @@ class PlaylistError(DownloadError):
     exit_code = 11
 
 
+class PlaylistMissing(PlaylistError):
+    """The playlist is not there (404 or 410): X's replay, just after a Space ends, say."""
+
+    exit_code = 15
+
+
 class TooLarge(DownloadError):
     """Over the size or duration cap of this instance."""
 
@@ -97,5 +103,6 @@ EXIT_CODES = {
     TooLarge.exit_code: "over the size or duration cap",
     BlockedAddress.exit_code: "the URL points at an internal address",
     NoSpaceInTweet.exit_code: "the tweet has no Space in it",
+    PlaylistMissing.exit_code: "the playlist is not there (404), even after --replay-wait",
     EXIT_COMPLETED_WITH_GAPS: "written, but damaged segments were replaced by silence",
 }

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
-from airspace.downloader.errors import FetchError, PlaylistError, UnsupportedURL
+from airspace.downloader.errors import (
+    FetchError,
+    PlaylistError,
+    PlaylistMissing,
+    UnsupportedURL,
+)
 from airspace.downloader.hls import MediaPlaylist, Segment, is_master, parse_master, parse_media
 from airspace.downloader.net import Http
 from airspace.downloader.segments import DamagedSegment, SegmentAudio, read_segment
@@ -19,6 +24,8 @@ async def load_media_playlist(
     """The media playlist at ``url``; a master playlist is followed to its best audio."""
     for _ in range(3):
         response = await http.request("GET", url, headers=headers, max_bytes=PLAYLIST_MAX_BYTES)
+        if response.status_code in (404, 410):
+            raise PlaylistMissing(f"the playlist {url} answered HTTP {response.status_code}")
         if response.status_code >= 400:
             raise PlaylistError(f"the playlist {url} answered HTTP {response.status_code}")
         text = response.text

@@ -18,6 +18,7 @@ from airspace.downloader.errors import (
     FetchError,
     NotRecorded,
     PlaylistError,
+    PlaylistMissing,
     SpaceIsLive,
     TooLarge,
     UnsupportedURL,
@@ -44,6 +45,9 @@ from airspace.downloader.x import XConfig, resolve_x
 from airspace.media.constants import AAC_FRAME_SAMPLES
 
 COVER_MAX_BYTES = 5 * 1024 * 1024
+REPLAY_WAIT_SECONDS = 600.0
+"""X publishes a replay a little after the Space ends; until then its playlist is a 404."""
+REPLAY_RETRY_MAX_SECONDS = 30.0
 # Below this many segments to fetch, starting fetching processes costs more than it saves.
 PARALLEL_FETCH_SEGMENTS = 150
 
@@ -71,6 +75,8 @@ class DownloadOptions:
     keep_parts: bool = False
     min_bytes_per_second: int = 1
     """Transfers slower than this on average (over 20 s) are cut off and retried."""
+    replay_wait: float = REPLAY_WAIT_SECONDS
+    """Seconds to keep asking for a Space's replay playlist that is not there yet."""
 
 
 @dataclass
@@ -129,7 +135,7 @@ async def download_async(
         live_url: str | None = source.playlist_url if source.is_live else None
         first_view: MediaPlaylist | None = None
         if live_url is None:
-            playlist = await load_media_playlist(http, source.playlist_url, source.headers)
+            playlist = await _replay_playlist(http, url, source, options, state, report)
             if playlist.is_live:
                 if not options.live:
                     raise SpaceIsLive()
@@ -167,6 +173,35 @@ async def download_async(
         return await _fetch_and_convert(
             http, source, playlist, start_offset, output, cache, warnings, options, state, report
         )
+
+
+async def _replay_playlist(
+    http: Http,
+    url: str,
+    source: Source,
+    options: DownloadOptions,
+    state: Progress,
+    report: ProgressCallback,
+) -> MediaPlaylist:
+    """The media playlist of a Space's recording. One that is not there yet (a Space's
+    replay just after it ended) is asked for again, with growing pauses, for up to
+    ``options.replay_wait`` seconds; a plain HLS link that is missing fails at once."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + options.replay_wait
+    pause = 1.0
+    while True:
+        try:
+            return await load_media_playlist(http, source.playlist_url, source.headers)
+        except PlaylistMissing as missing:
+            if classify(url) == "hls" or loop.time() + pause > deadline:
+                raise
+            state.stage = "waiting"
+            state.waiting_for = f"{missing.message}; the replay may not be published yet"
+            report(state)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, REPLAY_RETRY_MAX_SECONDS)
+        finally:
+            state.waiting_for = ""
 
 
 async def _replay_url(url: str, http: Http, options: DownloadOptions, source: Source) -> str | None:

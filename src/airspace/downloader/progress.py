@@ -19,8 +19,10 @@ class Progress:
     seconds_converted: float = 0.0
     """Seconds of audio written to the output file."""
     stage: str = "resolving"
-    """resolving, recording (--live), downloading, finishing (the last of the
-    conversion), done."""
+    """resolving, waiting (for a replay not published yet), recording (--live),
+    downloading, finishing (the last of the conversion), done."""
+    waiting_for: str = ""
+    """While waiting: why, and until when it tries again."""
 
     @property
     def fraction(self) -> float:
