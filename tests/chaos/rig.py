@@ -22,6 +22,7 @@ import httpx
 import redis
 from sqlalchemy import create_engine, text
 
+from airspace.media.room_speaker import RoomSpeaker
 from tests.conftest import POSTGRES_URL
 from tests.e2e.cluster import Node
 from tests.e2e.processes import free_port
@@ -400,3 +401,20 @@ def wrong_outage_answers(answers: list[tuple[str, httpx.Response]]) -> str:
         ):
             wrong[f"{what}: {reply.status_code} {reply.text[:200]}"] += 1
     return "\n".join(f"{count} x {answer}" for answer, count in wrong.items())
+
+
+async def speaking_with_a_listener(
+    http: httpx.AsyncClient, space_id: str, speaker: RoomSpeaker, logs: list[Path]
+) -> tuple[str, int]:
+    """Once ``speaker`` (running) is connected: a listener's granted live playlist link,
+    taken a couple of segments in, and the live edge it shows then."""
+
+    async def speaking() -> bool:
+        return speaker.connections == 1
+
+    await until(speaking, 20, "the microphone connects", logs)
+    entry = await http.get(f"/i/spaces/{space_id}/live.m3u8")
+    assert entry.status_code == 200, entry.text
+    granted = str(entry.url)
+    await asyncio.sleep(2)
+    return granted, live_edge((await http.get(granted)).text)

@@ -35,6 +35,7 @@ from tests.chaos.rig import (
     schema_url,
     server_env,
     signed_in,
+    speaking_with_a_listener,
     start_recorded_space,
     tails,
     unhandled_failures,
@@ -98,20 +99,11 @@ def test_a_live_space_outlasts_five_seconds_without_its_database(
             space_id = await start_recorded_space(host, "Outage", times)
             speaker = RoomSpeaker(host, space_id, "host", tone(PITCH))
             talking = asyncio.create_task(speaker.run())
-
-            async def speaking() -> bool:
-                return speaker.connections == 1
-
-            await until(speaking, 20, "the microphone connects", logs)
-            # On the recording's clock at the latest (it started before the start request
-            # returned), with a moment for the media to flow.
-            heard_from = time.monotonic() - times.before_start + 1.0
             # A listener holds a grant to the live playlist before the outage.
-            entry = await host.get(f"/i/spaces/{space_id}/live.m3u8")
-            assert entry.status_code == 200, entry.text
-            granted = str(entry.url)
-            await asyncio.sleep(2)
-            edge_before = live_edge((await host.get(granted)).text)
+            granted, edge_before = await speaking_with_a_listener(host, space_id, speaker, logs)
+            # On the recording's clock, when the microphone was connected at the latest
+            # (the listener's 2 s ago), plus a moment for the media to flow.
+            heard_from = time.monotonic() - times.before_start - 1.0
 
             proxy.cut()
             cut_at = time.monotonic()

@@ -33,6 +33,7 @@ from tests.chaos.rig import (
     redis_server,
     replay_playlist,
     signed_in,
+    speaking_with_a_listener,
     start_recorded_space,
     tails,
     unhandled_failures,
@@ -87,16 +88,7 @@ def test_a_live_space_outlasts_a_redis_restart(rig: RedisNodes, redis: RedisServ
             space_id = await start_recorded_space(on_a, "Restart", times)  # its room is on A
             speaker = RoomSpeaker(on_a, space_id, "host", tone(PITCH))
             talking = asyncio.create_task(speaker.run())
-
-            async def speaking() -> bool:
-                return speaker.connections == 1
-
-            await until(speaking, 20, "the microphone connects", rig.logs)
-            entry = await on_a.get(f"/i/spaces/{space_id}/live.m3u8")
-            assert entry.status_code == 200, entry.text
-            granted = str(entry.url)
-            await asyncio.sleep(2)
-            edge_before = live_edge((await on_a.get(granted)).text)
+            granted, edge_before = await speaking_with_a_listener(on_a, space_id, speaker, rig.logs)
 
             redis.kill()
             killed_at = time.monotonic()

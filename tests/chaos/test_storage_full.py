@@ -18,6 +18,7 @@ from airspace.recordings.models import Recording
 from airspace.recordings.services import segments_of
 from tests.chaos.filesystems import fill, tiny_filesystem
 from tests.conftest import LiveServer, make_settings
+from tests.recordings.test_replay import wait_until_available
 
 FULL_SECONDS = 5.0
 
@@ -31,16 +32,6 @@ def media_volume(tmp_path: Path) -> Iterator[Path]:
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str, media_volume: Path) -> Settings:
     return make_settings(tmp_path, database_url, storage_url=f"file://{media_volume}")
-
-
-def available(http: httpx.Client, space_id: str) -> dict[str, object]:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        recording: dict[str, object] = http.get(f"/api/v1/spaces/{space_id}/recording").json()
-        if recording["state"] == "available":
-            return recording
-        time.sleep(0.2)
-    raise AssertionError(f"the recording stayed {recording['state']}")
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -64,7 +55,7 @@ def test_a_full_media_volume_mid_space_loses_nothing(
         ending = time.monotonic()
         http.post(f"/api/v1/spaces/{space_id}/end").raise_for_status()
         ended = time.monotonic()
-        recording = available(http, space_id)
+        recording = wait_until_available(http, space_id, seconds=30)
     with live_server.services.sessions() as session:
         stored = session.scalars(select(Recording).where(Recording.space_id == space_id)).one()
         segments = segments_of(session, stored.id)

@@ -31,8 +31,10 @@ def speech_like(seconds: float) -> np.ndarray:
     return pcm
 
 
-def wait_until_available(http: httpx.Client, space_id: str) -> dict[str, object]:
-    deadline = time.monotonic() + 10
+def wait_until_available(
+    http: httpx.Client, space_id: str, seconds: float = 10
+) -> dict[str, object]:
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         body: dict[str, object] = http.get(f"/api/v1/spaces/{space_id}/recording").json()
         if body["state"] == "available":
