@@ -31,11 +31,19 @@ UNSTATED_RULES = {
     ),
     "PUT /api/v1/me/blocks/{username}": ("you cannot block yourself",),
     "PATCH /api/v1/spaces/{space_id}/recording": ("start_offset_seconds must be",),
+    "PUT /api/v1/users/{username}/follow": ("you cannot follow yourself",),
+    "POST /api/v1/spaces/{space_id}/shares": (
+        "share with your followers, with some accounts, or both",
+    ),
 }
 """Rules JSON Schema cannot state, or not in a form a person could read (they depend on the
 clock, on another field, on the caller, on a list of passwords, on an earlier answer, on
 what an address is), which the operations' descriptions say in words:
 a schema-valid input refused by one of them is not a finding."""
+
+
+ENDLESS = {"GET /api/v1/me/notifications/stream"}
+"""Streams that answer for as long as the client listens: their own tests read them."""
 
 
 def test_every_operation_keeps_to_its_description(services: Services) -> None:
@@ -51,7 +59,11 @@ def test_every_operation_keeps_to_its_description(services: Services) -> None:
             )
             client.post(f"/api/v1/spaces/{space.json()['id']}/start", headers=headers)
         schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", client.app)
-        operations = [result.ok() for result in schema.get_all_operations()]
+        operations = [
+            operation
+            for operation in (result.ok() for result in schema.get_all_operations())
+            if operation.label not in ENDLESS
+        ]
         assert len(operations) >= 50
 
         for operation in operations:

@@ -40,6 +40,7 @@ from airspace.moderation.actions import router as moderation_actions_router
 from airspace.moderation.views import router as moderation_router
 from airspace.recordings.playback import router as playback_router
 from airspace.recordings.views import router as recordings_router
+from airspace.sharing.views import router as sharing_router
 from airspace.spaces.models import Space
 from airspace.spaces.views import router as spaces_router
 from airspace.web.create_page import router as create_page_router
@@ -49,6 +50,7 @@ from airspace.web.pages import STATIC_DIR
 from airspace.web.pages import router as pages_router
 from airspace.web.security_headers import SecurityHeaders
 from airspace.web.settings_page import router as settings_page_router
+from airspace.web.sharing_pages import router as sharing_pages_router
 from airspace.wiring import Services, create_media_engine
 
 API_PREFIX = "/api/v1"
@@ -134,6 +136,7 @@ def create_app(services: Services, *, run_jobs: bool = False) -> AirspaceApp:
         jobs_router,
         downloads_api,
         oembed_router,
+        sharing_router,
         moderation_router,
         moderation_actions_router,
     ):
@@ -167,6 +170,7 @@ def create_app(services: Services, *, run_jobs: bool = False) -> AirspaceApp:
     app.include_router(pages_router)
     app.include_router(create_page_router)
     app.include_router(settings_page_router)
+    app.include_router(sharing_pages_router)
     app.include_router(moderation_page_router)
     app.include_router(downloads_pages)
     app.add_middleware(BodySizeLimit, max_bytes=services.settings.max_body_bytes)

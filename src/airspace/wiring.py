@@ -26,6 +26,12 @@ from airspace.live.forwarding import LocalRoomRelay, RedisRoomRelay, RoomRelay
 from airspace.media.engine import MediaEngine
 from airspace.media.mp3_encoders import lame_library
 from airspace.ratelimit import LocalRateLimits, RateLimits, RedisRateLimits
+from airspace.sharing.doorbell import (
+    Doorbell,
+    LocalDoorbell,
+    RedisDoorbell,
+    ring_after_commit,
+)
 from airspace.storage.interfaces import Storage
 from airspace.storage.local import LocalStorage
 from airspace.storage.s3 import S3Storage
@@ -45,9 +51,11 @@ class Services:
     generations: MediaGenerations
     relay: RoomRelay
     limits: RateLimits
+    doorbell: Doorbell
 
     def close(self) -> None:
         self.generations.close()
+        self.doorbell.close()
         self.engine.dispose()
 
 
@@ -85,6 +93,13 @@ def create_media_generations(url: str) -> MediaGenerations:
     return LocalMediaGenerations()
 
 
+def create_doorbell(url: str) -> Doorbell:
+    """How new notifications reach a user's open pages: across nodes through Redis."""
+    if urlsplit(url).scheme in ("redis", "rediss"):
+        return RedisDoorbell(url)
+    return LocalDoorbell()
+
+
 def create_media_engine(settings: Settings) -> MediaEngine:
     """The media engine for live rooms: aiortc, in worker processes (one per core by
     default) or inside the server process."""
@@ -117,11 +132,14 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     # AIRSPACE_LAME_LIBRARY that does not load is refused now, not at the first MP3 job.
     lame_library()
     engine = create_database_engine(settings.database_url)
+    sessions = create_session_factory(engine)
+    doorbell = create_doorbell(settings.events_url)
+    ring_after_commit(sessions, doorbell)
     services = Services(
         settings=settings,
         clock=clock or SystemClock(),
         engine=engine,
-        sessions=create_session_factory(engine),
+        sessions=sessions,
         storage=create_storage(settings.storage_url),
         events=create_room_events(settings.events_url),
         jobs=create_job_queue(settings.queue_url),
@@ -130,6 +148,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         generations=create_media_generations(settings.events_url),
         relay=create_room_relay(settings.events_url),
         limits=create_rate_limits(settings.events_url),
+        doorbell=doorbell,
     )
     services.jobs.bind(services)
     return services

@@ -49,4 +49,5 @@ def import_all_models() -> None:
     from airspace.jobs import models as _jobs  # noqa: F401
     from airspace.moderation import models as _moderation  # noqa: F401
     from airspace.recordings import models as _recordings  # noqa: F401
+    from airspace.sharing import models as _sharing  # noqa: F401
     from airspace.spaces import models as _spaces  # noqa: F401

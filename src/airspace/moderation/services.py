@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 from airspace.accounts.models import User
 from airspace.errors import Conflict, Forbidden, Gone, Invalid, NotFound
 from airspace.moderation.models import Report, ReportReason, ReportStatus
+from airspace.sharing import notifications
+from airspace.sharing.models import NotificationKind
 from airspace.spaces import services as spaces
 from airspace.text import printable
 
@@ -76,8 +78,11 @@ def reports(session: Session, moderator: User, status: ReportStatus, limit: int)
     )
 
 
-def decide(session: Session, moderator: User, report_id: int, status: ReportStatus) -> Report:
-    """Close a report: dismissed (nothing wrong) or actioned (something was done)."""
+def decide(
+    session: Session, moderator: User, report_id: int, status: ReportStatus, now: datetime
+) -> Report:
+    """Close a report: dismissed (nothing wrong) or actioned (something was done); the
+    account that filed it is told."""
     if not moderator.is_moderator:
         raise Forbidden("only moderators decide on reports")
     report = session.get(Report, report_id)
@@ -86,4 +91,11 @@ def decide(session: Session, moderator: User, report_id: int, status: ReportStat
     if status is ReportStatus.OPEN:
         raise Invalid("a decision dismisses or actions a report")
     report.status = status
+    if report.reporter_id is not None:
+        space = spaces.get(session, report.space_id)
+        outcome = "action was taken" if status is ReportStatus.ACTIONED else "it was dismissed"
+        message = f"Your report on {space.title} was reviewed: {outcome}."
+        link = notifications.space_link(space)
+        kind = NotificationKind.REPORT
+        notifications.notify(session, [report.reporter_id], kind, message, link, now)
     return report

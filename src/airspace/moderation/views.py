@@ -106,7 +106,9 @@ def decide_report(
     db: DbDep,
     moderator: CurrentModerator,
 ) -> ReportOut:
-    report = moderation.decide(db, moderator, report_id, ReportStatus(body.status))
+    report = moderation.decide(
+        db, moderator, report_id, ReportStatus(body.status), services.clock.now()
+    )
     audit.record(
         db,
         moderator,

@@ -53,6 +53,10 @@ class Recording(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     duration_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     start_offset_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    clips_allowed: Mapped[bool] = mapped_column(default=True)
+    """The host lets listeners clip the recording."""
+    downloads_allowed: Mapped[bool] = mapped_column(default=False)
+    """The host lets listeners download the recording's files (the host always may)."""
     available_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     purge_after: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -18,6 +18,8 @@ class RecordingOut(BaseModel):
     ended_at: datetime | None
     duration_seconds: float | None = Field(description="The whole recording, in seconds.")
     start_offset_seconds: float = Field(description="Where the replay starts (set by the host).")
+    clips_allowed: bool = Field(description="Whether listeners may make clips.")
+    downloads_allowed: bool = Field(description="Whether listeners may download the files.")
     playable_seconds: float | None = Field(
         description="What listeners hear: the duration after the start offset."
     )
@@ -38,8 +40,16 @@ class RecordingOut(BaseModel):
     )
 
 
-class StartOffset(InputModel):
-    start_offset_seconds: float = Field(ge=0, le=86_400 * 2)
+class RecordingSettings(InputModel):
+    """What the host changes on a recording; a field left out stays as it is."""
+
+    start_offset_seconds: float | None = Field(default=None, ge=0, le=86_400 * 2)
+    clips_allowed: bool | None = Field(
+        default=None, description="Whether listeners may make clips of the recording."
+    )
+    downloads_allowed: bool | None = Field(
+        default=None, description="Whether listeners may download the recording's files."
+    )
 
 
 class PlayProgress(InputModel):

@@ -24,6 +24,8 @@ from airspace.recordings.models import (
     SpeakerTurn,
 )
 from airspace.recordings.replay import Turn
+from airspace.sharing import notifications
+from airspace.sharing.models import NotificationKind
 from airspace.spaces import services as spaces
 from airspace.spaces.models import Space
 
@@ -95,6 +97,10 @@ def finalize(services: Services, recording_id: int) -> None:
             last = segments[-1]
             recording.duration_seconds = (last.first_sample + last.samples) / SAMPLE_RATE
         lifecycle.publish(recording, timedelta(days=services.settings.replay_days))
+        space = session.get(Space, recording.space_id)
+        if space is not None:
+            now = services.clock.now()
+            notifications.tell_followers(session, space, NotificationKind.RECORDING, now)
         session.commit()
 
 
@@ -207,6 +213,28 @@ def speaker_turns(session: Session, recording_id: int) -> list[Turn]:
         Turn(turn.speaker_name, username, turn.start_seconds, turn.end_seconds)
         for turn, username in rows
     ]
+
+
+def change_settings(
+    recording: Recording,
+    space: Space,
+    user: User,
+    *,
+    offset: float | None = None,
+    clips_allowed: bool | None = None,
+    downloads_allowed: bool | None = None,
+) -> None:
+    """The host's settings of a recording; None leaves one as it is."""
+    if space.host_id != user.id:
+        raise Forbidden("only the host can change the recording's settings")
+    if recording.state not in (RecordingState.PROCESSING, RecordingState.AVAILABLE):
+        raise Conflict(f"the recording is {recording.state.value}")
+    if offset is not None:
+        set_start_offset(recording, space, user, offset)
+    if clips_allowed is not None:
+        recording.clips_allowed = clips_allowed
+    if downloads_allowed is not None:
+        recording.downloads_allowed = downloads_allowed
 
 
 def set_start_offset(recording: Recording, space: Space, user: User, offset: float) -> None:

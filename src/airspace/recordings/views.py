@@ -23,11 +23,11 @@ from airspace.recordings.schemas import (
     PlayCounted,
     PlayProgress,
     RecordingOut,
+    RecordingSettings,
     RenditionOut,
     RenditionRequest,
     SpeakerTimeline,
     SpeakerTurnOut,
-    StartOffset,
     Waveform,
 )
 from airspace.spaces import services as spaces
@@ -52,6 +52,8 @@ def recording_out(services: Services, session: Session, recording: Recording) ->
         ended_at=recording.ended_at,
         duration_seconds=duration,
         start_offset_seconds=recording.start_offset_seconds,
+        clips_allowed=recording.clips_allowed,
+        downloads_allowed=recording.downloads_allowed,
         playable_seconds=(
             max(0.0, duration - recording.start_offset_seconds) if duration is not None else None
         ),
@@ -92,14 +94,22 @@ def get_recording(
 
 
 @router.patch("", responses=errors(403, 404, 409))
-def edit_start_time(
-    space_id: str, body: StartOffset, services: ServicesDep, db: DbDep, user: CurrentUser
+def edit_recording(
+    space_id: str, body: RecordingSettings, services: ServicesDep, db: DbDep, user: CurrentUser
 ) -> RecordingOut:
-    """Move where the replay starts (host only; 0 ≤ offset < duration). Every output —
-    playlist, master file, waveform, speakers, captions, downloads — follows it."""
+    """The host's settings (host only): where the replay starts (0 ≤ offset < duration;
+    every output — playlist, master file, waveform, speakers, captions, downloads —
+    follows it), and whether listeners may clip or download it."""
     space = spaces.get(db, space_id)
     recording = _recording(db, space_id)
-    recordings.set_start_offset(recording, space, user, body.start_offset_seconds)
+    recordings.change_settings(
+        recording,
+        space,
+        user,
+        offset=body.start_offset_seconds,
+        clips_allowed=body.clips_allowed,
+        downloads_allowed=body.downloads_allowed,
+    )
     db.commit()
     if not services.storage.exists(rendition_key(recording, "m4a")):
         recordings.enqueue_rendition(

@@ -19,6 +19,8 @@ from airspace.errors import Conflict, Forbidden, Invalid, NotFound
 from airspace.ids import is_space_id, new_base62_id
 from airspace.recordings import lifecycle
 from airspace.recordings.models import Recording, RecordingState
+from airspace.sharing import notifications
+from airspace.sharing.models import NotificationKind
 from airspace.spaces.models import Space, SpaceState, Ticket
 from airspace.text import multiline, printable
 
@@ -100,6 +102,8 @@ def create(
     )
     session.add(space)
     session.flush()
+    if space.scheduled_start is not None:
+        notifications.tell_followers(session, space, NotificationKind.SCHEDULED, now)
     return space
 
 
@@ -176,6 +180,7 @@ def start(
         require_live_room_for(session, user, most_live)
     space.state = SpaceState.LIVE
     space.started_at = now
+    notifications.tell_followers(session, space, NotificationKind.LIVE, now)
     if not space.record:
         return None
     recording = lifecycle.begin(space.id, now)

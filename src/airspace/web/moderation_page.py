@@ -78,8 +78,8 @@ def decide(
         return to_login("/moderation")
     try:
         status = ReportStatus(decision)
-        report = moderation.decide(db, user, report_id, status)
         now = services.clock.now()
+        report = moderation.decide(db, user, report_id, status, now)
         target = f"report:{report.id}"
         audit.record(db, user, "report.decided", target, now, status=status.value)
     except ValueError:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from html import escape
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -10,11 +9,10 @@ from fastapi import APIRouter, Query
 from airspace.api_contract import errors
 from airspace.dependencies import DbDep, ServicesDep
 from airspace.errors import NotFound
+from airspace.sharing import shares
 from airspace.spaces import services as spaces
 
 router = APIRouter(tags=["sharing"])
-
-WIDTH, HEIGHT = 480, 200
 
 
 @router.get("/oembed", responses=errors(404))
@@ -29,7 +27,7 @@ def oembed(
     if not url.startswith(prefix):
         raise NotFound("not a Space link of this instance")
     space = spaces.get(db, url.removeprefix(prefix).split("?", 1)[0].split("/", 1)[0])
-    src = f"{prefix}{space.id}/embed"
+    links = shares.share_links(space.id, space.title, services.settings.public_url, None)
     return {
         "version": "1.0",
         "type": "rich",
@@ -37,10 +35,7 @@ def oembed(
         "provider_url": services.settings.public_url,
         "title": space.title,
         "author_name": space.host.display_name,
-        "width": WIDTH,
-        "height": HEIGHT,
-        "html": (
-            f'<iframe src="{escape(src)}" width="{WIDTH}" height="{HEIGHT}" '
-            f'title="{escape(space.title)}" frameborder="0" allow="autoplay"></iframe>'
-        ),
+        "width": shares.EMBED_WIDTH,
+        "height": shares.EMBED_HEIGHT,
+        "html": links.embed_code,
     }

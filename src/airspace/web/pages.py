@@ -31,6 +31,7 @@ from airspace.accounts.throttle import client_of, throttled_authenticate
 from airspace.dependencies import DbDep, ServicesDep
 from airspace.errors import AirspaceError, Conflict
 from airspace.recordings.models import RecordingState
+from airspace.sharing import follows, notifications, shares
 from airspace.spaces import calendar
 from airspace.spaces import services as spaces
 from airspace.spaces.models import SpaceState
@@ -56,14 +57,21 @@ def render(
     **context: Any,
 ) -> HTMLResponse:
     csrf_token, new_nonce = csrf_token_and_new_nonce(request, services.settings)
-    account_notices = []
+    account_notices, unread = [], 0
     if user is not None:
         with services.sessions() as session:
             account_notices = notices.open_notices(session, user)
+            unread = notifications.unread_count(session, user.id)
     response = templates.TemplateResponse(
         request,
         template,
-        {"user": user, "csrf_token": csrf_token, "notices": account_notices, **context},
+        {
+            "user": user,
+            "csrf_token": csrf_token,
+            "notices": account_notices,
+            "unread_notifications": unread,
+            **context,
+        },
         status_code=status_code,
     )
     if new_nonce:
@@ -220,6 +228,8 @@ def _space_page(
     except AirspaceError as exc:
         return render(request, services, "error.html", user, exc.status_code, message=exc.detail)
     playable = space.recording is not None and space.recording.state in PLAYABLE
+    host = accounts.get_user(db, space.host.username)
+    blocked = user is not None and accounts.is_blocked(db, host.id, user.id)
     response = render(
         request,
         services,
@@ -229,6 +239,12 @@ def _space_page(
         playable=playable,
         embedded=embedded,
         public_url=services.settings.public_url,
+        host=host,
+        followers=follows.follower_count(db, host.id),
+        you_follow=user is not None and follows.is_following(db, user.id, host.id),
+        may_follow=user is not None and user.id != host.id and not blocked,
+        may_share=not blocked,
+        links=shares.share_links(space.id, space.title, services.settings.public_url, None),
     )
     # The listener session, before the page joins the room or fetches a playlist: one
     # person is then counted once, as a member or as a listener.

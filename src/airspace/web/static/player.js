@@ -91,13 +91,6 @@ document.addEventListener("keydown", (event) => {
   else if (event.key === "c") setCaptions(!captionsOn);
 });
 
-const shareButton = root.querySelector(".share");
-const menu = root.querySelector(".share-menu");
-shareButton.addEventListener("click", () => { menu.hidden = !menu.hidden; shareButton.setAttribute("aria-expanded", String(!menu.hidden)); });
-const pageLink = `${location.origin}/i/spaces/${spaceId}`;
-root.querySelector(".copy-link").addEventListener("click", () => navigator.clipboard?.writeText(pageLink));
-root.querySelector(".copy-time").addEventListener("click", () => navigator.clipboard?.writeText(`${pageLink}?t=${Math.floor(audio.currentTime)}`));
-
 // Reporting: a small dialog; the report carries where in the replay the listener was.
 const reportDialog = root.querySelector(".report-dialog");
 const reportForm = reportDialog.querySelector("form");

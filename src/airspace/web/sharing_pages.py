@@ -1,0 +1,85 @@
+"""Pages of the social side: a host's profile with its follow button, the Following
+feed, and the notifications behind the bell."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+
+from airspace.accounts import services as accounts
+from airspace.accounts.auth import OptionalUser
+from airspace.dependencies import DbDep, ServicesDep
+from airspace.errors import AirspaceError
+from airspace.sharing import follows, notifications, shares
+from airspace.spaces.models import Space, SpaceState
+from airspace.spaces.views import space_out
+from airspace.web.pages import render, to_login
+
+router = APIRouter(include_in_schema=False)
+
+PROFILE_SECTIONS = (
+    (SpaceState.LIVE, "Live now"),
+    (SpaceState.SCHEDULED, "Upcoming"),
+    (SpaceState.ENDED, "Recordings and past Spaces"),
+)
+PROFILE_SPACES = 60
+
+
+@router.get("/@{username}", response_class=HTMLResponse)
+def profile_page(
+    username: str, request: Request, services: ServicesDep, db: DbDep, user: OptionalUser
+) -> HTMLResponse:
+    try:
+        host = accounts.get_user(db, username)
+    except AirspaceError as exc:
+        return render(request, services, "error.html", user, exc.status_code, message=exc.detail)
+    rows = db.scalars(
+        select(Space)
+        .where(Space.host_id == host.id, Space.state != SpaceState.CANCELED)
+        .order_by(Space.created_at.desc())
+        .limit(PROFILE_SPACES)
+    ).all()
+    sections = [
+        (heading, [space_out(db, services, s) for s in rows if s.state is state])
+        for state, heading in PROFILE_SECTIONS
+    ]
+    blocked = user is not None and accounts.is_blocked(db, host.id, user.id)
+    return render(
+        request,
+        services,
+        "profile.html",
+        user,
+        host=host,
+        sections=sections,
+        followers=follows.follower_count(db, host.id),
+        you_follow=user is not None and follows.is_following(db, user.id, host.id),
+        may_follow=user is not None and user.id != host.id and not blocked,
+    )
+
+
+@router.get("/following", response_class=HTMLResponse)
+def following_page(
+    request: Request, services: ServicesDep, db: DbDep, user: OptionalUser
+) -> Response:
+    if user is None:
+        return to_login("/following")
+    items = [
+        (item, space_out(db, services, item.space)) for item in shares.following_feed(db, user)
+    ]
+    return render(request, services, "following.html", user, items=items)
+
+
+@router.get("/notifications", response_class=HTMLResponse)
+def notifications_page(
+    request: Request, services: ServicesDep, db: DbDep, user: OptionalUser
+) -> Response:
+    """The newest notifications; opening the page reads those it shows."""
+    if user is None:
+        return to_login("/notifications")
+    items = notifications.recent(db, user)
+    unread = {n.id for n in items if n.read_at is None}
+    if items:
+        notifications.mark_read(db, user, items[0].id, services.clock.now())
+        db.commit()
+    return render(request, services, "notifications.html", user, items=items, unread=unread)

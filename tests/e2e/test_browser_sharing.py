@@ -1,0 +1,101 @@
+"""Following and sharing in a real browser, with three accounts: a listener follows the
+host and hears at once when the host goes live; shares the recording with their own
+follower, who finds it in Following; an account the host blocked sees no share controls
+and is refused by the API."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from tests.conftest import LiveServer
+from tests.e2e.pages import wait_until
+from tests.e2e.test_browser_replay import SCREENSHOTS, browser, recorded_space, wait_ready
+
+__all__ = ["browser"]  # the module's browser fixture, shared
+
+
+def signed_in(browser: Browser, base: str, username: str) -> tuple[BrowserContext, Page]:
+    context = browser.new_context(viewport={"width": 1000, "height": 1000})
+    page = context.new_page()
+    page.goto(f"{base}/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("pw-12345678")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base}/")
+    return context, page
+
+
+def watch_for_errors(page: Page, errors: list[str]) -> None:
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_follow_notify_share_and_block_in_chromium(
+    live_server: LiveServer, browser: Browser
+) -> None:
+    space_id, host = recorded_space(live_server)
+    base = live_server.base
+    live_server.register("bob")
+    live_server.register("cyd")
+    eve = live_server.register("eve")
+    errors: list[str] = []
+
+    # Bob follows Alice from her profile page.
+    _, bob = signed_in(browser, base, "bob")
+    watch_for_errors(bob, errors)
+    bob.goto(f"{base}/@alice")
+    bob.get_by_role("button", name="Follow").click()
+    expect(bob.get_by_role("button", name="Following")).to_be_visible()
+    expect(bob.locator(".followers")).to_have_text("1 follower")
+
+    # Alice goes live: Bob's bell counts it without a reload.
+    with httpx.Client(base_url=base, headers=host, timeout=20) as http:
+        live = http.post("/api/v1/spaces", json={"title": "Surprise show"}).json()["id"]
+        http.post(f"/api/v1/spaces/{live}/start").raise_for_status()
+    expect(bob.locator(".bell .unread-count")).to_have_text("1", timeout=10_000)
+    bob.locator(".bell").click()
+    expect(bob.get_by_role("link", name="Alice Host is live: Surprise show")).to_be_visible()
+    bob.screenshot(path=str(SCREENSHOTS / "notifications.png"))
+
+    # Cyd follows Bob; Bob shares the recording from the player's share sheet.
+    _, cyd = signed_in(browser, base, "cyd")
+    watch_for_errors(cyd, errors)
+    cyd.goto(f"{base}/@bob")
+    cyd.get_by_role("button", name="Follow").click()
+    expect(cyd.get_by_role("button", name="Following")).to_be_visible()
+
+    bob.goto(f"{base}/i/spaces/{space_id}")
+    wait_ready(bob)
+    bob.locator("button.share").click()
+    sheet = bob.locator(".share-menu")
+    sheet.get_by_role("button", name="Copy link", exact=True).click()
+    expect(sheet.locator(".copy-status")).to_have_text("Copied the link.")
+    assert 'height="420"' in sheet.locator(".embed-code").input_value()
+    sheet.get_by_label("Comment (optional)").fill("The part about whales")
+    sheet.get_by_role("button", name="Share", exact=True).click()
+    expect(sheet.locator(".share-status")).to_have_text("Shared with your followers.")
+    bob.screenshot(path=str(SCREENSHOTS / "share-sheet.png"))
+
+    cyd.goto(f"{base}/following")
+    shared = cyd.locator(".feed-item").first
+    expect(shared.locator(".shared-by")).to_have_text("bob shared: The part about whales")
+    expect(shared.get_by_role("link", name="Science weekly")).to_be_visible()
+    cyd.screenshot(path=str(SCREENSHOTS / "following.png"))
+
+    # Eve, blocked by Alice, sees neither share nor follow controls, and the API agrees.
+    with httpx.Client(base_url=base, headers=host, timeout=20) as http:
+        http.put("/api/v1/me/blocks/eve").raise_for_status()
+    _, blocked = signed_in(browser, base, "eve")
+    watch_for_errors(blocked, errors)
+    blocked.goto(f"{base}/i/spaces/{space_id}")
+    wait_ready(blocked)
+    assert blocked.locator("button.share").count() == 0
+    assert blocked.locator("button.follow").count() == 0
+    with httpx.Client(base_url=base, headers=eve, timeout=20) as http:
+        refused = http.post(f"/api/v1/spaces/{space_id}/shares", json={"followers": True})
+    assert refused.status_code == 403
+    wait_until(blocked, "document.querySelector('.player.ready') !== null")
+    assert errors == []
