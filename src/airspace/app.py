@@ -40,9 +40,12 @@ from airspace.moderation.actions import router as moderation_actions_router
 from airspace.moderation.views import router as moderation_router
 from airspace.recordings.playback import router as playback_router
 from airspace.recordings.views import router as recordings_router
+from airspace.sharing.clip_views import doors as clip_doors
+from airspace.sharing.clip_views import router as clips_router
 from airspace.sharing.views import router as sharing_router
 from airspace.spaces.models import Space
 from airspace.spaces.views import router as spaces_router
+from airspace.web.clip_page import router as clip_page_router
 from airspace.web.create_page import router as create_page_router
 from airspace.web.moderation_page import router as moderation_page_router
 from airspace.web.oembed import router as oembed_router
@@ -137,6 +140,7 @@ def create_app(services: Services, *, run_jobs: bool = False) -> AirspaceApp:
         downloads_api,
         oembed_router,
         sharing_router,
+        clips_router,
         moderation_router,
         moderation_actions_router,
     ):
@@ -163,6 +167,7 @@ def create_app(services: Services, *, run_jobs: bool = False) -> AirspaceApp:
         )
 
     app.include_router(media_doors_router)
+    app.include_router(clip_doors)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(live_media_router)
     app.include_router(playback_router)
@@ -171,6 +176,7 @@ def create_app(services: Services, *, run_jobs: bool = False) -> AirspaceApp:
     app.include_router(create_page_router)
     app.include_router(settings_page_router)
     app.include_router(sharing_pages_router)
+    app.include_router(clip_page_router)
     app.include_router(moderation_page_router)
     app.include_router(downloads_pages)
     app.add_middleware(BodySizeLimit, max_bytes=services.settings.max_body_bytes)

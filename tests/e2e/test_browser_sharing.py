@@ -1,7 +1,8 @@
-"""Following and sharing in a real browser, with three accounts: a listener follows the
-host and hears at once when the host goes live; shares the recording with their own
-follower, who finds it in Following; an account the host blocked sees no share controls
-and is refused by the API."""
+"""Following, sharing and clips in a real browser, with three accounts: a listener
+follows the host and hears at once when the host goes live; clips the recording from the
+player and plays the clip's page; shares the recording with their own follower, who finds
+it in Following; an account the host blocked sees no share or clip controls and is
+refused by the API."""
 
 from __future__ import annotations
 
@@ -79,6 +80,31 @@ def test_follow_notify_share_and_block_in_chromium(
     expect(sheet.locator(".share-status")).to_have_text("Shared with your followers.")
     bob.screenshot(path=str(SCREENSHOTS / "share-sheet.png"))
 
+    # Bob clips five seconds from the player and opens the clip's page, which plays.
+    bob.get_by_role("button", name="Clip", exact=True).click()
+    panel = bob.locator(".clip-panel")
+    expect(bob.locator(".clip-range")).to_be_visible()
+    panel.get_by_label("Title").fill("Whales sing")
+    panel.locator(".clip-start").fill("1")
+    panel.locator(".clip-length").fill("5")
+    panel.get_by_role("button", name="Preview").click()
+    wait_until(bob, "!document.querySelector('.player audio').paused")
+    wait_until(bob, "document.querySelector('.player audio').paused", timeout=15_000)
+    assert 5.5 <= bob.evaluate("document.querySelector('.player audio').currentTime") <= 6.8
+    panel.get_by_role("button", name="Save clip").click()
+    expect(panel.locator(".clip-status")).to_contain_text("Clip saved")
+    panel.get_by_role("link", name="Open the clip").click()
+    expect(bob.locator("video.audiogram")).to_be_visible(timeout=90_000)
+    expect(bob.get_by_role("heading", name="Whales sing")).to_be_visible()
+    bob.locator("video.audiogram").evaluate("video => video.play()")
+    wait_until(bob, "document.querySelector('video.audiogram').currentTime > 0.5")
+    size = bob.evaluate(
+        "[document.querySelector('video.audiogram').videoWidth,"
+        " document.querySelector('video.audiogram').videoHeight]"
+    )
+    assert size == [1080, 1080]
+    bob.screenshot(path=str(SCREENSHOTS / "clip.png"))
+
     cyd.goto(f"{base}/following")
     shared = cyd.locator(".feed-item").first
     expect(shared.locator(".shared-by")).to_have_text("bob shared: The part about whales")
@@ -94,6 +120,7 @@ def test_follow_notify_share_and_block_in_chromium(
     wait_ready(blocked)
     assert blocked.locator("button.share").count() == 0
     assert blocked.locator("button.follow").count() == 0
+    assert blocked.locator("button.clip-button").count() == 0
     with httpx.Client(base_url=base, headers=eve, timeout=20) as http:
         refused = http.post(f"/api/v1/spaces/{space_id}/shares", json={"followers": True})
     assert refused.status_code == 403

@@ -50,7 +50,12 @@ if TYPE_CHECKING:
 
 PLAYLIST = b"application/vnd.apple.mpegurl"
 SEGMENT = b"video/mp2t"
-CONTENT_TYPES = {".ts": "video/mp2t", ".m4a": "audio/mp4", ".mp3": "audio/mpeg"}
+CONTENT_TYPES = {
+    ".ts": "video/mp2t",
+    ".m4a": "audio/mp4",
+    ".mp3": "audio/mpeg",
+    ".mp4": "video/mp4",
+}
 GRANT_CHECK_PATH = "/_airspace/grant"
 """Where nginx's ``auth_request`` asks whether the grant in ``X-Original-URI`` opens its path."""
 NOSNIFF = (b"x-content-type-options", b"nosniff")

@@ -45,14 +45,15 @@ class Audience(enum.StrEnum):
 
 SEGMENT = r"live/\d{6}\.ts"
 RENDITION = r"renditions/replay-\d+ms\.(?:m4a|mp3)"
+CLIP = r"clips/[0-9A-Za-z]{13}/(?:clip\.(?:m4a|mp3)|audiogram-(?:square|portrait)\.mp4)"
 _ALLOWED = {
     Scope.LIVE: re.compile(rf"live\.m3u8|{SEGMENT}"),
     Scope.REPLAY: re.compile(
-        rf"live\.m3u8|{SEGMENT}|{RENDITION}|replay\.m3u8|replay_master\.m3u8"
+        rf"live\.m3u8|{SEGMENT}|{RENDITION}|{CLIP}|replay\.m3u8|replay_master\.m3u8"
         r"|captions\.m3u8|captions_hls\.vtt|captions\.vtt|recording\.ts"
     ),
 }
-STORED_NAME = re.compile(rf"{SEGMENT}|{RENDITION}")
+STORED_NAME = re.compile(rf"{SEGMENT}|{RENDITION}|{CLIP}")
 """Names that are stored objects under the Space's media prefix (the rest are made on request)."""
 
 

@@ -14,6 +14,7 @@ TASK_MODULES = (
     "airspace.recordings.tasks",
     "airspace.captions.tasks",
     "airspace.downloader.tasks",
+    "airspace.sharing.tasks",
     "airspace.jobs.tasks",
 )
 

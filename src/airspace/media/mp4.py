@@ -121,6 +121,7 @@ class Mp4AudioWriter:
         self._file = path.open("wb")
         self._file.write(_FTYP + bytes(self._room + _MDAT_HEADER))
         self._sizes: list[int] = []
+        self._shown: int | None = None
 
     def add(self, frames: list[bytes]) -> None:
         """Append raw AAC frames (no ADTS headers)."""
@@ -136,10 +137,12 @@ class Mp4AudioWriter:
     def frames(self) -> int:
         return len(self._sizes)
 
-    def finish(self, skip_samples: int = 0) -> None:
-        """Complete the file; the first ``skip_samples`` (< one frame) are edited out."""
+    def finish(self, skip_samples: int = 0, samples: int | None = None) -> None:
+        """Complete the file; the first ``skip_samples`` are edited out, and so is what
+        follows the first ``samples`` after them (all of it when None)."""
         sizes = np.asarray(self._sizes, dtype=">u4")
         media_bytes = int(sizes.sum()) if len(sizes) else 0
+        self._shown = samples
         moov = self._moov(self._media_start, skip_samples, sizes, media_bytes)
         gap = self._room - len(moov)
         if gap >= _FREE_HEADER:
@@ -169,6 +172,8 @@ class Mp4AudioWriter:
         rate = self.sample_rate
         media_duration = len(sizes) * AAC_FRAME_SAMPLES
         shown = max(0, media_duration - skip)
+        if self._shown is not None:
+            shown = min(shown, self._shown)
         version = 1 if media_duration > _U32 else 0
 
         def times(duration: int) -> bytes:
@@ -201,7 +206,7 @@ class Mp4AudioWriter:
             bytes(8),
         )
         edts = b""
-        if skip:
+        if skip or shown < media_duration:
             elst = full_box(b"elst", 0, 0, struct.pack(">IIiI", 1, shown, skip, 0x10000))
             edts = box(b"edts", elst)
         mdhd = full_box(b"mdhd", version, 0, times(media_duration), struct.pack(">HH", 0x55C4, 0))

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+import numpy as np
+
 from airspace.downloader.mp3 import DEFAULT_VBR_QUALITY, ChunkResult, Mp3Writer
 from airspace.media.adts import audio_specific_config, parse_header, raw_blocks, split_frames
 from airspace.media.constants import AAC_FRAME_SAMPLES, SAMPLE_RATE
@@ -128,3 +130,24 @@ def render(
         key = rendition_key(recording, fmt, offset)
         services.storage.put_file(key, path, CONTENT_TYPES[fmt])
     return key
+
+
+def pcm_between(
+    read: Callable[[str], bytes],
+    segments: Sequence[RecordingSegment],
+    start: float,
+    seconds: float,
+) -> np.ndarray:
+    """``seconds`` of the recording's audio from ``start`` (both on the recording's own
+    clock), decoded to the sample. The segment before is decoded too and the stored
+    segments are joined first, so the decoder's overlap is right at the cut."""
+    if not segments:
+        raise ValueError("the recording holds no segments")
+    begin, count = round(start * SAMPLE_RATE), round(seconds * SAMPLE_RATE)
+    first = max(0, segment_at(segments, start) - 1)
+    last = segment_at(segments, start + seconds)
+    joined = b"".join(read(segment.key) for segment in segments[first : last + 1])
+    pcm = decode_audio(joined)[begin - segments[first].first_sample :][:count]
+    if len(pcm) < count:
+        raise ValueError("the stretch asked for runs past the end of the recording")
+    return pcm

@@ -6,7 +6,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from airspace.accounts.models import User
@@ -25,7 +25,7 @@ from airspace.recordings.models import (
 )
 from airspace.recordings.replay import Turn
 from airspace.sharing import notifications
-from airspace.sharing.models import NotificationKind
+from airspace.sharing.models import Clip, NotificationKind
 from airspace.spaces import services as spaces
 from airspace.spaces.models import Space
 
@@ -134,7 +134,8 @@ def advance_all(services: Services) -> dict[str, int]:
                 counts[RecordingState.EXPIRED.value] += 1
             space = None
             if target is RecordingState.PURGED:
-                services.storage.delete_prefix(recording.media_prefix)
+                services.storage.delete_prefix(recording.media_prefix)  # clips' files too
+                session.execute(delete(Clip).where(Clip.recording_id == recording.id))
                 lifecycle.mark_purged(recording, now)
                 # Whatever a server still holds in memory of it goes with the grants.
                 space = session.get(Space, recording.space_id)

@@ -60,6 +60,8 @@ class SpaceOut(BaseModel):
     ticket_capacity: int | None
     tickets_issued: int | None
     recording: RecordingOut | None
+    clip_count: int = Field(default=0, description="Clips made of the recording.")
+    share_count: int = Field(default=0, description="Times the Space was shared on this instance.")
 
 
 class SpacePage(BaseModel):

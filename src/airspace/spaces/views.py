@@ -16,6 +16,7 @@ from airspace.live.views import RoomsDep
 from airspace.recordings.models import RecordingState
 from airspace.recordings.services import recording_for_space
 from airspace.recordings.views import recording_out
+from airspace.sharing import clips, shares
 from airspace.spaces import services as spaces
 from airspace.spaces.models import Space, SpaceState
 from airspace.spaces.schemas import (
@@ -71,6 +72,8 @@ def space_out(session: Session, services: Services, space: Space) -> SpaceOut:
             if shown and shown.duration_seconds is not None
             else None
         ),
+        clip_count=clips.count(session, space.id) if shown else 0,
+        share_count=shares.share_count(session, space.id),
     )
 
 

@@ -244,6 +244,13 @@ def _space_page(
         you_follow=user is not None and follows.is_following(db, user.id, host.id),
         may_follow=user is not None and user.id != host.id and not blocked,
         may_share=not blocked,
+        may_clip=(
+            playable
+            and user is not None
+            and not blocked
+            and space.recording is not None
+            and (space.recording.clips_allowed or user.id == host.id)
+        ),
         links=shares.share_links(space.id, space.title, services.settings.public_url, None),
     )
     # The listener session, before the page joins the room or fetches a playlist: one
