@@ -37,9 +37,54 @@ from airspace.media.live_segmenter import StoredSegment
 from airspace.recordings.models import RecordingState
 from airspace.recordings.services import add_segment, enqueue_after_end, recording_for_space
 from airspace.spaces import services as spaces
-from airspace.wiring import build_services
+from airspace.wiring import Services, build_services
 
 FRAMES_PER_SEGMENT = 94  # about 2 s of AAC at 48 kHz
+
+
+def long_recording(services: Services, hours: float, database_url: str) -> tuple[str, int, int]:
+    """A Space live for ``hours``, its 2 s segments stored and listed as the live path
+    leaves them; its id, its recording's id and how many segments."""
+    started = datetime.now(UTC) - timedelta(hours=hours)
+    with services.sessions() as session:
+        host = accounts.register(session, f"host{int(time.time())}", "pw-12345678", started)
+        space = spaces.create(
+            session, host, spaces.SpaceFields(title="Long", record=True), (), started
+        )
+        recording = spaces.start(session, space, host, started)
+        session.commit()
+        assert recording is not None
+        space_id, recording_id = space.id, recording.id
+
+    t = np.arange(FRAMES_PER_SEGMENT * AAC_FRAME_SAMPLES) / SAMPLE_RATE
+    encoder = AacEncoder()
+    frames = encoder.encode((0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32))
+    frames += encoder.flush()
+    frames = frames[:FRAMES_PER_SEGMENT]
+    samples = FRAMES_PER_SEGMENT * AAC_FRAME_SAMPLES
+    count = int(hours * 3600 * SAMPLE_RATE // samples)
+    build = time.perf_counter()
+    for sequence in range(count):
+        first = sequence * samples
+        key = f"{live_prefix(space_id)}{sequence:06d}.ts"
+        services.storage.put(key, mpegts_segment(frames, first), "video/mp2t")
+        add_segment(
+            services,
+            recording_id,
+            StoredSegment(
+                sequence,
+                key,
+                first,
+                samples,
+                started + timedelta(seconds=first / SAMPLE_RATE),
+                bytes([76]) * 20,
+            ),
+        )
+    print(
+        f"built {count} segments ({count * samples / SAMPLE_RATE / 3600:.2f} h) "
+        f"in {time.perf_counter() - build:.0f} s on {database_url.split(':')[0]}"
+    )
+    return space_id, recording_id, count
 
 
 def main() -> None:
@@ -65,45 +110,7 @@ def main() -> None:
     # The app starts first: at start-up it ends Spaces left live by a stopped server.
     client = TestClient(create_app(services))
     client.__enter__()
-    started = datetime.now(UTC) - timedelta(hours=args.hours)
-    with services.sessions() as session:
-        host = accounts.register(session, f"host{int(time.time())}", "pw-12345678", started)
-        space = spaces.create(
-            session, host, spaces.SpaceFields(title="Long", record=True), (), started
-        )
-        recording = spaces.start(session, space, host, started)
-        session.commit()
-        assert recording is not None
-        space_id, recording_id = space.id, recording.id
-
-    t = np.arange(FRAMES_PER_SEGMENT * AAC_FRAME_SAMPLES) / SAMPLE_RATE
-    encoder = AacEncoder()
-    frames = encoder.encode((0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32))
-    frames += encoder.flush()
-    frames = frames[:FRAMES_PER_SEGMENT]
-    samples = FRAMES_PER_SEGMENT * AAC_FRAME_SAMPLES
-    count = int(args.hours * 3600 * SAMPLE_RATE // samples)
-    build = time.perf_counter()
-    for sequence in range(count):
-        first = sequence * samples
-        key = f"{live_prefix(space_id)}{sequence:06d}.ts"
-        services.storage.put(key, mpegts_segment(frames, first), "video/mp2t")
-        add_segment(
-            services,
-            recording_id,
-            StoredSegment(
-                sequence,
-                key,
-                first,
-                samples,
-                started + timedelta(seconds=first / SAMPLE_RATE),
-                bytes([76]) * 20,
-            ),
-        )
-    print(
-        f"built {count} segments ({count * samples / SAMPLE_RATE / 3600:.2f} h) "
-        f"in {time.perf_counter() - build:.0f} s on {database_url.split(':')[0]}"
-    )
+    space_id, recording_id, count = long_recording(services, args.hours, database_url)
 
     consumer = services.jobs.start_consumer({"jobs": settings.job_workers})
     try:

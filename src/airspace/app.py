@@ -18,6 +18,8 @@ from starlette.types import Receive, Scope, Send
 from airspace import __version__
 from airspace.accounts.views import router as accounts_router
 from airspace.api_contract import complete_errors, state_topics
+from airspace.archive.views import doors as archive_doors
+from airspace.archive.views import router as archive_router
 from airspace.captions.views import api as captions_api
 from airspace.captions.views import media as captions_media
 from airspace.delivery.access import stored_generations
@@ -141,6 +143,7 @@ def create_app(services: Services, *, run_jobs: bool = False) -> AirspaceApp:
         oembed_router,
         sharing_router,
         clips_router,
+        archive_router,
         moderation_router,
         moderation_actions_router,
     ):
@@ -168,6 +171,7 @@ def create_app(services: Services, *, run_jobs: bool = False) -> AirspaceApp:
 
     app.include_router(media_doors_router)
     app.include_router(clip_doors)
+    app.include_router(archive_doors)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(live_media_router)
     app.include_router(playback_router)

@@ -45,6 +45,7 @@ class Base(DeclarativeBase):
 def import_all_models() -> None:
     """Import every model module so ``Base.metadata`` knows all tables."""
     from airspace.accounts import models as _accounts  # noqa: F401
+    from airspace.archive import models as _archive  # noqa: F401
     from airspace.captions import models as _captions  # noqa: F401
     from airspace.jobs import models as _jobs  # noqa: F401
     from airspace.moderation import models as _moderation  # noqa: F401

@@ -55,6 +55,7 @@ CONTENT_TYPES = {
     ".m4a": "audio/mp4",
     ".mp3": "audio/mpeg",
     ".mp4": "video/mp4",
+    ".zip": "application/zip",
 }
 GRANT_CHECK_PATH = "/_airspace/grant"
 """Where nginx's ``auth_request`` asks whether the grant in ``X-Original-URI`` opens its path."""
@@ -317,15 +318,17 @@ class ListenerFastPath:
             await _send(scope, send, _json(404, "no such media"))
             return
         headers = {"Cache-Control": cache}
-        filename = None
+        filename, disposition = None, "inline"
         if name.startswith("renditions/"):
             filename = f"{grant.space_id}{Path(name).suffix}"
+        elif name.startswith("archive/"):
+            filename, disposition = Path(name).name, "attachment"
         response = FileResponse(
             path,
             media_type=CONTENT_TYPES[Path(name).suffix],
             headers=headers,
             filename=filename,
-            content_disposition_type="inline",
+            content_disposition_type=disposition,
         )
         await response(scope, receive, send)
 

@@ -32,6 +32,8 @@ class Scope(enum.StrEnum):
     """The live playlist and its segments (and, once ended, the whole playlist)."""
     REPLAY = "replay"
     """Everything of the recording: playlists, segments, captions, the master file, renditions."""
+    ARCHIVE = "archive"
+    """An account's data archive (its id stands where a Space's would)."""
 
 
 class Audience(enum.StrEnum):
@@ -45,6 +47,7 @@ class Audience(enum.StrEnum):
 
 SEGMENT = r"live/\d{6}\.ts"
 RENDITION = r"renditions/replay-\d+ms\.(?:m4a|mp3)"
+ARCHIVE = r"archive/airspace-data\.zip"
 CLIP = r"clips/[0-9A-Za-z]{13}/(?:clip\.(?:m4a|mp3)|audiogram-(?:square|portrait)\.mp4)"
 _ALLOWED = {
     Scope.LIVE: re.compile(rf"live\.m3u8|{SEGMENT}"),
@@ -52,8 +55,9 @@ _ALLOWED = {
         rf"live\.m3u8|{SEGMENT}|{RENDITION}|{CLIP}|replay\.m3u8|replay_master\.m3u8"
         r"|captions\.m3u8|captions_hls\.vtt|captions\.vtt|recording\.ts"
     ),
+    Scope.ARCHIVE: re.compile(ARCHIVE),
 }
-STORED_NAME = re.compile(rf"{SEGMENT}|{RENDITION}|{CLIP}")
+STORED_NAME = re.compile(rf"{SEGMENT}|{RENDITION}|{CLIP}|{ARCHIVE}")
 """Names that are stored objects under the Space's media prefix (the rest are made on request)."""
 
 

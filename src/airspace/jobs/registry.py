@@ -15,6 +15,7 @@ TASK_MODULES = (
     "airspace.captions.tasks",
     "airspace.downloader.tasks",
     "airspace.sharing.tasks",
+    "airspace.archive.tasks",
     "airspace.jobs.tasks",
 )
 

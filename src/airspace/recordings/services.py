@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from airspace.accounts.models import User
+from airspace.archive import services as archives
 from airspace.delivery.generations import revoke_media
 from airspace.errors import Conflict, Forbidden, Gone, Invalid, NotFound
 from airspace.jobs.models import JobRun, JobStatus
@@ -137,9 +138,11 @@ def advance_all(services: Services) -> dict[str, int]:
                 services.storage.delete_prefix(recording.media_prefix)  # clips' files too
                 session.execute(delete(Clip).where(Clip.recording_id == recording.id))
                 lifecycle.mark_purged(recording, now)
-                # Whatever a server still holds in memory of it goes with the grants.
                 space = session.get(Space, recording.space_id)
                 if space is not None:
+                    # Archives that copied it go with it; whatever a server still holds
+                    # in memory of it goes with the grants.
+                    archives.remove_holding(services, session, space.host_id, space.id)
                     revoke_media(space)
                 counts[RecordingState.PURGED.value] += 1
             session.commit()

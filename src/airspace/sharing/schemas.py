@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from airspace.inputs import MAX_ROW_ID, InputModel
+from airspace.inputs import MAX_ROW_ID, InputModel, whole_number
 from airspace.sharing.models import NotificationKind
 from airspace.sharing.shares import MOST_RECIPIENTS
 from airspace.text import PlainText
@@ -38,7 +38,7 @@ class NotificationsOut(BaseModel):
 
 
 class MarkRead(InputModel):
-    up_to: Annotated[int, Field(ge=1, le=MAX_ROW_ID)] | None = None
+    up_to: Annotated[int, Field(ge=1, le=MAX_ROW_ID), BeforeValidator(whole_number)] | None = None
     """Mark read those up to this id (the newest the reader saw); all when left out."""
 
 

@@ -12,6 +12,7 @@ from airspace.accounts import notices
 from airspace.accounts import services as accounts
 from airspace.accounts.auth import CSRF_FIELD, FormUser, OptionalUser, check_csrf
 from airspace.accounts.models import User
+from airspace.archive import services as archives
 from airspace.dependencies import DbDep, ServicesDep
 from airspace.errors import AirspaceError
 from airspace.web.pages import render, to_login
@@ -37,6 +38,7 @@ def _page(
         user,
         status_code,
         blocked=accounts.blocked_users(db, user),
+        archive=archives.latest(db, user),
         message=message,
         error=error,
     )
