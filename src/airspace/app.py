@@ -41,6 +41,7 @@ from airspace.live.views import router as rooms_router
 from airspace.moderation.actions import router as moderation_actions_router
 from airspace.moderation.views import router as moderation_router
 from airspace.recordings.playback import router as playback_router
+from airspace.recordings.views import doors as recording_doors
 from airspace.recordings.views import router as recordings_router
 from airspace.sharing.clip_views import doors as clip_doors
 from airspace.sharing.clip_views import router as clips_router
@@ -171,6 +172,7 @@ def create_app(services: Services, *, run_jobs: bool = False) -> AirspaceApp:
 
     app.include_router(media_doors_router)
     app.include_router(clip_doors)
+    app.include_router(recording_doors)
     app.include_router(archive_doors)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(live_media_router)

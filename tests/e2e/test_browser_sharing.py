@@ -70,6 +70,12 @@ def test_follow_notify_share_and_block_in_chromium(
 
     bob.goto(f"{base}/i/spaces/{space_id}")
     wait_ready(bob)
+    # Chapters from who spoke when, and a button to the next speaker.
+    bob.locator(".chapters-panel summary").click()
+    expect(bob.locator(".chapter-list li").first).to_contain_text("0:00")
+    bob.get_by_role("button", name="Next speaker").click()
+    wait_until(bob, "document.querySelector('.player audio').currentTime > 0")
+    bob.get_by_role("button", name="Previous speaker").click()
     bob.locator("button.share").click()
     sheet = bob.locator(".share-menu")
     sheet.get_by_role("button", name="Copy link", exact=True).click()

@@ -115,3 +115,18 @@ class ReplayPlay(Base):
     )
     listener: Mapped[str] = mapped_column(String(64))
     counted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RecordingChapter(Base):
+    """A chapter the host set (rename, add, remove); without any, chapters are made from
+    the speaker turns and silences."""
+
+    __tablename__ = "recording_chapters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recording_id: Mapped[int] = mapped_column(
+        ForeignKey("recordings.id", ondelete="CASCADE"), index=True
+    )
+    start_seconds: Mapped[float] = mapped_column(Float)
+    """On the recording's own clock (not moved by the start time)."""
+    title: Mapped[str] = mapped_column(String(100))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
 from airspace.inputs import InputModel
 from airspace.jobs.schemas import JobRunOut
 from airspace.recordings.models import RecordingState
+from airspace.text import VisibleText
 
 
 class RecordingOut(BaseModel):
@@ -90,3 +91,25 @@ class RenditionOut(BaseModel):
     job_id: str | None = None
     progress: float | None = None
     error: str | None = None
+
+
+class ChapterIn(InputModel):
+    start: float = Field(ge=0, le=86_400 * 2, description="Seconds into the replay.")
+    title: Annotated[VisibleText, Field(min_length=1, max_length=100)]
+
+
+class ChaptersIn(InputModel):
+    chapters: list[ChapterIn] = Field(
+        max_length=100,
+        description="The first starts at 0; an empty list restores the automatic ones.",
+    )
+
+
+class ChapterOut(BaseModel):
+    start: float
+    title: str
+
+
+class ChaptersOut(BaseModel):
+    edited: bool = Field(description="Whether the host set them (else made from who spoke when).")
+    chapters: list[ChapterOut] = Field(description="On the replay's clock.")

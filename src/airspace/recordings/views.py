@@ -1,6 +1,8 @@
-"""Recording API: state, start time, waveform, speakers, plays, deletion."""
+"""Recording API: state, settings, waveform, chapters, speakers, plays, deletion."""
 
 from __future__ import annotations
+
+import json
 
 from fastapi import APIRouter, Request, Response, status
 from sqlalchemy.orm import Session
@@ -15,11 +17,14 @@ from airspace.jobs.models import JobStatus
 from airspace.jobs.schemas import JobRunOut
 from airspace.jobs.status import latest_run
 from airspace.moderation import audit
-from airspace.recordings import lifecycle, replay
+from airspace.recordings import chapters, lifecycle, replay
 from airspace.recordings import services as recordings
 from airspace.recordings.models import Recording, RecordingState
 from airspace.recordings.renditions import rendition_key
 from airspace.recordings.schemas import (
+    ChapterOut,
+    ChaptersIn,
+    ChaptersOut,
     PlayCounted,
     PlayProgress,
     RecordingOut,
@@ -34,6 +39,7 @@ from airspace.spaces import services as spaces
 from airspace.wiring import Services
 
 router = APIRouter(prefix="/spaces/{space_id}/recording", tags=["recordings"])
+doors = APIRouter(include_in_schema=False)
 REPLAY_ERRORS = (403, 404, 409, 410)
 """What the replay's checks answer: no such recording, still live, gone, ticketed."""
 
@@ -131,6 +137,46 @@ def get_waveform(
     peaks = replay.waveform(recordings.segments_of(db, recording.id), 0.0 if whole else offset)
     return Waveform(
         peaks_per_second=replay.PEAKS_PER_SECOND, start_offset_seconds=offset, peaks=peaks
+    )
+
+
+@router.get("/chapters", responses=errors(*REPLAY_ERRORS))
+def get_chapters(
+    space_id: str, services: ServicesDep, db: DbDep, user: OptionalUser
+) -> ChaptersOut:
+    """The chapters: the host's, or made from who spoke when and the silences."""
+    _, recording = recordings.replayable(db, space_id, user, services.clock.now())
+    return _chapters_out(db, recording)
+
+
+@router.put("/chapters", responses=errors(403, 404, 409, 410))
+def edit_chapters(
+    space_id: str, body: ChaptersIn, services: ServicesDep, db: DbDep, user: CurrentUser
+) -> ChaptersOut:
+    """The host renames, adds or removes chapters: the list given replaces them all."""
+    space, recording = recordings.replayable(db, space_id, user, services.clock.now())
+    given = [chapters.Chapter(c.start, c.title) for c in body.chapters]
+    chapters.replace(db, recording, space, user, given)
+    db.commit()
+    return _chapters_out(db, recording)
+
+
+def _chapters_out(db: DbDep, recording: Recording) -> ChaptersOut:
+    found, edited = chapters.of_recording(db, recording)
+    return ChaptersOut(
+        edited=edited, chapters=[ChapterOut(start=c.start, title=c.title) for c in found]
+    )
+
+
+@doors.get("/i/spaces/{space_id}/chapters.json")
+def chapters_json(space_id: str, services: ServicesDep, db: DbDep, user: OptionalUser) -> Response:
+    """Podcasting 2.0 JSON chapters, readable by podcast apps on any site."""
+    space, recording = recordings.replayable(db, space_id, user, services.clock.now())
+    found, _ = chapters.of_recording(db, recording)
+    return Response(
+        json.dumps(chapters.podcast_chapters(found, space.title), ensure_ascii=False),
+        media_type="application/json+chapters",
+        headers={"Access-Control-Allow-Origin": "*"},
     )
 
 
