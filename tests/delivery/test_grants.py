@@ -48,9 +48,21 @@ def test_a_grant_opens_what_its_scope_names_and_nothing_else() -> None:
     assert not live.allows("renditions/replay-0ms.m4a")
     assert not live.allows("live/../../secret_key")
     replay = grant(Scope.REPLAY)
-    for name in ("replay.m3u8", "captions.vtt", "recording.ts", "renditions/replay-1500ms.mp3"):
+    for name in (
+        "replay.m3u8",
+        "captions.vtt",
+        "recording.ts",
+        "renditions/replay-1500ms.mp3",
+        "renditions/replay-1500ms.wav",
+        "clips/AAAAAAAAAAAAA/clip.mp3",
+        "clips/AAAAAAAAAAAAA/audiogram-square.mp4",
+    ):
         assert replay.allows(name)
-    assert not replay.allows("renditions/replay-1500ms.wav")
+    assert not replay.allows("renditions/replay-1500ms.exe")
+    assert not replay.allows("clips/AAAAAAAAAAAAA/other.mp4")
+    assert not replay.allows("archive/airspace-data.zip")  # an archive has its own grants
+    assert grant(Scope.ARCHIVE).allows("archive/airspace-data.zip")
+    assert not grant(Scope.ARCHIVE).allows("replay.m3u8")
     assert not replay.allows("secret_key")
 
 

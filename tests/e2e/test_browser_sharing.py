@@ -117,6 +117,21 @@ def test_follow_notify_share_and_block_in_chromium(
     expect(shared.get_by_role("link", name="Science weekly")).to_be_visible()
     cyd.screenshot(path=str(SCREENSHOTS / "following.png"))
 
+    # A listener gets no Download menu unless the host allows it; the host's saves files
+    # named after the Space.
+    bob.goto(f"{base}/i/spaces/{space_id}")
+    wait_ready(bob)
+    assert bob.locator(".download-menu").count() == 0
+    _, alice = signed_in(browser, base, "alice")
+    watch_for_errors(alice, errors)
+    alice.goto(f"{base}/i/spaces/{space_id}")
+    wait_ready(alice)
+    menu = alice.get_by_role("region", name="Download")
+    with alice.expect_download(timeout=60_000) as saving:
+        menu.get_by_role("button", name="MP3").click()
+    assert saving.value.suggested_filename == "Alice Host - Science weekly (2026-11-21).mp3"
+    alice.screenshot(path=str(SCREENSHOTS / "download-menu.png"))
+
     # Eve, blocked by Alice, sees neither share nor follow controls, and the API agrees.
     with httpx.Client(base_url=base, headers=host, timeout=20) as http:
         http.put("/api/v1/me/blocks/eve").raise_for_status()

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, quote
 
 from starlette.responses import FileResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -41,6 +42,7 @@ from airspace.delivery.grants import (
 )
 from airspace.delivery.policy import GRANT_SECONDS, cache_control
 from airspace.errors import AirspaceError
+from airspace.media.tags import UNSAFE
 from airspace.recordings.lifecycle import media_prefix_for
 
 if TYPE_CHECKING:
@@ -54,6 +56,7 @@ CONTENT_TYPES = {
     ".ts": "video/mp2t",
     ".m4a": "audio/mp4",
     ".mp3": "audio/mpeg",
+    ".wav": "audio/wav",
     ".mp4": "video/mp4",
     ".zip": "application/zip",
 }
@@ -318,19 +321,33 @@ class ListenerFastPath:
             await _send(scope, send, _json(404, "no such media"))
             return
         headers = {"Cache-Control": cache}
-        filename, disposition = None, "inline"
-        if name.startswith("renditions/"):
-            filename = f"{grant.space_id}{Path(name).suffix}"
+        asked = download_name(scope.get("query_string", b""))
+        if asked is not None:
+            headers["Content-Disposition"] = content_disposition(asked)
+        elif name.startswith("renditions/"):
+            suffix = Path(name).suffix
+            headers["Content-Disposition"] = content_disposition(
+                f"{grant.space_id}{suffix}", "inline"
+            )
         elif name.startswith("archive/"):
-            filename, disposition = Path(name).name, "attachment"
-        response = FileResponse(
-            path,
-            media_type=CONTENT_TYPES[Path(name).suffix],
-            headers=headers,
-            filename=filename,
-            content_disposition_type=disposition,
-        )
+            headers["Content-Disposition"] = content_disposition(Path(name).name)
+        response = FileResponse(path, media_type=CONTENT_TYPES[Path(name).suffix], headers=headers)
         await response(scope, receive, send)
+
+
+def download_name(query: bytes) -> str | None:
+    """The file name a download link asks for (``?download=``), made safe."""
+    values = parse_qs(query.decode("latin-1")).get("download")
+    if not values:
+        return None
+    name = UNSAFE.sub(" ", values[0]).strip(" .")[:200]
+    return name or None
+
+
+def content_disposition(name: str, disposition: str = "attachment") -> str:
+    """The header for a file saved as ``name`` (RFC 6266, with a plain ASCII fallback)."""
+    fallback = name.encode("ascii", "replace").decode().replace('"', "'")
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
 
 
 def _read(path: Path) -> bytes | None:

@@ -46,7 +46,7 @@ class Audience(enum.StrEnum):
 
 
 SEGMENT = r"live/\d{6}\.ts"
-RENDITION = r"renditions/replay-\d+ms\.(?:m4a|mp3)"
+RENDITION = r"renditions/replay-\d+ms\.(?:m4a|mp3|wav)"
 ARCHIVE = r"archive/airspace-data\.zip"
 CLIP = r"clips/[0-9A-Za-z]{13}/(?:clip\.(?:m4a|mp3)|audiogram-(?:square|portrait)\.mp4)"
 _ALLOWED = {

@@ -9,6 +9,7 @@ routes under ``/m/`` (the fast path checks it for the rest).
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request, Response
 
@@ -17,6 +18,8 @@ from airspace.delivery.access import live_grant, replay_grant
 from airspace.delivery.grants import Grant
 from airspace.dependencies import DbDep, ServicesDep
 from airspace.errors import NotFound
+from airspace.media.tags import FileTags, file_name
+from airspace.recordings import services as recordings
 from airspace.recordings.renditions import CONTENT_TYPES, rendition_key
 
 router = APIRouter(include_in_schema=False)
@@ -72,10 +75,13 @@ for _name in REPLAY_FILES:
 def rendition(
     space_id: str, fmt: str, services: ServicesDep, db: DbDep, user: OptionalUser
 ) -> Response:
-    """The replay as one M4A or MP3 file (from the current start time), once made."""
+    """The replay as one M4A, MP3 or WAV file (from the current start time), once made;
+    MP3 and WAV for those who may download it."""
     if fmt not in CONTENT_TYPES:
         raise NotFound("no such file")
     grant, space, recording = replay_grant(db, space_id, user, services.clock.now())
+    if fmt != "m4a":
+        recordings.require_download(space, recording, user)
     key = rendition_key(recording, fmt)
     if not services.storage.exists(key):
         raise NotFound(
@@ -83,3 +89,24 @@ def rendition(
             f"POST /api/v1/spaces/{space.id}/recording/renditions"
         )
     return _redirect(services.grants.path(grant, key.removeprefix(recording.media_prefix)))
+
+
+@router.get("/i/spaces/{space_id}/download.{fmt}")
+def download(
+    space_id: str, fmt: str, services: ServicesDep, db: DbDep, user: OptionalUser
+) -> Response:
+    """The replay as a file to keep, named ``Host - Title (date).ext``: the host's, and
+    listeners' when the host allows it. MP3, M4A and WAV once made; the ``.ts`` at once."""
+    if fmt not in (*CONTENT_TYPES, "ts"):
+        raise NotFound("no such file")
+    grant, space, recording = replay_grant(db, space_id, user, services.clock.now())
+    recordings.require_download(space, recording, user)
+    tags = FileTags(space.title, space.host.display_name, recording.started_at)
+    name = quote(file_name(tags, fmt))
+    if fmt == "ts":
+        return _redirect(f"{services.grants.path(grant, 'recording.ts')}?download={name}")
+    key = rendition_key(recording, fmt)
+    if not services.storage.exists(key):
+        raise NotFound(f"the {fmt.upper()} file is not made yet")
+    path = services.grants.path(grant, key.removeprefix(recording.media_prefix))
+    return _redirect(f"{path}?download={name}")

@@ -40,9 +40,9 @@ from airspace.downloader.sources import (
     hls_source,
     resolve_airspace,
 )
-from airspace.downloader.tags import write_tags
 from airspace.downloader.x import XConfig, resolve_x
 from airspace.media.constants import AAC_FRAME_SAMPLES
+from airspace.media.tags import FileTags, write_tags
 
 COVER_MAX_BYTES = 5 * 1024 * 1024
 REPLAY_WAIT_SECONDS = 600.0
@@ -375,8 +375,9 @@ async def _fetch_and_convert(
         )
     assert assembly.audio_format is not None
     sample_rate = assembly.audio_format[0]
-    cover = await _cover(http, source.info.cover_url)
-    write_tags(temporary, options.format, source.info, cover)
+    info, cover = source.info, await _cover(http, source.info.cover_url)
+    tags = FileTags(info.title, info.host, info.date, info.link, cover)
+    write_tags(temporary, options.format, tags, stats.output_samples / sample_rate)
     os.replace(temporary, output)
     if not options.keep_parts:
         cache.remove()

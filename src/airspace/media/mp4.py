@@ -10,6 +10,7 @@ import errno
 import math
 import os
 import struct
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -72,14 +73,27 @@ def _mdat_header(media_bytes: int) -> bytes:
     return struct.pack(">I", 1) + b"mdat" + struct.pack(">Q", media_bytes + _MDAT_HEADER)
 
 
-def _tag_room(size: int) -> bytes:
-    """An empty iTunes tag list with ``size`` bytes of free space after it, where a tag
-    writer (mutagen) puts the tags later without moving the media."""
-    if not size:
+def _chapter_list(chapters: Sequence[tuple[float, str]]) -> bytes:
+    """Nero's chapter list (``chpl``), which FFmpeg, VLC and most podcast apps read:
+    start times in 100 ns units and titles of at most 255 bytes."""
+    if not chapters:
         return b""
-    handler = full_box(b"hdlr", 0, 0, bytes(4), b"mdirappl", bytes(9))
-    meta = full_box(b"meta", 0, 0, handler, box(b"ilst"), _free(size))
-    return box(b"udta", meta)
+    entries = b""
+    for start, title in chapters[:255]:
+        name = title.encode()[:255]
+        entries += struct.pack(">QB", round(start * 10_000_000), len(name)) + name
+    return full_box(b"chpl", 1, 0, bytes(4), struct.pack(">B", min(255, len(chapters))), entries)
+
+
+def _user_data(tag_space: int, chapters: Sequence[tuple[float, str]]) -> bytes:
+    """The ``udta`` box: the chapter list, and an empty iTunes tag list with
+    ``tag_space`` bytes of free space after it, where a tag writer (mutagen) puts the
+    tags later without moving the media."""
+    parts = _chapter_list(chapters)
+    if tag_space:
+        handler = full_box(b"hdlr", 0, 0, bytes(4), b"mdirappl", bytes(9))
+        parts += full_box(b"meta", 0, 0, handler, box(b"ilst"), _free(tag_space))
+    return box(b"udta", parts) if parts else b""
 
 
 def frames_with_margin(samples: int) -> int:
@@ -106,14 +120,19 @@ class Mp4AudioWriter:
         *,
         expected_frames: int = 0,
         tag_space: int = 0,
+        chapters: Sequence[tuple[float, str]] = (),
     ) -> None:
         self.path = path
         self.config = config
         self.sample_rate = sample_rate
         self.channels = channels
         self.tag_space = tag_space
+        self.chapters = list(chapters)
         self._room = (
-            _MOOV_FIXED + len(_tag_room(tag_space)) + 4 * expected_frames + _FREE_HEADER
+            _MOOV_FIXED
+            + len(_user_data(tag_space, self.chapters))
+            + 4 * expected_frames
+            + _FREE_HEADER
             if expected_frames
             else 0
         )
@@ -232,7 +251,7 @@ class Mp4AudioWriter:
         dinf = box(b"dinf", full_box(b"dref", 0, 0, struct.pack(">I", 1), full_box(b"url ", 0, 1)))
         minf = box(b"minf", full_box(b"smhd", 0, 0, bytes(4)), dinf, stbl)
         trak = box(b"trak", tkhd, edts, box(b"mdia", mdhd, hdlr, minf))
-        return box(b"moov", mvhd, trak, _tag_room(self.tag_space))
+        return box(b"moov", mvhd, trak, _user_data(self.tag_space, self.chapters))
 
 
 def _copy(source: int, offset: int, target: int, length: int) -> None:

@@ -3,10 +3,11 @@ master file (the rendition files are stored objects, served by the fast path).""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
 from airspace.delivery.access import granted_recording
+from airspace.delivery.fast_path import content_disposition, download_name
 from airspace.delivery.views import GrantedDep
 from airspace.dependencies import DbDep, ServicesDep
 from airspace.recordings import replay
@@ -28,7 +29,9 @@ def replay_playlist(grant: GrantedDep, db: DbDep) -> Response:
 
 
 @router.get("/m/{space_id}/{token}/recording.ts")
-def master_file(grant: GrantedDep, services: ServicesDep, db: DbDep) -> StreamingResponse:
+def master_file(
+    grant: GrantedDep, request: Request, services: ServicesDep, db: DbDep
+) -> StreamingResponse:
     """The replay as one MPEG-TS file, streamed from the stored segments (no re-encoding)."""
     space, recording = granted_recording(db, grant)
     segments = recordings.segments_of(db, recording.id)
@@ -37,7 +40,9 @@ def master_file(grant: GrantedDep, services: ServicesDep, db: DbDep) -> Streamin
         replay.master_ts(segments, offset, services.storage.get),
         media_type="video/mp2t",
         headers={
-            "Content-Disposition": f'attachment; filename="{space.id}_0.ts"',
+            "Content-Disposition": content_disposition(
+                download_name(request.url.query.encode()) or f"{space.id}_0.ts"
+            ),
             "Cache-Control": "private, no-store",
         },
     )

@@ -9,26 +9,33 @@ makes a new file and destroys nothing.
 from __future__ import annotations
 
 import tempfile
+import wave
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+from sqlalchemy.orm import Session
 
 from airspace.downloader.mp3 import DEFAULT_VBR_QUALITY, ChunkResult, Mp3Writer
 from airspace.media.adts import audio_specific_config, parse_header, raw_blocks, split_frames
 from airspace.media.constants import AAC_FRAME_SAMPLES, SAMPLE_RATE
+from airspace.media.cover import cover_art
 from airspace.media.mp3_encoders import open_mp3_encoder
 from airspace.media.mp4 import Mp4AudioWriter, frames_with_margin
 from airspace.media.mpegts import adts_stream, decode_audio
+from airspace.media.tags import FileTags, write_tags
 from airspace.recordings.models import Recording, RecordingSegment
-from airspace.recordings.replay import segment_at
+from airspace.recordings.replay import segment_at, total_seconds
+from airspace.spaces.models import Space
 
 if TYPE_CHECKING:
     from airspace.wiring import Services
 
-Format = Literal["m4a", "mp3"]
-CONTENT_TYPES: dict[str, str] = {"m4a": "audio/mp4", "mp3": "audio/mpeg"}
+Format = Literal["m4a", "mp3", "wav"]
+CONTENT_TYPES: dict[str, str] = {"m4a": "audio/mp4", "mp3": "audio/mpeg", "wav": "audio/wav"}
+TAG_SPACE = 1024
+"""Room left in an M4A's index for its tags (a cover larger than this moves the media once)."""
 
 
 def rendition_key(recording: Recording, fmt: str, offset: float | None = None) -> str:
@@ -64,6 +71,7 @@ def write_m4a(
     offset: float,
     path: Path,
     progress: Callable[[float], None],
+    chapters: Sequence[tuple[float, str]] = (),
 ) -> None:
     batches, skip_samples = _adts_from(read, segments, offset)
     writer: Mp4AudioWriter | None = None
@@ -80,6 +88,8 @@ def write_m4a(
                 expected_frames=frames_with_margin(
                     last.first_sample + last.samples - round(offset * SAMPLE_RATE)
                 ),
+                tag_space=TAG_SPACE,
+                chapters=chapters,
             )
         writer.add(raw_blocks(batch, parse_header(batch[0]).header_length))
         progress((number + 1) / max(1, len(segments)))
@@ -88,28 +98,75 @@ def write_m4a(
     writer.finish(skip_samples)
 
 
+def _decoded(
+    read: Callable[[str], bytes],
+    segments: Sequence[RecordingSegment],
+    offset: float,
+    progress: Callable[[float], None],
+) -> Iterator[np.ndarray]:
+    """The replay's audio from ``offset``, decoded a segment at a time."""
+    first, skip = _start(segments, offset)
+    for index in range(first, len(segments)):
+        pcm = decode_audio(read(segments[index].key))
+        yield pcm[skip:] if index == first else pcm
+        progress((index - first + 1) / (len(segments) - first))
+
+
+def write_wav(
+    read: Callable[[str], bytes],
+    segments: Sequence[RecordingSegment],
+    offset: float,
+    path: Path,
+    progress: Callable[[float], None],
+    chapters: Sequence[tuple[float, str]] = (),
+) -> None:
+    """16-bit PCM WAV, written as it is decoded."""
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(SAMPLE_RATE)
+        for pcm in _decoded(read, segments, offset, progress):
+            out.writeframes((np.clip(pcm, -1.0, 1.0) * 32767).astype("<i2").tobytes())
+
+
 def write_mp3(
     read: Callable[[str], bytes],
     segments: Sequence[RecordingSegment],
     offset: float,
     path: Path,
     progress: Callable[[float], None],
+    chapters: Sequence[tuple[float, str]] = (),
 ) -> None:
-    first, skip = _start(segments, offset)
     encoder = open_mp3_encoder(SAMPLE_RATE, 1, DEFAULT_VBR_QUALITY)
     frames: list[bytes] = []
     samples = 0
-    for index in range(first, len(segments)):
-        pcm = decode_audio(read(segments[index].key))
-        if index == first:
-            pcm = pcm[skip:]
+    for pcm in _decoded(read, segments, offset, progress):
         samples += len(pcm)
         frames.extend(encoder.encode(pcm.reshape(1, -1)))
-        progress((index - first + 1) / (len(segments) - first))
     frames.extend(encoder.flush())
     writer = Mp3Writer(path, SAMPLE_RATE, 1, DEFAULT_VBR_QUALITY)
     writer.add(0, ChunkResult(frames, encoder.delay, 0))
     writer.finish(samples)
+
+
+def tags_of(session: Session, public_url: str, recording: Recording) -> FileTags:
+    """What every file of this replay is tagged with: title, host, date, link, a cover,
+    and the chapters (on the replay's clock, which is the file's)."""
+    from airspace.recordings import chapters
+
+    space = session.get_one(Space, recording.space_id)
+    found, _ = chapters.of_recording(session, recording)
+    return FileTags(
+        title=space.title,
+        host=space.host.display_name,
+        date=recording.started_at,
+        link=f"{public_url}/i/spaces/{space.id}",
+        cover=cover_art(space.title, space.host.display_name),
+        chapters=[(c.start, c.title) for c in found],
+    )
+
+
+WRITERS = {"m4a": write_m4a, "mp3": write_mp3, "wav": write_wav}
 
 
 def render(
@@ -119,14 +176,16 @@ def render(
     fmt: str,
     offset: float,
     progress: Callable[[float], None],
+    tags: FileTags,
 ) -> str:
-    """Make the ``fmt`` rendition from ``offset`` and store it; returns its key."""
+    """Make the ``fmt`` rendition from ``offset``, tagged, and store it; returns its key."""
     if not segments:
         raise ValueError("the recording holds no segments")
-    write = write_m4a if fmt == "m4a" else write_mp3
     with tempfile.TemporaryDirectory(prefix="airspace-render-") as folder:
         path = Path(folder) / f"replay.{fmt}"
-        write(services.storage.get, segments, offset, path, progress)
+        WRITERS[fmt](services.storage.get, segments, offset, path, progress, tags.chapters)
+        duration = total_seconds(segments) - offset
+        write_tags(path, fmt, tags, duration)
         key = rendition_key(recording, fmt, offset)
         services.storage.put_file(key, path, CONTENT_TYPES[fmt])
     return key

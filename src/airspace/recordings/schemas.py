@@ -81,7 +81,9 @@ class SpeakerTimeline(BaseModel):
 
 
 class RenditionRequest(InputModel):
-    format: Literal["m4a", "mp3"]
+    format: Literal["m4a", "mp3", "wav"] = Field(
+        description="M4A for anyone who may replay; MP3 and WAV for those who may download."
+    )
 
 
 class RenditionOut(BaseModel):

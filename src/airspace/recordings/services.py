@@ -219,6 +219,18 @@ def speaker_turns(session: Session, recording_id: int) -> list[Turn]:
     ]
 
 
+def may_download(space: Space, recording: Recording, user: User | None) -> bool:
+    """The host always may; moderators may; listeners when the host allows it."""
+    if user is not None and (user.id == space.host_id or user.is_moderator):
+        return True
+    return recording.downloads_allowed
+
+
+def require_download(space: Space, recording: Recording, user: User | None) -> None:
+    if not may_download(space, recording, user):
+        raise Forbidden("the host has not allowed listeners to download this recording")
+
+
 def change_settings(
     recording: Recording,
     space: Space,

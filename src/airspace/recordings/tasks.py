@@ -20,13 +20,16 @@ def advance_lifecycle(ctx: JobContext) -> None:
 
 @job("recordings.render", retries=3, retry_delay_seconds=5.0)
 def render_rendition(ctx: JobContext, *, recording_id: int, format: str, offset: float) -> None:
-    """Make an M4A or MP3 file of the replay from ``offset`` seconds."""
+    """Make an M4A, MP3 or WAV file of the replay from ``offset`` seconds, tagged."""
     with ctx.services.sessions() as session:
         recording = session.get(Recording, recording_id)
         if recording is None:
             raise JobFailed("the recording no longer exists")
         segments = services.segments_of(session, recording_id)
+        tags = renditions.tags_of(session, ctx.services.settings.public_url, recording)
         session.expunge_all()
-    key = renditions.render(ctx.services, recording, segments, format, offset, ctx.report_progress)
+    key = renditions.render(
+        ctx.services, recording, segments, format, offset, ctx.report_progress, tags
+    )
     if ctx.job_id is not None:
         set_result(ctx.services, ctx.job_id, {"key": key})

@@ -231,8 +231,10 @@ def request_rendition(
 ) -> RenditionOut:
     """Ask for the replay as one M4A or MP3 file (from the current start offset): ready
     at once if it was made before, else a job (202) whose progress this call reports."""
-    _, recording = recordings.replayable(db, space_id, user, services.clock.now())
+    space, recording = recordings.replayable(db, space_id, user, services.clock.now())
     fmt, offset = body.format, recording.start_offset_seconds
+    if fmt != "m4a":  # the M4A is what the player plays; the others are downloads
+        recordings.require_download(space, recording, user)
     url = f"{services.settings.public_url}/i/spaces/{space_id}/recording.{fmt}"
     if services.storage.exists(rendition_key(recording, fmt)):
         return RenditionOut(format=fmt, status="ready", url=url)

@@ -10,6 +10,8 @@ from airspace.captions.services import cues_of
 from airspace.captions.transcript import Cue
 from airspace.jobs.registry import JobContext, JobFailed, job
 from airspace.media import pcm_files
+from airspace.media.cover import cover_art
+from airspace.media.tags import FileTags, write_tags
 from airspace.recordings.renditions import pcm_between
 from airspace.recordings.services import segments_of
 from airspace.sharing import audiogram
@@ -36,6 +38,8 @@ def make_clip(ctx: JobContext, *, clip_id: str) -> None:
             if c.end > start and c.start < start + length
         ]
         title, host = clip.title, clip.space.host.display_name
+        link = f"{services.settings.public_url}/i/clips/{clip.id}"
+        tags = FileTags(title, host, clip.created_at, link, cover_art(title, host))
         keys = {name: clip_key(clip, name) for name in ("clip.m4a", "clip.mp3")}
         keys |= {size: clip_key(clip, f"audiogram-{size}.mp4") for size in audiogram.SIZES}
     try:
@@ -44,6 +48,8 @@ def make_clip(ctx: JobContext, *, clip_id: str) -> None:
             files = Path(folder)
             pcm_files.write_m4a(pcm, files / "clip.m4a")
             pcm_files.write_mp3(pcm, files / "clip.mp3")
+            for fmt in ("m4a", "mp3"):
+                write_tags(files / f"clip.{fmt}", fmt, tags, length)
             ctx.report_progress(0.1)
             for number, size in enumerate(audiogram.SIZES):
                 step = _progress_between(ctx, 0.1 + 0.45 * number, 0.45)

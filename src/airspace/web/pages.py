@@ -244,6 +244,14 @@ def _space_page(
         you_follow=user is not None and follows.is_following(db, user.id, host.id),
         may_follow=user is not None and user.id != host.id and not blocked,
         may_share=not blocked,
+        may_download=(
+            playable
+            and space.recording is not None
+            and (
+                space.recording.downloads_allowed
+                or (user is not None and (user.id == host.id or user.is_moderator))
+            )
+        ),
         may_clip=(
             playable
             and user is not None

@@ -64,3 +64,16 @@ panel.querySelector(".delete-recording").addEventListener("click", async () => {
   status.textContent = ok ? "Recording deleted." : body.detail;
   if (ok) location.reload();
 });
+
+// What listeners may do with the recording.
+for (const [selector, field, yes, no] of [
+  [".allow-clips", "clips_allowed", "Listeners may make clips.", "Clipping is off for listeners."],
+  [".allow-downloads", "downloads_allowed", "Listeners may download the recording.", "Only you can download the recording."],
+]) {
+  const box = panel.querySelector(selector);
+  box.addEventListener("change", async () => {
+    const { ok, body } = await send("PATCH", { [field]: box.checked });
+    if (!ok) box.checked = !box.checked;
+    status.textContent = ok ? (box.checked ? yes : no) : body.detail;
+  });
+}
