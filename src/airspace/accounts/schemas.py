@@ -59,6 +59,7 @@ class UserOut(BaseModel):
 
 class MeOut(UserOut):
     captions_opt_out: bool
+    podcast_feed: bool
 
 
 class SessionOut(BaseModel):
@@ -69,6 +70,10 @@ class SessionOut(BaseModel):
 class SettingsUpdate(InputModel):
     display_name: PlainText | None = Field(default=None, min_length=1, max_length=50)
     captions_opt_out: bool | None = None
+    podcast_feed: bool | None = Field(
+        default=None,
+        description="Publish your public recordings as a podcast feed at /@username/feed.xml.",
+    )
 
 
 class TokenCreate(InputModel):

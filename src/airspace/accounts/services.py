@@ -43,7 +43,10 @@ def validate_password(password: str, username: str = "") -> str:
 
 
 def update_settings(
-    user: User, display_name: str | None = None, captions_opt_out: bool | None = None
+    user: User,
+    display_name: str | None = None,
+    captions_opt_out: bool | None = None,
+    podcast_feed: bool | None = None,
 ) -> None:
     """Change what a user may change about themselves; a blank display name keeps the old."""
     if display_name is not None:
@@ -53,6 +56,8 @@ def update_settings(
         user.display_name = name or user.display_name
     if captions_opt_out is not None:
         user.captions_opt_out = captions_opt_out
+    if podcast_feed is not None:
+        user.podcast_feed = podcast_feed
 
 
 def find_user(session: Session, username: str) -> User | None:

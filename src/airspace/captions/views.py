@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Annotated, Any
 
@@ -153,3 +154,24 @@ def replay_master(grant: GrantedDep, db: DbDep) -> Response:
         ]
     )
     return fresh(body, private=grant.is_private)
+
+
+OPEN_TO_ALL = {"Access-Control-Allow-Origin": "*"}
+"""Podcast apps on other sites read transcripts of published recordings."""
+
+
+@media.get("/i/spaces/{space_id}/transcript.vtt")
+def transcript_vtt(space_id: str, services: ServicesDep, db: DbDep, user: OptionalUser) -> Response:
+    """The transcript as WebVTT with ``<v>`` voices, on the replay's clock, for any site."""
+    _, recording = recordings.replayable(db, space_id, user, services.clock.now())
+    cues = on_replay_clock(cues_of(db, recording.id), recording.start_offset_seconds)
+    return Response(webvtt(cues), media_type=VTT_TYPE, headers=OPEN_TO_ALL)
+
+
+@media.get("/i/spaces/{space_id}/transcript.json")
+def transcript_json(
+    space_id: str, services: ServicesDep, db: DbDep, user: OptionalUser
+) -> Response:
+    """The transcript in the Podcasting 2.0 JSON shape, for any site."""
+    body = json.dumps(transcript(space_id, services, db, user), ensure_ascii=False)
+    return Response(body, media_type="application/json", headers=OPEN_TO_ALL)

@@ -223,7 +223,8 @@ def may_download(space: Space, recording: Recording, user: User | None) -> bool:
     """The host always may; moderators may; listeners when the host allows it."""
     if user is not None and (user.id == space.host_id or user.is_moderator):
         return True
-    return recording.downloads_allowed
+    published = space.host.podcast_feed and not space.is_ticketed  # the feed's enclosures
+    return recording.downloads_allowed or published
 
 
 def require_download(space: Space, recording: Recording, user: User | None) -> None:

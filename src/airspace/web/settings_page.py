@@ -39,6 +39,7 @@ def _page(
         status_code,
         blocked=accounts.blocked_users(db, user),
         archive=archives.latest(db, user),
+        public_url=services.settings.public_url,
         message=message,
         error=error,
     )
@@ -83,10 +84,13 @@ def save_settings(
     user: FormUser,
     display_name: Annotated[str, Form()] = "",
     captions_opt_out: Annotated[str | None, Form()] = None,
+    podcast_feed: Annotated[str | None, Form()] = None,
     csrf_token: CsrfField = "",
 ) -> Response:
     def save(me: User) -> str:
-        accounts.update_settings(me, display_name, captions_opt_out is not None)
+        accounts.update_settings(
+            me, display_name, captions_opt_out is not None, podcast_feed is not None
+        )
         return "Settings saved."
 
     return _change(request, services, db, user, csrf_token, save)

@@ -9,9 +9,11 @@ from sqlalchemy import select
 
 from airspace.accounts import services as accounts
 from airspace.accounts.auth import OptionalUser
+from airspace.captions.views import OPEN_TO_ALL
 from airspace.dependencies import DbDep, ServicesDep
-from airspace.errors import AirspaceError
-from airspace.sharing import follows, notifications, shares
+from airspace.errors import AirspaceError, NotFound
+from airspace.media.cover import cover_art
+from airspace.sharing import feed, follows, notifications, shares
 from airspace.spaces.models import Space, SpaceState
 from airspace.spaces.views import space_out
 from airspace.web.pages import render, to_login
@@ -56,6 +58,27 @@ def profile_page(
         you_follow=user is not None and follows.is_following(db, user.id, host.id),
         may_follow=user is not None and user.id != host.id and not blocked,
     )
+
+
+@router.get("/@{username}/feed.xml")
+def podcast_feed(username: str, services: ServicesDep, db: DbDep) -> Response:
+    """The host's podcast feed, when the host publishes one."""
+    host = accounts.get_user(db, username)
+    if not host.podcast_feed:
+        raise NotFound(f"@{host.username} does not publish a podcast feed")
+    return Response(
+        feed.render(services, db, host),
+        media_type="application/rss+xml; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=60", **OPEN_TO_ALL},
+    )
+
+
+@router.get("/@{username}/cover.png")
+def podcast_cover(username: str, db: DbDep) -> Response:
+    """The feed's cover art."""
+    host = accounts.get_user(db, username)
+    art = cover_art(f"{host.display_name} on Airspace", f"@{host.username}")
+    return Response(art, media_type="image/png", headers={"Cache-Control": "public, max-age=3600"})
 
 
 @router.get("/following", response_class=HTMLResponse)
