@@ -20,6 +20,7 @@ def test_register_sets_a_signed_httponly_samesite_session_cookie(client: TestCli
         "display_name": "ada",
         "role": "user",
         "captions_opt_out": False,
+        "podcast_feed": False,
     }
     cookie_header = ";".join(response.headers.get_list("set-cookie"))
     assert f"{SESSION_COOKIE}=" in cookie_header
