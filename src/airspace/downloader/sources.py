@@ -71,6 +71,18 @@ def classify(url: str) -> str:
     return "hls"
 
 
+def own_space_id(url: str, public_url: str) -> str | None:
+    """The Space a link points at when it is a Space link of this instance (whose files
+    are read from its own storage, not fetched)."""
+    try:
+        parts, own = urlsplit(url.strip()), urlsplit(public_url)
+    except ValueError:
+        return None
+    same = (parts.scheme, parts.netloc.lower()) == (own.scheme, own.netloc.lower())
+    match = SPACE_PATH.match(parts.path)
+    return match.group(1) if same and match else None
+
+
 def tweet_id_from(url: str) -> str | None:
     """The tweet a link points at, if it is a tweet link."""
     match = TWEET_PATH.match(urlsplit(url).path)

@@ -15,8 +15,14 @@ from airspace.downloader.address_guard import AddressGuard
 from airspace.downloader.errors import DownloadError
 from airspace.downloader.pipeline import DownloadOptions, download_async
 from airspace.downloader.progress import Progress
+from airspace.downloader.sources import own_space_id
+from airspace.errors import AirspaceError
 from airspace.jobs.models import JobRun, JobStatus
 from airspace.jobs.registry import DOWNLOADS_LANE, JobContext, JobFailed, job, periodic_job
+from airspace.media.tags import file_name
+from airspace.recordings.renditions import render, rendition_key, tags_of
+from airspace.recordings.replay import total_seconds
+from airspace.recordings.services import replayable, segments_of
 
 LINK_LIFETIME = timedelta(hours=1)
 CONTENT_TYPES = {"mp3": "audio/mpeg", "m4a": "audio/mp4"}
@@ -28,6 +34,10 @@ def fetch_for_web(ctx: JobContext, *, url: str, fmt: str) -> None:
     """Download ``url`` on a user's behalf, guarded and capped; keep the file for an hour."""
     services = ctx.services
     settings = services.settings
+    space_id = own_space_id(url, settings.public_url)
+    if space_id is not None:
+        _from_own_storage(ctx, space_id, fmt)
+        return
     scratch = settings.data_dir / "tmp"
     scratch.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(dir=scratch, prefix="download-"))
@@ -77,6 +87,43 @@ def fetch_for_web(ctx: JobContext, *, url: str, fmt: str) -> None:
             "warnings": result.warnings,
             "title": result.title,
             "host": result.host,
+            "expires_at": (services.clock.now() + LINK_LIFETIME).isoformat(),
+        },
+    )
+
+
+def _from_own_storage(ctx: JobContext, space_id: str, fmt: str) -> None:
+    """A Space of this instance: its rendition, made from storage if it is not yet, and
+    kept (it is the replay's own file); whatever a listener without an account may hear."""
+    services = ctx.services
+    with services.sessions() as session:
+        try:
+            space, recording = replayable(session, space_id, None, services.clock.now())
+        except AirspaceError as exc:
+            raise JobFailed(exc.detail) from None
+        offset = recording.start_offset_seconds
+        key = rendition_key(recording, fmt, offset)
+        tags = tags_of(session, services.settings.public_url, recording)
+        segments = segments_of(session, recording.id)
+        session.expunge_all()
+    if not services.storage.exists(key):
+        try:
+            render(services, recording, segments, fmt, offset, ctx.report_progress, tags)
+        except ValueError as exc:
+            raise JobFailed(str(exc)) from None
+    assert ctx.job_id is not None
+    from airspace.jobs.status import set_result
+
+    set_result(
+        services,
+        ctx.job_id,
+        {
+            "file_key": key,
+            "filename": file_name(tags, fmt),
+            "duration": total_seconds(segments) - offset,
+            "warnings": [],
+            "title": space.title,
+            "host": tags.host,
             "expires_at": (services.clock.now() + LINK_LIFETIME).isoformat(),
         },
     )

@@ -18,7 +18,7 @@ from airspace.api_contract import errors
 from airspace.dependencies import ServicesDep
 from airspace.downloader.address_guard import is_public_address
 from airspace.downloader.errors import DownloadError
-from airspace.downloader.sources import classify
+from airspace.downloader.sources import classify, own_space_id
 from airspace.errors import Gone, Invalid, NotFound
 from airspace.inputs import InputModel
 from airspace.jobs.models import JobStatus
@@ -75,6 +75,8 @@ def _check_url(url: str, services: Services) -> None:
         classify(url)
     except DownloadError as exc:
         raise Invalid(exc.message) from None
+    if own_space_id(url, services.settings.public_url) is not None:
+        return  # read from this instance's storage, never fetched
     host = (urlsplit(url).hostname or "").lower()
     if host in services.settings.download_allow_hosts:
         return
