@@ -70,6 +70,10 @@ class Settings:
     idle_end_minutes: int = 15
     """A live Space where nobody talks or holds a connected microphone this long ends."""
     node_id: str = "node"
+    smtp_url: str | None = None
+    """Where notifications are emailed from: smtp://[user:password@]host[:port]
+    (``smtps://`` for TLS, ``smtp+starttls://`` to upgrade); None sends no email."""
+    mail_from: str = "Airspace <airspace@localhost>"
     media_address: str | None = None
     """The address speakers' media reaches this node at, when it differs from the
     node's own (a one-to-one NAT): added to the ICE candidates of every answer."""
@@ -131,12 +135,21 @@ class Settings:
             live_spaces_per_host=_int(env, "AIRSPACE_LIVE_SPACES_PER_HOST", 1, minimum=1),
             idle_end_minutes=_int(env, "AIRSPACE_IDLE_END_MINUTES", 15, minimum=2),
             node_id=_node_id(env, data_dir),
+            smtp_url=_smtp_url(env.get("AIRSPACE_SMTP_URL")),
+            mail_from=env.get("AIRSPACE_MAIL_FROM") or "Airspace <airspace@localhost>",
             media_address=(
                 check_media_address(env["AIRSPACE_MEDIA_ADDRESS"])
                 if env.get("AIRSPACE_MEDIA_ADDRESS")
                 else None
             ),
         )
+
+
+def _smtp_url(url: str | None) -> str | None:
+    if not url:
+        return None
+    _check_scheme("AIRSPACE_SMTP_URL", url, {"smtp", "smtps", "smtp+starttls"})
+    return url
 
 
 def _default_media_workers() -> int:

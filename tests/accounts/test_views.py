@@ -21,6 +21,7 @@ def test_register_sets_a_signed_httponly_samesite_session_cookie(client: TestCli
         "role": "user",
         "captions_opt_out": False,
         "podcast_feed": False,
+        "email": None,
     }
     cookie_header = ";".join(response.headers.get_list("set-cookie"))
     assert f"{SESSION_COOKIE}=" in cookie_header

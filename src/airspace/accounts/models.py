@@ -30,6 +30,8 @@ class User(Base):
         Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
     )
     captions_opt_out: Mapped[bool] = mapped_column(default=False)
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    """Where notifications are emailed, when the instance sends email."""
     podcast_feed: Mapped[bool] = mapped_column(default=False)
     """The host publishes their public recordings as a podcast feed (MP3s open to all)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

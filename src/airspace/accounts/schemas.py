@@ -60,6 +60,7 @@ class UserOut(BaseModel):
 class MeOut(UserOut):
     captions_opt_out: bool
     podcast_feed: bool
+    email: str | None
 
 
 class SessionOut(BaseModel):
@@ -73,6 +74,12 @@ class SettingsUpdate(InputModel):
     podcast_feed: bool | None = Field(
         default=None,
         description="Publish your public recordings as a podcast feed at /@username/feed.xml.",
+    )
+    email: PlainText | None = Field(
+        default=None,
+        max_length=254,
+        description="Where notifications are emailed (when the instance sends email); "
+        "an empty string removes it.",
     )
 
 

@@ -47,6 +47,7 @@ def update_settings(
     display_name: str | None = None,
     captions_opt_out: bool | None = None,
     podcast_feed: bool | None = None,
+    email: str | None = None,
 ) -> None:
     """Change what a user may change about themselves; a blank display name keeps the old."""
     if display_name is not None:
@@ -58,6 +59,14 @@ def update_settings(
         user.captions_opt_out = captions_opt_out
     if podcast_feed is not None:
         user.podcast_feed = podcast_feed
+    if email is not None:
+        address = email.strip()
+        if address and not EMAIL_PATTERN.fullmatch(address):
+            raise Invalid("that does not look like an email address")
+        user.email = address or None
+
+
+EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def find_user(session: Session, username: str) -> User | None:

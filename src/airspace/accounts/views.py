@@ -102,7 +102,9 @@ def me(user: CurrentUser) -> MeOut:
 
 @router.patch("/me")
 def update_me(body: SettingsUpdate, db: DbDep, user: CurrentUser) -> MeOut:
-    accounts.update_settings(user, body.display_name, body.captions_opt_out, body.podcast_feed)
+    accounts.update_settings(
+        user, body.display_name, body.captions_opt_out, body.podcast_feed, body.email
+    )
     db.commit()
     return MeOut.model_validate(user)
 

@@ -58,6 +58,8 @@ class Notification(Base):
     """Where the notification leads, as a path on this instance."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """When it was emailed (also set when it will never be: no address, no mail server)."""
 
 
 class Share(Base):

@@ -1,4 +1,4 @@
-"""Background jobs of sharing: making a clip's files."""
+"""Background jobs of sharing: making a clip's files, and emailing notifications."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from pathlib import Path
 
 from airspace.captions.services import cues_of
 from airspace.captions.transcript import Cue
-from airspace.jobs.registry import JobContext, JobFailed, job
+from airspace.jobs.registry import JobContext, JobFailed, job, periodic_job
 from airspace.media import pcm_files
 from airspace.media.cover import cover_art
 from airspace.media.tags import FileTags, write_tags
 from airspace.recordings.renditions import pcm_between
 from airspace.recordings.services import segments_of
-from airspace.sharing import audiogram
+from airspace.sharing import audiogram, mail
 from airspace.sharing.clips import clip_key
 from airspace.sharing.models import Clip, ClipState
 
@@ -79,3 +79,9 @@ def _settle(ctx: JobContext, clip_id: str, state: ClipState, error: str) -> None
         if clip is not None:
             clip.state, clip.error = state, error
             session.commit()
+
+
+@periodic_job("notifications.email", minute="*")
+def email_notifications(ctx: JobContext) -> None:
+    """Email what was notified since the last run, where the instance sends email."""
+    mail.send_pending(ctx.services)

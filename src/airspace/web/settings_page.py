@@ -40,6 +40,7 @@ def _page(
         blocked=accounts.blocked_users(db, user),
         archive=archives.latest(db, user),
         public_url=services.settings.public_url,
+        mail_on=services.settings.smtp_url is not None,
         message=message,
         error=error,
     )
@@ -85,11 +86,12 @@ def save_settings(
     display_name: Annotated[str, Form()] = "",
     captions_opt_out: Annotated[str | None, Form()] = None,
     podcast_feed: Annotated[str | None, Form()] = None,
+    email: Annotated[str, Form()] = "",
     csrf_token: CsrfField = "",
 ) -> Response:
     def save(me: User) -> str:
         accounts.update_settings(
-            me, display_name, captions_opt_out is not None, podcast_feed is not None
+            me, display_name, captions_opt_out is not None, podcast_feed is not None, email
         )
         return "Settings saved."
 

@@ -1,4 +1,5 @@
-"""podcast feed setting: a host publishes their public recordings as a podcast feed
+"""account settings: a podcast feed of the host's public recordings, and an email
+address notifications are sent to
 
 Revision ID: 0018
 Revises: 0017
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
+import airspace.db.base
 
 revision = "0018"
 down_revision = "0017"
@@ -20,8 +23,14 @@ def upgrade() -> None:
         table.add_column(
             sa.Column("podcast_feed", sa.Boolean(), nullable=False, server_default=sa.false())
         )
+        table.add_column(sa.Column("email", sa.String(254), nullable=True))
+    with op.batch_alter_table("notifications") as table:
+        table.add_column(sa.Column("emailed_at", airspace.db.base.UTCDateTime(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("notifications") as table:
+        table.drop_column("emailed_at")
     with op.batch_alter_table("users") as table:
+        table.drop_column("email")
         table.drop_column("podcast_feed")
