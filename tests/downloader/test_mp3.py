@@ -6,9 +6,10 @@ import mutagen.mp3
 import numpy as np
 import pytest
 
-from airspace.downloader.mp3 import ChunkPlanner, Mp3Writer, encode_chunk
+from airspace.downloader.mp3 import ChunkPlanner, encode_chunk
 from airspace.downloader.parts import Part
 from airspace.media.hls_segments import segment_frames
+from airspace.media.mp3_file import Mp3Writer
 from tests.audio import SAMPLE_RATE, aac_frames, best_lag, decode, tone_bursts
 
 

@@ -48,3 +48,24 @@ def test_playlist_round_trip() -> None:
     assert playlist.segments[0].program_date_time == moment
     assert playlist.start_offset == 0.5
     assert playlist.ended
+
+
+def test_a_master_playlist_written_reads_back_with_its_subtitles() -> None:
+    from airspace.downloader.hls import parse_master
+    from airspace.media.hls_segments import SubtitlesEntry, master_playlist
+
+    text = master_playlist("replay.m3u8", 72_000, "mp4a.40.2", SubtitlesEntry("captions.m3u8"))
+    parsed = parse_master(text, "https://example.org/m/x/")
+    [variant] = parsed.variants
+    assert (variant.url, variant.bandwidth, variant.codecs) == (
+        "https://example.org/m/x/replay.m3u8",
+        72_000,
+        "mp4a.40.2",
+    )
+    [subtitles] = parsed.renditions
+    assert (subtitles.kind, subtitles.group, subtitles.url, subtitles.default) == (
+        "SUBTITLES",
+        "captions",
+        "https://example.org/m/x/captions.m3u8",
+        True,
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
@@ -20,6 +19,12 @@ from airspace.delivery.grants import Grant
 from airspace.delivery.views import GrantedDep
 from airspace.dependencies import DbDep, ServicesDep
 from airspace.media.constants import MPEGTS_CLOCK
+from airspace.media.hls_segments import (
+    PlaylistEntry,
+    SubtitlesEntry,
+    master_playlist,
+    media_playlist,
+)
 from airspace.recordings import lifecycle
 from airspace.recordings import services as recordings
 from airspace.recordings.models import Recording
@@ -122,19 +127,7 @@ def captions_playlist(grant: GrantedDep, db: DbDep) -> Response:
     """The HLS subtitles rendition: one WebVTT file over the whole replay."""
     _, recording = granted_recording(db, grant)
     seconds = max(0.001, (recording.duration_seconds or 0.0) - recording.start_offset_seconds)
-    body = "\n".join(
-        [
-            "#EXTM3U",
-            "#EXT-X-VERSION:3",
-            f"#EXT-X-TARGETDURATION:{math.ceil(seconds)}",
-            "#EXT-X-MEDIA-SEQUENCE:0",
-            "#EXT-X-PLAYLIST-TYPE:VOD",
-            f"#EXTINF:{seconds:.6f},",
-            "captions_hls.vtt",
-            "#EXT-X-ENDLIST",
-            "",
-        ]
-    )
+    body = media_playlist([PlaylistEntry("captions_hls.vtt", seconds)], vod=True)
     return fresh(body, private=grant.is_private)
 
 
@@ -142,17 +135,8 @@ def captions_playlist(grant: GrantedDep, db: DbDep) -> Response:
 def replay_master(grant: GrantedDep, db: DbDep) -> Response:
     """The replay with its captions: a master playlist naming the audio and subtitles."""
     granted_recording(db, grant)
-    body = "\n".join(
-        [
-            "#EXTM3U",
-            "#EXT-X-VERSION:3",
-            '#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="captions",NAME="English",LANGUAGE="en",'
-            'DEFAULT=YES,AUTOSELECT=YES,URI="captions.m3u8"',
-            '#EXT-X-STREAM-INF:BANDWIDTH=72000,CODECS="mp4a.40.2",SUBTITLES="captions"',
-            "replay.m3u8",
-            "",
-        ]
-    )
+    captions = SubtitlesEntry("captions.m3u8")
+    body = master_playlist("replay.m3u8", 72_000, "mp4a.40.2", captions)
     return fresh(body, private=grant.is_private)
 
 

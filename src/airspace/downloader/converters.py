@@ -18,11 +18,12 @@ from typing import Protocol
 import numpy as np
 
 from airspace.downloader.conversion_process import ChildConverter, ConversionStats
-from airspace.downloader.mp3 import ChunkPlanner, ChunkResult, Mp3Writer, encode_chunk
+from airspace.downloader.mp3 import ChunkPlanner, encode_chunk
 from airspace.downloader.parts import Part
 from airspace.downloader.segments import DamagedSegment
 from airspace.media.adts import audio_specific_config, frame_bounds, parse_header
 from airspace.media.constants import AAC_FRAME_SAMPLES
+from airspace.media.mp3_file import ChunkResult, Mp3Writer
 from airspace.media.mp4 import Mp4AudioWriter, frames_with_margin
 
 OPUS_RATE = 48_000

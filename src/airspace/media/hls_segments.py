@@ -96,6 +96,32 @@ def media_playlist(
     return "\n".join(lines) + "\n"
 
 
+@dataclass(frozen=True)
+class SubtitlesEntry:
+    """A subtitles rendition of a master playlist."""
+
+    uri: str
+    name: str = "English"
+    language: str = "en"
+    group: str = "captions"
+
+
+def master_playlist(
+    media_uri: str, bandwidth: int, codecs: str, subtitles: SubtitlesEntry | None = None
+) -> str:
+    """An HLS master playlist (version 3): one audio variant, and its subtitles."""
+    lines = ["#EXTM3U", "#EXT-X-VERSION:3"]
+    variant = f'#EXT-X-STREAM-INF:BANDWIDTH={bandwidth},CODECS="{codecs}"'
+    if subtitles is not None:
+        lines.append(
+            f'#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="{subtitles.group}",NAME="{subtitles.name}",'
+            f'LANGUAGE="{subtitles.language}",DEFAULT=YES,AUTOSELECT=YES,URI="{subtitles.uri}"'
+        )
+        variant += f',SUBTITLES="{subtitles.group}"'
+    lines += [variant, media_uri]
+    return "\n".join(lines) + "\n"
+
+
 def segment_frames(frames: Sequence[bytes], seconds: float, sample_rate: int) -> list[list[bytes]]:
     """Group frames into segments of about ``seconds``, cutting at frame boundaries
     without drift (segment ``n`` starts at the frame nearest ``n * seconds``)."""

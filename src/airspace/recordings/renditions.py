@@ -8,8 +8,8 @@ makes a new file and destroys nothing.
 
 from __future__ import annotations
 
+import itertools
 import tempfile
-import wave
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -17,14 +17,13 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from sqlalchemy.orm import Session
 
-from airspace.downloader.mp3 import DEFAULT_VBR_QUALITY, ChunkResult, Mp3Writer
+from airspace.media import audio_files
 from airspace.media.adts import audio_specific_config, parse_header, raw_blocks, split_frames
 from airspace.media.constants import AAC_FRAME_SAMPLES, SAMPLE_RATE
 from airspace.media.cover import cover_art
-from airspace.media.mp3_encoders import open_mp3_encoder
-from airspace.media.mp4 import Mp4AudioWriter, frames_with_margin
+from airspace.media.mp4 import frames_with_margin
 from airspace.media.mpegts import adts_stream, decode_audio
-from airspace.media.tags import FileTags, write_tags
+from airspace.media.tags import FileTags
 from airspace.recordings.models import Recording, RecordingSegment
 from airspace.recordings.replay import segment_at, total_seconds
 from airspace.spaces.models import Space
@@ -34,8 +33,6 @@ if TYPE_CHECKING:
 
 Format = Literal["m4a", "mp3", "wav"]
 CONTENT_TYPES: dict[str, str] = {"m4a": "audio/mp4", "mp3": "audio/mpeg", "wav": "audio/wav"}
-TAG_SPACE = 1024
-"""Room left in an M4A's index for its tags (a cover larger than this moves the media once)."""
 
 
 def rendition_key(recording: Recording, fmt: str, offset: float | None = None) -> str:
@@ -73,29 +70,24 @@ def write_m4a(
     progress: Callable[[float], None],
     chapters: Sequence[tuple[float, str]] = (),
 ) -> None:
+    """The recording's own AAC from ``offset``, remuxed (sample-exact by an edit list)."""
     batches, skip_samples = _adts_from(read, segments, offset)
-    writer: Mp4AudioWriter | None = None
-    for number, batch in enumerate(batches):
-        if not batch:
-            continue
-        if writer is None:
-            last = segments[-1]
-            writer = Mp4AudioWriter(
-                path,
-                audio_specific_config(batch[0]),
-                SAMPLE_RATE,
-                1,
-                expected_frames=frames_with_margin(
-                    last.first_sample + last.samples - round(offset * SAMPLE_RATE)
-                ),
-                tag_space=TAG_SPACE,
-                chapters=chapters,
-            )
-        writer.add(raw_blocks(batch, parse_header(batch[0]).header_length))
-        progress((number + 1) / max(1, len(segments)))
-    if writer is None:
+    filled = (batch for batch in batches if batch)
+    first = next(filled, None)
+    if first is None:
         raise ValueError("the recording holds no audio")
-    writer.finish(skip_samples)
+    last = segments[-1]
+    audio_files.write_aac_m4a(
+        path,
+        audio_specific_config(first[0]),
+        (raw_blocks(b, parse_header(b[0]).header_length) for b in itertools.chain([first], filled)),
+        skip_samples=skip_samples,
+        expected_frames=frames_with_margin(
+            last.first_sample + last.samples - round(offset * SAMPLE_RATE)
+        ),
+        chapters=chapters,
+        progress=lambda number: progress((number + 1) / max(1, len(segments))),
+    )
 
 
 def _decoded(
@@ -120,13 +112,7 @@ def write_wav(
     progress: Callable[[float], None],
     chapters: Sequence[tuple[float, str]] = (),
 ) -> None:
-    """16-bit PCM WAV, written as it is decoded."""
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(SAMPLE_RATE)
-        for pcm in _decoded(read, segments, offset, progress):
-            out.writeframes((np.clip(pcm, -1.0, 1.0) * 32767).astype("<i2").tobytes())
+    audio_files.write_wav(_decoded(read, segments, offset, progress), path)
 
 
 def write_mp3(
@@ -137,16 +123,7 @@ def write_mp3(
     progress: Callable[[float], None],
     chapters: Sequence[tuple[float, str]] = (),
 ) -> None:
-    encoder = open_mp3_encoder(SAMPLE_RATE, 1, DEFAULT_VBR_QUALITY)
-    frames: list[bytes] = []
-    samples = 0
-    for pcm in _decoded(read, segments, offset, progress):
-        samples += len(pcm)
-        frames.extend(encoder.encode(pcm.reshape(1, -1)))
-    frames.extend(encoder.flush())
-    writer = Mp3Writer(path, SAMPLE_RATE, 1, DEFAULT_VBR_QUALITY)
-    writer.add(0, ChunkResult(frames, encoder.delay, 0))
-    writer.finish(samples)
+    audio_files.write_mp3(_decoded(read, segments, offset, progress), path)
 
 
 def tags_of(session: Session, public_url: str, recording: Recording) -> FileTags:
@@ -184,8 +161,7 @@ def render(
     with tempfile.TemporaryDirectory(prefix="airspace-render-") as folder:
         path = Path(folder) / f"replay.{fmt}"
         WRITERS[fmt](services.storage.get, segments, offset, path, progress, tags.chapters)
-        duration = total_seconds(segments) - offset
-        write_tags(path, fmt, tags, duration)
+        audio_files.finish(path, fmt, tags, total_seconds(segments) - offset)
         key = rendition_key(recording, fmt, offset)
         services.storage.put_file(key, path, CONTENT_TYPES[fmt])
     return key

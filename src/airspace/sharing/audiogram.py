@@ -23,8 +23,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from airspace.captions.transcript import Cue
+from airspace.media.audio_files import AAC_BIT_RATE, aac_frames
 from airspace.media.constants import SAMPLE_RATE
-from airspace.media.pcm_files import AAC_BIT_RATE, aac_frames
 
 FRAME_RATE = 15
 """Enough for bars that move with the voice; every frame costs encoding time."""

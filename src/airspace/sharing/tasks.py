@@ -9,9 +9,9 @@ from pathlib import Path
 from airspace.captions.services import cues_of
 from airspace.captions.transcript import Cue
 from airspace.jobs.registry import JobContext, JobFailed, job, periodic_job
-from airspace.media import pcm_files
+from airspace.media import audio_files
 from airspace.media.cover import cover_art
-from airspace.media.tags import FileTags, write_tags
+from airspace.media.tags import FileTags
 from airspace.recordings.renditions import pcm_between
 from airspace.recordings.services import segments_of
 from airspace.sharing import audiogram, mail
@@ -46,10 +46,10 @@ def make_clip(ctx: JobContext, *, clip_id: str) -> None:
         pcm = pcm_between(services.storage.get, segments, start, length)
         with tempfile.TemporaryDirectory(prefix="airspace-clip-") as folder:
             files = Path(folder)
-            pcm_files.write_m4a(pcm, files / "clip.m4a")
-            pcm_files.write_mp3(pcm, files / "clip.mp3")
+            audio_files.write_m4a(pcm, files / "clip.m4a")
+            audio_files.write_mp3([pcm], files / "clip.mp3")
             for fmt in ("m4a", "mp3"):
-                write_tags(files / f"clip.{fmt}", fmt, tags, length)
+                audio_files.finish(files / f"clip.{fmt}", fmt, tags, length)
             ctx.report_progress(0.1)
             for number, size in enumerate(audiogram.SIZES):
                 step = _progress_between(ctx, 0.1 + 0.45 * number, 0.45)
