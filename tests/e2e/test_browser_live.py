@@ -119,7 +119,7 @@ def test_a_space_from_sign_up_to_replay_in_two_browsers(
         host.get_by_role("link", name="Settings (hana)").click()
         host.get_by_label("Display name").fill("Hana Host")
         host.get_by_role("button", name="Save settings").click()
-        expect(host.get_by_role("status")).to_have_text("Settings saved.")
+        expect(host.locator(".settings > .notice")).to_have_text("Settings saved.")
         check_page(host, 1100)
         host.screenshot(path=str(SCREENSHOTS / "settings.png"))
         host.get_by_role("link", name="Create a Space").click()

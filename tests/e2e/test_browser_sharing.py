@@ -9,10 +9,14 @@ from __future__ import annotations
 import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
+from sqlalchemy import select
 
+from airspace.clock import SettableClock
+from airspace.recordings.models import Recording, SpeakerTurn
 from tests.conftest import LiveServer
 from tests.e2e.pages import wait_until
-from tests.e2e.test_browser_replay import SCREENSHOTS, browser, recorded_space, wait_ready
+from tests.e2e.test_browser_replay import SCREENSHOTS, browser, wait_ready
+from tests.sharing.recorded import recorded_space
 
 __all__ = ["browser"]  # the module's browser fixture, shared
 
@@ -35,10 +39,26 @@ def watch_for_errors(page: Page, errors: list[str]) -> None:
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_follow_notify_share_and_block_in_chromium(
-    live_server: LiveServer, browser: Browser
+    live_server: LiveServer, browser: Browser, clock: SettableClock
 ) -> None:
-    space_id, host = recorded_space(live_server)
-    base = live_server.base
+    services, base = live_server.services, live_server.base
+    host = live_server.register("alice")
+    with httpx.Client(base_url=base, headers=host, timeout=20) as http:
+        http.patch("/api/v1/me", json={"display_name": "Alice Host"}).raise_for_status()
+    space_id, _ = recorded_space(base, services, clock, host, 12, "Science weekly")
+    with services.sessions() as session:
+        recording = session.scalars(select(Recording).where(Recording.space_id == space_id)).one()
+        for name, start, end in (("Alice Host", 0.5, 5.0), ("Bob Guest", 6.0, 11.0)):
+            session.add(
+                SpeakerTurn(
+                    recording_id=recording.id,
+                    user_id=None,
+                    speaker_name=name,
+                    start_seconds=start,
+                    end_seconds=end,
+                )
+            )
+        session.commit()
     live_server.register("bob")
     live_server.register("cyd")
     eve = live_server.register("eve")
@@ -131,6 +151,18 @@ def test_follow_notify_share_and_block_in_chromium(
         menu.get_by_role("button", name="MP3").click()
     assert saving.value.suggested_filename == "Alice Host - Science weekly (2026-11-21).mp3"
     alice.screenshot(path=str(SCREENSHOTS / "download-menu.png"))
+    # The host renames and adds chapters.
+    panel = alice.get_by_role("region", name="Your recording")
+    panel.locator(".chapter-editor summary").click()
+    panel.locator(".chapters-text").fill("0:00 Welcome\n0:03 Whales")
+    panel.get_by_role("button", name="Save chapters").click()
+    expect(panel.locator(".host-status")).to_have_text("Chapters saved.")
+    with httpx.Client(base_url=base, timeout=20) as http:
+        chapters = http.get(f"/api/v1/spaces/{space_id}/recording/chapters").json()
+    assert chapters["chapters"] == [
+        {"start": 0.0, "title": "Welcome"},
+        {"start": 3.0, "title": "Whales"},
+    ]
 
     # Eve, blocked by Alice, sees neither share nor follow controls, and the API agrees.
     with httpx.Client(base_url=base, headers=host, timeout=20) as http:

@@ -21,13 +21,18 @@ from tests.downloader.hls_server import make_recording
 
 
 def recorded_space(
-    base: str, services: Services, clock: SettableClock, host: dict[str, str], seconds: float
+    base: str,
+    services: Services,
+    clock: SettableClock,
+    host: dict[str, str],
+    seconds: float,
+    title: str = "Tide tables",
 ) -> tuple[str, np.ndarray]:
     """A recorded Space of ``seconds`` of tone bursts, ended and replayable; its id and
     the audio it holds."""
     generated = make_recording(seconds)
     with httpx.Client(base_url=base, headers=host, timeout=20) as http:
-        created = http.post("/api/v1/spaces", json={"title": "Tide tables", "record": True})
+        created = http.post("/api/v1/spaces", json={"title": title, "record": True})
         space_id = str(created.json()["id"])
     with services.sessions() as session:
         space = spaces.get(session, space_id)

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from airspace.accounts.models import Role
 from airspace.accounts.services import (
+    EMAIL,
     MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
     USERNAME_PATTERN,
@@ -68,6 +69,9 @@ class SessionOut(BaseModel):
     csrf_token: str
 
 
+EMAIL_OR_NOTHING = rf"^$|^{EMAIL}$"
+
+
 class SettingsUpdate(InputModel):
     display_name: PlainText | None = Field(default=None, min_length=1, max_length=50)
     captions_opt_out: bool | None = None
@@ -75,9 +79,10 @@ class SettingsUpdate(InputModel):
         default=None,
         description="Publish your public recordings as a podcast feed at /@username/feed.xml.",
     )
-    email: PlainText | None = Field(
+    email: str | None = Field(
         default=None,
         max_length=254,
+        pattern=EMAIL_OR_NOTHING,
         description="Where notifications are emailed (when the instance sends email); "
         "an empty string removes it.",
     )

@@ -66,7 +66,9 @@ def update_settings(
         user.email = address or None
 
 
-EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+EMAIL = r"[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+"
+"""An email address as far as a form can tell (the mail server has the last word)."""
+EMAIL_PATTERN = re.compile(EMAIL)
 
 
 def find_user(session: Session, username: str) -> User | None:

@@ -77,3 +77,33 @@ for (const [selector, field, yes, no] of [
     status.textContent = ok ? (box.checked ? yes : no) : body.detail;
   });
 }
+
+// Chapters, as lines of "m:ss Title" (the replay's clock).
+const chaptersText = panel.querySelector(".chapters-text");
+const chaptersApi = `${api}/chapters`;
+fetch(chaptersApi).then((r) => (r.ok ? r.json() : { chapters: [] })).then((body) => {
+  chaptersText.value = body.chapters.map((c) => `${clock(c.start)} ${c.title}`).join("\n");
+});
+
+function parseChapters(text) {
+  return text.split("\n").map((line) => line.trim()).filter(Boolean).map((line) => {
+    const match = line.match(/^(?:(\d+):)?(\d+):(\d{1,2}(?:\.\d+)?)\s+(.+)$/);
+    if (!match) throw new Error(`"${line}" is not "m:ss Title"`);
+    const [, hours, minutes, seconds, title] = match;
+    return { start: Number(hours || 0) * 3600 + Number(minutes) * 60 + Number(seconds), title };
+  });
+}
+
+panel.querySelector(".save-chapters").addEventListener("click", async () => {
+  let chapters;
+  try { chapters = parseChapters(chaptersText.value); } catch (error) { status.textContent = error.message; return; }
+  const reply = await fetch(chaptersApi, {
+    method: "PUT",
+    headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+    body: JSON.stringify({ chapters }),
+  });
+  const body = await reply.json().catch(() => ({}));
+  if (!reply.ok) { status.textContent = body.detail || "Try again."; return; }
+  chaptersText.value = body.chapters.map((c) => `${clock(c.start)} ${c.title}`).join("\n");
+  status.textContent = body.edited ? "Chapters saved." : "Back to the automatic chapters.";
+});
