@@ -118,6 +118,9 @@ def test_the_archive_holds_the_accounts_data_and_goes_with_its_recordings(
         assert [key for key in after if key.startswith(f"spaces/{space_id}/")] == []
         assert [key for key in after if key.startswith(f"spaces/{archive['id']}/")] == []
         assert http.get("/api/v1/me/archive").json()["state"] == "gone"
+        with services.sessions() as session:  # and the captions with their search index
+            kept = select(TranscriptSegment).where(TranscriptSegment.recording_id == recording.id)
+            assert session.scalars(kept).all() == []
         assert http.get(link).status_code in (403, 410)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from airspace.accounts.models import User
 from airspace.archive import services as archives
+from airspace.captions.search import replace_segments
 from airspace.delivery.generations import revoke_media
 from airspace.errors import Conflict, Forbidden, Gone, Invalid, NotFound
 from airspace.jobs.models import JobRun, JobStatus
@@ -137,6 +138,7 @@ def advance_all(services: Services) -> dict[str, int]:
             if target is RecordingState.PURGED:
                 services.storage.delete_prefix(recording.media_prefix)  # clips' files too
                 session.execute(delete(Clip).where(Clip.recording_id == recording.id))
+                replace_segments(session, recording.id, [])  # its captions and their index
                 lifecycle.mark_purged(recording, now)
                 space = session.get(Space, recording.space_id)
                 if space is not None:
