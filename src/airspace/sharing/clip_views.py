@@ -10,8 +10,7 @@ from pydantic import BaseModel, Field
 from airspace.accounts.auth import CurrentUser, OptionalUser
 from airspace.accounts.models import User
 from airspace.api_contract import errors
-from airspace.captions.services import cues_of
-from airspace.captions.transcript import Cue, webvtt
+from airspace.captions.transcript import webvtt
 from airspace.delivery.access import replay_grant
 from airspace.dependencies import DbDep, ServicesDep
 from airspace.errors import NotFound
@@ -128,20 +127,10 @@ def delete_clip(clip_id: str, services: ServicesDep, db: DbDep, user: CurrentUse
     db.commit()
 
 
-def clip_cues(db: DbDep, clip: Clip) -> list[Cue]:
-    """The recording's captions within the clip, on the clip's clock."""
-    start, end = clip.start_seconds, clip.start_seconds + clip.duration_seconds
-    return [
-        Cue(c.speaker, max(0.0, c.start - start), min(end, c.end) - start, c.body)
-        for c in cues_of(db, clip.recording_id)
-        if c.end > start and c.start < end
-    ]
-
-
 @doors.get("/i/clips/{clip_id}/captions.vtt")
 def clip_captions(clip_id: str, services: ServicesDep, db: DbDep, user: OptionalUser) -> Response:
     clip = clips.visible(db, clip_id, user, services.clock.now())
-    return Response(webvtt(clip_cues(db, clip)), media_type="text/vtt; charset=utf-8")
+    return Response(webvtt(clips.cues_within(db, clip)), media_type="text/vtt; charset=utf-8")
 
 
 def clip_file(

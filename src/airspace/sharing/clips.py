@@ -13,6 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from airspace.accounts.models import User
+from airspace.captions.services import cues_of
+from airspace.captions.transcript import Cue
 from airspace.errors import Conflict, Forbidden, Invalid, NotFound
 from airspace.ids import is_space_id, new_base62_id
 from airspace.media.constants import SAMPLE_RATE
@@ -119,3 +121,13 @@ def delete(services: Services, session: Session, clip: Clip, user: User) -> None
         raise Forbidden("only the clip's maker or the host can delete it")
     services.storage.delete_prefix(clip_key(clip, ""))
     session.delete(clip)
+
+
+def cues_within(session: Session, clip: Clip) -> list[Cue]:
+    """The recording's captions within the clip, on the clip's clock."""
+    start, end = clip.start_seconds, clip.start_seconds + clip.duration_seconds
+    return [
+        Cue(c.speaker, max(0.0, c.start - start), min(end, c.end) - start, c.body)
+        for c in cues_of(session, clip.recording_id)
+        if c.end > start and c.start < end
+    ]

@@ -33,10 +33,6 @@ def require_not_blocked(session: Session, space: Space, user: User | None, actio
         raise Forbidden(f"the host has blocked you, so you cannot {action} their Spaces")
 
 
-def may_share(session: Session, space: Space, user: User | None) -> bool:
-    return user is None or not accounts.is_blocked(session, space.host_id, user.id)
-
-
 def share(
     session: Session,
     space: Space,

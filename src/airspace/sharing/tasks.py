@@ -6,15 +6,13 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from airspace.captions.services import cues_of
-from airspace.captions.transcript import Cue
 from airspace.jobs.registry import JobContext, JobFailed, job, periodic_job
 from airspace.media import audio_files
 from airspace.media.cover import cover_art
 from airspace.media.tags import FileTags
 from airspace.recordings.renditions import pcm_between
 from airspace.recordings.services import segments_of
-from airspace.sharing import audiogram, mail
+from airspace.sharing import audiogram, clips, mail
 from airspace.sharing.clips import clip_key
 from airspace.sharing.models import Clip, ClipState
 
@@ -32,11 +30,7 @@ def make_clip(ctx: JobContext, *, clip_id: str) -> None:
             raise JobFailed("the clip no longer exists")
         segments = segments_of(session, clip.recording_id)
         start, length = clip.start_seconds, clip.duration_seconds
-        cues = [
-            Cue(c.speaker, max(0.0, c.start - start), c.end - start, c.body)
-            for c in cues_of(session, clip.recording_id)
-            if c.end > start and c.start < start + length
-        ]
+        cues = clips.cues_within(session, clip)
         title, host = clip.title, clip.space.host.display_name
         link = f"{services.settings.public_url}/i/clips/{clip.id}"
         tags = FileTags(title, host, clip.created_at, link, cover_art(title, host))
