@@ -47,13 +47,17 @@ from airspace.sharing.clip_views import doors as clip_doors
 from airspace.sharing.clip_views import router as clips_router
 from airspace.sharing.views import router as sharing_router
 from airspace.spaces.models import Space
+from airspace.spaces.phase_socket import PhaseWatch
+from airspace.spaces.phase_socket import router as phase_socket_router
 from airspace.spaces.views import router as spaces_router
 from airspace.web.clip_page import router as clip_page_router
 from airspace.web.create_page import router as create_page_router
+from airspace.web.error_pages import browser_error
 from airspace.web.moderation_page import router as moderation_page_router
 from airspace.web.oembed import router as oembed_router
 from airspace.web.pages import STATIC_DIR
 from airspace.web.pages import router as pages_router
+from airspace.web.search_page import router as search_page_router
 from airspace.web.security_headers import SecurityHeaders
 from airspace.web.settings_page import router as settings_page_router
 from airspace.web.sharing_pages import router as sharing_pages_router
@@ -131,12 +135,14 @@ def create_app(services: Services, *, run_jobs: bool = False) -> AirspaceApp:
         lifespan=lifespan,
     )
     app.state.services = services
-    install_error_handlers(app)
+    app.state.phase_watch = PhaseWatch(services)
+    install_error_handlers(app, browser_error)
     for router in (
         accounts_router,
         spaces_router,
         rooms_router,
         room_socket_router,
+        phase_socket_router,
         recordings_router,
         captions_api,
         jobs_router,
@@ -179,6 +185,7 @@ def create_app(services: Services, *, run_jobs: bool = False) -> AirspaceApp:
     app.include_router(playback_router)
     app.include_router(captions_media)
     app.include_router(pages_router)
+    app.include_router(search_page_router)
     app.include_router(create_page_router)
     app.include_router(settings_page_router)
     app.include_router(sharing_pages_router)

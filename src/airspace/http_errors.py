@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import errno
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import redis
 import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException
 from starlette.routing import compile_path
@@ -21,19 +22,29 @@ from airspace.errors import AirspaceError
 logger = logging.getLogger(__name__)
 
 
-def install_error_handlers(app: FastAPI) -> None:
+PageForError = Callable[[Request, int, str, dict[str, str] | None], Response | None]
+"""The page a browser gets for an error (status, detail, headers), or None for JSON."""
+
+
+def install_error_handlers(app: FastAPI, page_for_error: PageForError | None = None) -> None:
+    def answer(
+        request: Request, status_code: int, detail: str, headers: dict[str, str] | None = None
+    ) -> Response:
+        page = page_for_error(request, status_code, detail, headers) if page_for_error else None
+        if page is not None:
+            return page
+        return JSONResponse({"detail": detail}, status_code=status_code, headers=headers)
+
     @app.exception_handler(AirspaceError)
-    async def domain_error(_request: Request, exc: AirspaceError) -> JSONResponse:
-        return JSONResponse(
-            {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers or None
-        )
+    async def domain_error(request: Request, exc: AirspaceError) -> Response:
+        return answer(request, exc.status_code, exc.detail, exc.headers or None)
 
     @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: HTTPException) -> Response:
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             headers["Allow"] = ", ".join(allowed_methods(request))
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+        return answer(request, exc.status_code, str(exc.detail), headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -47,14 +58,13 @@ def install_error_handlers(app: FastAPI) -> None:
         ]
         return JSONResponse({"detail": _summary(problems), "errors": problems}, status_code=422)
 
-    async def outage(request: Request, exc: Exception) -> JSONResponse:
+    async def outage(request: Request, exc: Exception) -> Response:
         found = outage_of(exc)
         if found is None:
             return await unexpected(request, exc)
         status_code, detail = found
         logger.error("%s %s: %s (%s)", request.method, request.url.path, detail, exc)
-        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-        return JSONResponse({"detail": detail}, status_code=status_code, headers=headers)
+        return answer(request, status_code, detail, {"Retry-After": str(RETRY_AFTER_SECONDS)})
 
     # Outages of what the server needs are answered where they are raised (Starlette
     # hands errors that reach its last handler on to the server as well).
@@ -62,9 +72,9 @@ def install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(kind, outage)
 
     @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> Response:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse({"detail": "internal server error"}, status_code=500)
+        return answer(request, 500, "internal server error")
 
 
 def allowed_methods(request: Request) -> list[str]:

@@ -10,11 +10,9 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
-from tests.captions.test_captions_end_to_end import wait_for_captions
 from tests.conftest import LiveServer
 from tests.e2e.pages import wait_until
 from tests.e2e.test_browser_replay import CHROMIUM, SCREENSHOTS, wait_ready
@@ -179,15 +177,28 @@ def test_a_space_from_sign_up_to_replay_in_two_browsers(
             timeout=15_000,
         )
 
-        # Only the host ends it; everyone's page turns into the replay.
+        # A listener the host removes is told so, and cannot come back in.
+        removed = guest_browser.new_context(viewport={"width": 375, "height": 800}).new_page()
+        watch_errors(removed, errors)
+        sign_up(removed, base, "rex")
+        removed.goto(f"{base}/i/spaces/{space_id}")
+        expect(host.locator(member(host, "rex"))).to_contain_text("Listener")
+        host.once("dialog", lambda dialog: dialog.accept())
+        room.get_by_role("button", name="Remove rex").click()
+        expect(removed.get_by_role("alert")).to_have_text("You were removed from this Space.")
+
+        # Only the host ends it; every open page turns into the replay without a reload,
+        # then gets the captions when they are made.
+        for page in (guest, removed):
+            page.evaluate("window.openedOnce = true")
         host.once("dialog", lambda dialog: dialog.accept())
         room.get_by_role("button", name="End Space").click()
-        expect(guest.get_by_text("This Space has ended.")).to_be_visible()
-        with httpx.Client(follow_redirects=True, base_url=base, timeout=20) as http:
-            recording = wait_for_captions(http, space_id)
-        assert recording["captions"]["status"] == "done"
-
-        guest.goto(f"{base}/i/spaces/{space_id}")
+        for page in (guest, removed):
+            expect(page.get_by_role("region", name="Replay player")).to_be_visible()
+            wait_until(page, "document.querySelectorAll('.transcript li').length > 0", 90_000)
+            expect(page.locator(".captions-status")).to_be_empty()
+            assert page.evaluate("window.openedOnce === true"), "the page was reloaded"
+        removed.context.close()
         wait_ready(guest)
         guest.get_by_role("button", name="Play").click()
         wait_until(guest, "document.querySelector('.player audio').currentTime > 0.5")
@@ -278,9 +289,26 @@ def test_a_scheduled_space_counts_down_and_offers_a_reminder(
         assert f"{base}/i/spaces/{space_id}" in reminder.replace("\r\n ", "")
         assert "SUMMARY:Tomorrow's talk (Airspace)" in reminder
 
-        # The host starts it early from the page.
+        # A visitor waits on the page; the host starts it early from theirs, and the
+        # visitor's page goes live by itself.
+        visitor = browser.new_page(viewport={"width": 375, "height": 800})
+        watch_errors(visitor, errors)
+        visitor.goto(f"{base}/i/spaces/{space_id}")
+        expect(visitor.get_by_role("timer")).not_to_be_empty()
+        visitor.evaluate("window.openedOnce = true")
         page.get_by_role("button", name="Start now").click()
         expect(page.get_by_role("region", name="Live room")).to_be_visible()
+        expect(visitor.get_by_role("region", name="Live room")).to_be_visible()
+        expect(visitor.locator(".phase-announcer")).to_have_text("This Space is live now.")
+        assert visitor.evaluate("window.openedOnce === true"), "the page was reloaded"
+
+        # An address that leads nowhere is a page in the site's layout, not JSON.
+        missing = visitor.goto(f"{base}/i/nowhere")
+        assert missing is not None
+        assert missing.status == 404
+        expect(visitor.get_by_role("heading", name="Page not found")).to_be_visible()
+        expect(visitor.get_by_role("link", name="Back home")).to_be_visible()
+        errors.clear()  # the browser logs the 404 it was sent to
     finally:
         browser.close()
     assert errors == []

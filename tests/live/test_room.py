@@ -91,3 +91,16 @@ def test_asking_to_speak_is_for_listeners_who_are_not_blocked() -> None:
         state.ask_to_speak(100, blocked_by_host=False)
     with pytest.raises(Conflict, match="join"):
         state.ask_to_speak(999, blocked_by_host=False)
+
+
+def test_listening_counts_only_those_playing_the_stream() -> None:
+    state = room_with(3)  # three members with the page open, nobody playing yet
+    assert state.listening_count(0.0) == 0
+    assert state.listener_count(0.0) == 3
+    state.join(200, "eve", "Eve", session="browser-e")
+    state.heard_listener("browser-e", 1.0)  # a member presses Listen
+    state.heard_listener("anon-a", 2.0)  # someone plays the stream without the page
+    assert state.listening_count(3.0) == 2
+    assert state.snapshot(3.0)["listening_count"] == 2
+    state.heard_listener("anon-a", 10.0)
+    assert state.listening_count(1.0 + LISTENER_PRESENCE_SECONDS + 1) == 1  # eve stopped

@@ -36,7 +36,7 @@ def test_moderators_read_and_decide_reports(client: TestClient, services: Servic
     sign_up(client, "mona")
     refused = client.get("/moderation")
     assert refused.status_code == 403
-    assert "only moderators" in refused.text
+    assert "Only moderators" in refused.text
     make_moderator(services, "mona")
     page = client.get("/moderation")
     assert page.status_code == 200

@@ -87,4 +87,5 @@ def test_space_page_and_home_cards(client: TestClient) -> None:
     assert "Live now" in home.text
     missing = client.get("/i/spaces/AAAAAAAAAAAAA")
     assert missing.status_code == 404
-    assert "no Space" in missing.text
+    assert "No Space" in missing.text
+    assert "<h1>Page not found</h1>" in missing.text

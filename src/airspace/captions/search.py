@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 
+from pydantic import BaseModel
 from sqlalchemy import bindparam, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from airspace.captions.models import TranscriptSegment
+from airspace.recordings import lifecycle
+from airspace.recordings.models import Recording
+from airspace.spaces.models import Space
 
 MAX_TERMS = 12
 _TERM = re.compile(r"[\w']+", re.UNICODE)
@@ -93,3 +98,53 @@ def _matching(session: Session, terms: list[str], limit: int) -> list[Transcript
             .limit(limit)
         )
     )
+
+
+class SearchHit(BaseModel):
+    start: float
+    """Seconds into the replay."""
+    speaker: str
+    text: str
+
+
+class SearchResult(BaseModel):
+    space_id: str
+    title: str
+    url: str
+    hits: list[SearchHit]
+
+
+def transcript_hits(
+    session: Session, query: str, limit: int, now: datetime, public_url: str
+) -> list[SearchResult]:
+    """Up to ``limit`` recordings in which the words of ``query`` were spoken, each with
+    its hits in order, on the replay's clock. Only public recordings replayable now."""
+    results: dict[str, SearchResult] = {}
+    for segment in matching_segments(session, query, limit * 10):
+        row = session.execute(
+            select(Recording, Space)
+            .join(Space, Space.id == Recording.space_id)
+            .where(Recording.id == segment.recording_id)
+        ).one()
+        recording, space = row.tuple()
+        if space.is_ticketed or not lifecycle.is_listenable(recording, now):
+            continue
+        if segment.end_seconds <= recording.start_offset_seconds:
+            continue
+        result = results.get(space.id)
+        if result is None:
+            if len(results) >= limit:
+                continue
+            result = results[space.id] = SearchResult(
+                space_id=space.id,
+                title=space.title,
+                url=f"{public_url}/i/spaces/{space.id}",
+                hits=[],
+            )
+        start = max(0.0, segment.start_seconds - recording.start_offset_seconds)
+        result.hits.append(
+            SearchHit(start=round(start, 3), speaker=segment.speaker_name, text=segment.body)
+        )
+    for result in results.values():
+        result.hits.sort(key=lambda h: h.start)
+    return list(results.values())

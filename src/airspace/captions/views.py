@@ -6,12 +6,10 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel
-from sqlalchemy import select
 
 from airspace.accounts.auth import OptionalUser
 from airspace.api_contract import errors
-from airspace.captions.search import matching_segments
+from airspace.captions.search import SearchResult, transcript_hits
 from airspace.captions.services import cues_of
 from airspace.captions.transcript import on_replay_clock, podcast_transcript, webvtt
 from airspace.delivery.access import granted_recording
@@ -25,11 +23,8 @@ from airspace.media.hls_segments import (
     master_playlist,
     media_playlist,
 )
-from airspace.recordings import lifecycle
 from airspace.recordings import services as recordings
-from airspace.recordings.models import Recording
 from airspace.recordings.views import REPLAY_ERRORS
-from airspace.spaces.models import Space
 from airspace.web.responses import VTT_TYPE, fresh
 
 api = APIRouter(tags=["captions"])
@@ -46,20 +41,6 @@ def transcript(
     return podcast_transcript(cues)
 
 
-class SearchHit(BaseModel):
-    start: float
-    """Seconds into the replay."""
-    speaker: str
-    text: str
-
-
-class SearchResult(BaseModel):
-    space_id: str
-    title: str
-    url: str
-    hits: list[SearchHit]
-
-
 @api.get("/search")
 def search_transcripts(
     q: Annotated[str, Query(min_length=1, max_length=200)],
@@ -69,38 +50,7 @@ def search_transcripts(
 ) -> list[SearchResult]:
     """Recordings in which the words of ``q`` were spoken, with the time of each hit.
     Only public recordings that are replayable now are searched."""
-    now = services.clock.now()
-    results: dict[str, SearchResult] = {}
-    for segment in matching_segments(db, q, limit * 10):
-        row = db.execute(
-            select(Recording, Space)
-            .join(Space, Space.id == Recording.space_id)
-            .where(Recording.id == segment.recording_id)
-        ).one()
-        recording, space = row.tuple()
-        if space.is_ticketed or not lifecycle.is_listenable(recording, now):
-            continue
-        start = segment.start_seconds - recording.start_offset_seconds
-        if segment.end_seconds <= recording.start_offset_seconds:
-            continue
-        result = results.get(space.id)
-        if result is None:
-            if len(results) >= limit:
-                continue
-            result = results[space.id] = SearchResult(
-                space_id=space.id,
-                title=space.title,
-                url=f"{services.settings.public_url}/i/spaces/{space.id}",
-                hits=[],
-            )
-        result.hits.append(
-            SearchHit(
-                start=round(max(0.0, start), 3), speaker=segment.speaker_name, text=segment.body
-            )
-        )
-    for result in results.values():
-        result.hits.sort(key=lambda h: h.start)
-    return list(results.values())
+    return transcript_hits(db, q, limit, services.clock.now(), services.settings.public_url)
 
 
 def _captions(grant: Grant, db: DbDep, for_hls: bool) -> Response:

@@ -70,6 +70,9 @@ class RoomState:
     """Anonymous listener session → when it last fetched the live playlist (seconds)."""
     peak_listeners: int = 0
     member_sessions: dict[str, int] = field(default_factory=dict)
+    stream_seen: dict[str, float] = field(default_factory=dict)
+    """Every session that fetched the live playlist lately (members' too), oldest first:
+    those actually listening, where the members are those with the page open."""
     """Listener session → the signed-in member it belongs to, who is counted as a member."""
 
     # -- presence --------------------------------------------------------------------
@@ -99,6 +102,8 @@ class RoomState:
     def heard_listener(self, session: str, now: float) -> None:
         """A session fetched the live playlist at ``now`` (seconds); sessions of members
         in the room are already counted as members."""
+        self.stream_seen.pop(session, None)
+        self.stream_seen[session] = now
         if self.member_sessions.get(session) in self.members:
             return
         # Kept in the order last heard (a session moves to the end), so the stale ones
@@ -109,18 +114,19 @@ class RoomState:
         self.listener_count(now)
 
     def listener_count(self, now: float) -> int:
-        """Listeners at ``now``: members without a microphone and recent playlist readers."""
-        seen = self.anonymous_seen
-        while seen:
-            oldest = next(iter(seen))
-            if now - seen[oldest] <= LISTENER_PRESENCE_SECONDS:
-                break
-            del seen[oldest]
+        """Listeners in the room at ``now``: members without a microphone (their page is
+        open) and recent playlist readers who are not members."""
+        _forget_stale(self.anonymous_seen, now)
         count = len(self.anonymous_seen) + sum(
             1 for m in self.members.values() if m.role is RoomRole.LISTENER
         )
         self.peak_listeners = max(self.peak_listeners, count)
         return count
+
+    def listening_count(self, now: float) -> int:
+        """Those playing the live stream at ``now`` (its playlist fetched lately)."""
+        _forget_stale(self.stream_seen, now)
+        return len(self.stream_seen)
 
     # -- requests and roles ----------------------------------------------------------
 
@@ -264,6 +270,7 @@ class RoomState:
             "state",
             members=[m.public() for m in members],
             listener_count=self.listener_count(now),
+            listening_count=self.listening_count(now),
             participant_count=len(self.participants),
             microphones=self.microphones(),
         )
@@ -303,3 +310,13 @@ class RoomState:
             self.members[member.user_id] = member
             self.participants.add(f"user:{member.user_id}")
         self.removed.update(int(user_id) for user_id in roster.get("removed", []))
+
+
+def _forget_stale(seen: dict[str, float], now: float) -> None:
+    """Drop the sessions not heard from for ``LISTENER_PRESENCE_SECONDS`` (kept in the
+    order last heard, so the stale ones are in front: O(1) per request)."""
+    while seen:
+        oldest = next(iter(seen))
+        if now - seen[oldest] <= LISTENER_PRESENCE_SECONDS:
+            break
+        del seen[oldest]

@@ -33,6 +33,10 @@ class RecordingState(enum.StrEnum):
     PURGED = "purged"
 
 
+PLAYABLE = frozenset({RecordingState.PROCESSING, RecordingState.AVAILABLE})
+"""States whose replay is offered (while processing, the player says it is being prepared)."""
+
+
 class Recording(Base):
     """The recording of one Space; the row outlives its media as a tombstone."""
 

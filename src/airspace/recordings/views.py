@@ -19,7 +19,7 @@ from airspace.jobs.status import latest_run
 from airspace.moderation import audit
 from airspace.recordings import chapters, lifecycle, replay
 from airspace.recordings import services as recordings
-from airspace.recordings.models import Recording, RecordingState
+from airspace.recordings.models import PLAYABLE, Recording, RecordingState
 from airspace.recordings.renditions import rendition_key
 from airspace.recordings.schemas import (
     ChapterOut,
@@ -42,8 +42,6 @@ router = APIRouter(prefix="/spaces/{space_id}/recording", tags=["recordings"])
 doors = APIRouter(include_in_schema=False)
 REPLAY_ERRORS = (403, 404, 409, 410)
 """What the replay's checks answer: no such recording, still live, gone, ticketed."""
-
-PLAYABLE = {RecordingState.PROCESSING, RecordingState.AVAILABLE}
 
 
 def recording_out(services: Services, session: Session, recording: Recording) -> RecordingOut:

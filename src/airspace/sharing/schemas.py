@@ -67,6 +67,8 @@ class ShareLinksOut(BaseModel):
     link: str
     link_at_time: str | None
     embed_code: str
+    compact_embed_code: str
+    """The compact player (180 px high: title, Play and the seek bar)."""
     x_intent: str
     email: str
     shares: int

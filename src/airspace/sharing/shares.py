@@ -25,6 +25,8 @@ from airspace.spaces.models import Space, SpaceState
 MOST_RECIPIENTS = 20
 EMBED_WIDTH, EMBED_HEIGHT = 480, 420
 """The embed's size: the player with its controls fits in it whole."""
+COMPACT_EMBED_HEIGHT = 180
+"""The compact embed: title, Play and the seek bar (the page lays itself out for it)."""
 
 
 def require_not_blocked(session: Session, space: Space, user: User | None, action: str) -> None:
@@ -121,6 +123,7 @@ class ShareLinks:
     link: str
     link_at_time: str | None
     embed_code: str
+    compact_embed_code: str
     x_intent: str
     email: str
 
@@ -129,11 +132,17 @@ def share_links(space_id: str, title: str, public_url: str, at_seconds: int | No
     """The share sheet's links for a Space (``at_seconds``: the player's position)."""
     link = f"{public_url}/i/spaces/{space_id}"
     at_time = f"{link}?t={at_seconds}" if at_seconds else None
-    embed = (
-        f'<iframe src="{link}/embed" width="{EMBED_WIDTH}" height="{EMBED_HEIGHT}" '
-        f'title="{escape(title)}" allow="autoplay" style="border:0"></iframe>'
-    )
     shared = at_time or link
     x_intent = "https://x.com/intent/post?" + urlencode({"text": title, "url": shared})
     email = f"mailto:?subject={quote(title)}&body={quote(shared)}"
-    return ShareLinks(link, at_time, embed, x_intent, email)
+    embed = embed_code(link, title, EMBED_HEIGHT)
+    compact = embed_code(link, title, COMPACT_EMBED_HEIGHT)
+    return ShareLinks(link, at_time, embed, compact, x_intent, email)
+
+
+def embed_code(link: str, title: str, height: int) -> str:
+    """The iframe another site pastes to play the Space, ``height`` pixels high."""
+    return (
+        f'<iframe src="{link}/embed" width="{EMBED_WIDTH}" height="{height}" '
+        f'title="{escape(title)}" allow="autoplay" style="border:0"></iframe>'
+    )

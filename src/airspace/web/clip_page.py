@@ -10,6 +10,7 @@ from airspace.dependencies import DbDep, ServicesDep
 from airspace.errors import AirspaceError
 from airspace.sharing import clips
 from airspace.sharing.clip_views import clip_out
+from airspace.web.error_pages import page_for
 from airspace.web.pages import render
 
 router = APIRouter(include_in_schema=False)
@@ -42,7 +43,7 @@ def _page(
     try:
         clip = clips.visible(db, clip_id, user, services.clock.now())
     except AirspaceError as exc:
-        return render(request, services, "error.html", user, exc.status_code, message=exc.detail)
+        return page_for(exc, request, services, user)
     return render(
         request,
         services,

@@ -18,6 +18,7 @@ from airspace.dependencies import ServicesDep
 from airspace.errors import AirspaceError, Invalid
 from airspace.live.views import RoomsDep
 from airspace.spaces import services as spaces
+from airspace.web.error_pages import page_for
 from airspace.web.pages import render, to_login
 from airspace.wiring import Services
 
@@ -142,5 +143,5 @@ async def start_scheduled(
     try:
         await rooms.start_space(space_id, user.id)
     except AirspaceError as exc:
-        return render(request, services, "error.html", user, exc.status_code, message=exc.detail)
+        return page_for(exc, request, services, user)
     return RedirectResponse(f"/i/spaces/{space_id}", status_code=303)

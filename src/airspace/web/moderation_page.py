@@ -17,6 +17,7 @@ from airspace.moderation import audit
 from airspace.moderation import services as moderation
 from airspace.moderation.models import ReportStatus
 from airspace.spaces.models import Space
+from airspace.web.error_pages import page_for
 from airspace.web.pages import render, to_login
 from airspace.wiring import Services
 
@@ -37,7 +38,7 @@ def _page(
     try:
         reports = moderation.reports(db, user, ReportStatus.OPEN, QUEUE_LENGTH)
     except AirspaceError as exc:
-        return render(request, services, "error.html", user, exc.status_code, message=exc.detail)
+        return page_for(exc, request, services, user)
     spaces = {r.space_id: db.get(Space, r.space_id) for r in reports}
     titles = {key: space.title if space else key for key, space in spaces.items()}
     log = audit.entries(db, AUDIT_LENGTH) if user.role is Role.ADMIN else []

@@ -21,13 +21,16 @@ def oembed(
     services: ServicesDep,
     db: DbDep,
     format: Literal["json"] = "json",
+    maxheight: Annotated[int | None, Query(ge=1, le=10_000)] = None,
 ) -> dict[str, Any]:
-    """The oEmbed answer (type ``rich``) for a Space link of this instance."""
+    """The oEmbed answer (type ``rich``) for a Space link of this instance. Below
+    ``maxheight`` 420 the compact player (180 px high) is offered."""
     prefix = f"{services.settings.public_url}/i/spaces/"
     if not url.startswith(prefix):
         raise NotFound("not a Space link of this instance")
     space = spaces.get(db, url.removeprefix(prefix).split("?", 1)[0].split("/", 1)[0])
     links = shares.share_links(space.id, space.title, services.settings.public_url, None)
+    compact = maxheight is not None and maxheight < shares.EMBED_HEIGHT
     return {
         "version": "1.0",
         "type": "rich",
@@ -36,6 +39,6 @@ def oembed(
         "title": space.title,
         "author_name": space.host.display_name,
         "width": shares.EMBED_WIDTH,
-        "height": shares.EMBED_HEIGHT,
-        "html": links.embed_code,
+        "height": shares.COMPACT_EMBED_HEIGHT if compact else shares.EMBED_HEIGHT,
+        "html": links.compact_embed_code if compact else links.embed_code,
     }

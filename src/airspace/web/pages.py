@@ -30,21 +30,25 @@ from airspace.accounts.models import User
 from airspace.accounts.throttle import client_of, throttled_authenticate
 from airspace.dependencies import DbDep, ServicesDep
 from airspace.errors import AirspaceError, Conflict
-from airspace.recordings.models import RecordingState
+from airspace.recordings.models import PLAYABLE
 from airspace.sharing import follows, notifications, shares
 from airspace.spaces import calendar
 from airspace.spaces import services as spaces
 from airspace.spaces.models import SpaceState
+from airspace.spaces.phase import page_view
 from airspace.spaces.views import space_out
+from airspace.web.error_pages import page_for
+from airspace.web.formatting import clock, duration
 from airspace.wiring import Services
 
 WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
 templates = Jinja2Templates(directory=WEB_DIR / "templates")
+templates.env.filters["clock"] = clock
+templates.env.filters["duration"] = duration
 router = APIRouter(include_in_schema=False)
 
 FormField = Annotated[str, Form()]
-PLAYABLE = {RecordingState.PROCESSING, RecordingState.AVAILABLE}
 LISTING_HEADINGS = (("live", "Live now"), ("upcoming", "Upcoming"), ("recorded", "Recordings"))
 
 
@@ -226,8 +230,9 @@ def _space_page(
     try:
         space = space_out(db, services, spaces.get(db, space_id))
     except AirspaceError as exc:
-        return render(request, services, "error.html", user, exc.status_code, message=exc.detail)
-    playable = space.recording is not None and space.recording.state in PLAYABLE
+        return page_for(exc, request, services, user)
+    recording_state = space.recording.state if space.recording is not None else None
+    playable = recording_state in PLAYABLE
     host = accounts.get_user(db, space.host.username)
     blocked = user is not None and accounts.is_blocked(db, host.id, user.id)
     response = render(
@@ -237,6 +242,8 @@ def _space_page(
         user,
         space=space,
         playable=playable,
+        view=page_view(space.state, recording_state),
+        blocked=blocked,
         embedded=embedded,
         public_url=services.settings.public_url,
         host=host,

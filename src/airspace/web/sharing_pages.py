@@ -16,6 +16,7 @@ from airspace.media.cover import cover_art
 from airspace.sharing import feed, follows, notifications, shares
 from airspace.spaces.models import Space, SpaceState
 from airspace.spaces.views import space_out
+from airspace.web.error_pages import page_for
 from airspace.web.pages import render, to_login
 
 router = APIRouter(include_in_schema=False)
@@ -35,7 +36,7 @@ def profile_page(
     try:
         host = accounts.get_user(db, username)
     except AirspaceError as exc:
-        return render(request, services, "error.html", user, exc.status_code, message=exc.detail)
+        return page_for(exc, request, services, user)
     rows = db.scalars(
         select(Space)
         .where(Space.host_id == host.id, Space.state != SpaceState.CANCELED)

@@ -14,6 +14,7 @@ const speed = root.querySelector(".speed");
 const captionLine = root.querySelector(".caption");
 const captionsToggle = root.querySelector(".captions-toggle");
 const transcriptList = root.querySelector(".transcript");
+const captionsStatus = root.querySelector(".captions-status");
 let peaks = [];
 let cues = [];
 let captionsOn = true;
@@ -110,15 +111,12 @@ reportForm.addEventListener("submit", async (event) => {
   if (reply.ok) { reportForm.reset(); setTimeout(() => reportDialog.close(), 1500); }
 });
 
-async function start() {
-  const [waveform, transcript] = await Promise.all([
-    fetch(`${api}/waveform`).then((r) => (r.ok ? r.json() : { peaks: [] })),
-    fetch(`${api}/transcript`).then((r) => (r.ok ? r.json() : { segments: [] })),
-  ]);
-  peaks = waveform.peaks;
+// The transcript and captions, loaded at the start and again when they are ready.
+async function loadCaptions() {
+  const transcript = await fetch(`${api}/transcript`).then((r) => (r.ok ? r.json() : { segments: [] }));
   cues = transcript.segments;
   if (transcriptList) {
-    for (const cue of cues) {
+    transcriptList.replaceChildren(...cues.map((cue) => {
       const item = document.createElement("li");
       item.dataset.start = cue.startTime;
       item.dataset.end = cue.endTime;
@@ -128,16 +126,46 @@ async function start() {
       button.textContent = `${clock(cue.startTime)} ${cue.speaker}: ${cue.body}`;
       button.addEventListener("click", () => seek(cue.startTime));
       item.append(button);
-      transcriptList.append(item);
-    }
+      return item;
+    }));
   }
+  const track = audio.querySelector("track");
+  if (track && cues.length) {
+    const fresh = track.cloneNode();
+    fresh.src = `/i/spaces/${spaceId}/captions.vtt?v=${cues.length}`;
+    track.replaceWith(fresh);
+  }
+  showTime();
+}
+
+// The Space page tells the player how its captions are coming along (space_phase.js).
+document.addEventListener("space:phase", ({ detail: phase }) => {
+  const making = ["queued", "running"].includes(phase.captions) || (phase.captions === null && phase.recording === "processing");
+  const progress = phase.captions === "running" ? ` ${Math.round(phase.captions_progress * 100)}%` : "";
+  captionsStatus.textContent = making ? `Captions are being made…${progress}`
+    : phase.captions === "failed" ? "Captions could not be made for this recording." : "";
+  if (phase.captions === "done" && cues.length === 0) loadCaptions();
+});
+document.dispatchEvent(new Event("space:phase?"));
+
+async function loadWaveform() {
+  const waveform = await fetch(`${api}/waveform`).then((r) => (r.ok ? r.json() : { peaks: [] }));
+  peaks = waveform.peaks;
   drawPlayed();
+}
+
+async function start() {
+  await Promise.all([loadWaveform(), loadCaptions()]);
   // The M4A is made by a job right after the Space; ask for it and wait until it is ready.
   for (;;) {
     const reply = await fetch(`${api}/renditions`, { method: "POST", headers: writeHeaders, body: JSON.stringify({ format: "m4a" }) });
     const body = await reply.json();
     if (!reply.ok) { status.textContent = body.detail; return; }
-    if (body.status === "ready") { audio.src = `/i/spaces/${spaceId}/recording.m4a`; return; }
+    if (body.status === "ready") {
+      audio.src = `/i/spaces/${spaceId}/recording.m4a`;
+      if (!peaks.length) await loadWaveform(); // a replay opened as the Space ended
+      return;
+    }
     status.textContent = body.status === "failed" ? `The replay could not be prepared: ${body.error}` : `Preparing the replay… ${Math.round((body.progress || 0) * 100)}%`;
     if (body.status === "failed") return;
     await new Promise((resolve) => setTimeout(resolve, 1000));

@@ -2,10 +2,12 @@
 // the program over HLS, asking to speak, the microphone, and the host's controls.
 import { LiveListener } from "./live_audio.js";
 import { Microphone } from "./microphone.js";
+import { ReconnectingSocket } from "./reconnecting_socket.js";
 
 const root = document.querySelector(".room");
 const spaceId = root.dataset.spaceId;
 const me = root.dataset.me;
+const blocked = root.dataset.blocked === "true";
 const api = `/api/v1/spaces/${spaceId}/room`;
 const headers = {
   "Content-Type": "application/json",
@@ -23,6 +25,7 @@ const stepDownButton = $(".step-down");
 const endButton = $(".end");
 const leaveButton = $(".leave");
 const MIC_ROLES = new Set(["host", "cohost", "speaker"]);
+const RECONNECTING = "Reconnecting…";
 const ROLE_NAMES = { host: "Host", cohost: "Co-host", speaker: "Speaker", listener: "Listener" };
 
 let members = new Map();
@@ -139,7 +142,7 @@ function render() {
   $(".rec").hidden = !recording;
   const self = mine();
   const speaker = self && MIC_ROLES.has(self.role);
-  askButton.hidden = ended || !self || speaker;
+  askButton.hidden = ended || !self || speaker || blocked;
   askButton.disabled = Boolean(self?.hand_raised);
   askButton.textContent = self?.hand_raised ? "Asked to speak" : "Ask to speak";
   micButton.hidden = ended || !speaker;
@@ -157,7 +160,7 @@ function apply(event) {
   if ("recording" in event) recording = event.recording;
   if (event.type === "state") {
     members = new Map(event.members.map((m) => [m.username, m]));
-    showCount(event.listener_count);
+    showCount(event);
     // After a reconnect: what changed about me while the socket was down.
     if (me && !members.has(me)) rejoin();
     else if (me) followMyRole({ type: "state", member: members.get(me) });
@@ -173,8 +176,7 @@ function apply(event) {
   } else if (event.type === "idle_warning") {
     say(`Nobody has spoken for a while: this Space ends in ${event.ends_in_seconds} s unless someone talks or turns on a microphone.`);
   } else if (event.type === "ended") {
-    leaveRoom("This Space has ended.");
-    setTimeout(() => location.reload(), 1500);
+    leaveRoom("This Space has ended."); // the page turns into the replay by itself
   } else if (event.member) {
     // Someone joined, or moved between stage and audience: the count changes now.
     if (members.get(event.member.username)?.role !== event.member.role) refreshCount();
@@ -224,8 +226,11 @@ function leaveRoom(message) {
   socket?.close();
 }
 
-function showCount(count) {
-  const text = `${count} listening`;
+// "Listening": those playing the live stream; "in the room": everyone with the page open
+// or the stream playing, speakers included.
+function showCount(state) {
+  const speakers = [...members.values()].filter((m) => MIC_ROLES.has(m.role)).length;
+  const text = `${state.listening_count ?? 0} listening · ${state.listener_count + speakers} in the room`;
   if ($(".listener-count").textContent !== text) $(".listener-count").textContent = text;
 }
 
@@ -246,17 +251,15 @@ async function rejoin() {
 }
 
 function connect() {
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  socket = new WebSocket(`${scheme}://${location.host}${api}/events`);
-  socket.addEventListener("message", (message) => {
-    const event = JSON.parse(message.data);
-    if (event.type !== "pong") apply(event);
-  });
-  socket.addEventListener("close", (closed) => {
+  socket = new ReconnectingSocket(`${api}/events`, {
+    onMessage: apply,
+    onOpen: () => { if (status.textContent === RECONNECTING) say(""); },
+    onDown: () => { if (!ended) say(RECONNECTING); },
     // 1008: the room refused this page (not live any more, or for ticket holders only).
-    if (closed.code === 1008) { say(closed.reason || "The room closed the connection."); return; }
-    // 1013: the room is between servers for a moment.
-    if (!ended) setTimeout(connect, closed.code === 1013 ? 1000 : 2000);
+    shouldRetry: (closed) => {
+      if (closed.code === 1008) { say(closed.reason || "The room closed the connection."); return false; }
+      return !ended;
+    },
   });
 }
 
@@ -290,12 +293,9 @@ endButton.addEventListener("click", act(async () => {
 async function refreshCount() {
   if (ended) return;
   const reply = await fetch(api);
-  if (reply.ok) showCount((await reply.json()).listener_count);
+  if (reply.ok) showCount(await reply.json());
 }
-setInterval(() => {
-  refreshCount();
-  socket?.readyState === WebSocket.OPEN && socket.send(JSON.stringify({ type: "ping" }));
-}, 5000);
+setInterval(refreshCount, 5000);
 leaveButton.addEventListener("click", act(async () => {
   leaving = true;
   micWanted = false;

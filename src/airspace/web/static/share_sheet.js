@@ -37,8 +37,7 @@ async function copy(text, what) {
 
 sheet.querySelector(".copy-link").addEventListener("click", () => copy(link, "link"));
 sheet.querySelector(".copy-time").addEventListener("click", () => copy(linkNow(), "link at the current time"));
-const embed = sheet.querySelector(".embed-code");
-embed.addEventListener("focus", () => embed.select());
+for (const embed of sheet.querySelectorAll(".embed-code")) embed.addEventListener("focus", () => embed.select());
 
 const native = sheet.querySelector(".native-share");
 if (navigator.share) {
