@@ -6,6 +6,11 @@ refused by the API."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
@@ -30,6 +35,32 @@ def signed_in(browser: Browser, base: str, username: str) -> tuple[BrowserContex
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{base}/")
     return context, page
+
+
+@contextmanager
+def another_site(html: str) -> Iterator[str]:
+    """Another site on this machine (another origin) serving ``html``; its address."""
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = html.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://localhost:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def watch_for_errors(page: Page, errors: list[str]) -> None:
@@ -100,7 +131,24 @@ def test_follow_notify_share_and_block_in_chromium(
     sheet = bob.locator(".share-menu")
     sheet.get_by_role("button", name="Copy link", exact=True).click()
     expect(sheet.locator(".copy-status")).to_have_text("Copied the link.")
-    assert 'height="420"' in sheet.locator(".embed-code").input_value()
+    # The embed codes, pasted into another site's page, show the player with its Play
+    # button inside the frame (the full player, and the compact one).
+    for label, height in (("Embed code", 420), ("Compact embed code (180 px high)", 180)):
+        code = sheet.get_by_label(label, exact=True).input_value()
+        assert f'height="{height}"' in code
+        elsewhere = bob.context.new_page()
+        blog = f"<!doctype html><title>A blog</title><p>Listen:</p>{code}"
+        with another_site(blog) as blog_url:
+            elsewhere.goto(blog_url)
+        play = elsewhere.frame_locator("iframe").get_by_role("button", name="Play")
+        expect(play).to_be_visible()
+        expect(play).to_be_in_viewport(ratio=1)
+        if height == 180:
+            elsewhere.screenshot(
+                path=str(SCREENSHOTS / "embed-compact.png"),
+                clip={"x": 0, "y": 0, "width": 500, "height": 240},
+            )
+        elsewhere.close()
     sheet.get_by_label("Comment (optional)").fill("The part about whales")
     sheet.get_by_role("button", name="Share", exact=True).click()
     expect(sheet.locator(".share-status")).to_have_text("Shared with your followers.")
