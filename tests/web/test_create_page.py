@@ -84,12 +84,12 @@ def test_the_form_comes_back_with_the_reason_and_what_was_typed(client: TestClie
         },
     )
     assert too_many.status_code == 422
-    assert "at most 3 topics" in too_many.text
+    assert "At most 3 topics." in too_many.text
     assert 'value="Four topics"' in too_many.text
     assert ">Too much</textarea>" in too_many.text
     no_title = client.post("/spaces/new", data={"csrf_token": token, "title": "  "})
     assert no_title.status_code == 422
-    assert "title must be 1 to 70 characters" in no_title.text
+    assert "Title must be 1 to 70 characters" in no_title.text
     control = client.post("/spaces/new", data={"csrf_token": token, "title": "a\x00b"})
     assert control.status_code == 422
     assert "control character" in control.text
@@ -98,7 +98,7 @@ def test_the_form_comes_back_with_the_reason_and_what_was_typed(client: TestClie
         data={"csrf_token": token, "title": "Soon", "when": "later", "starts_at": "tomorrow"},
     )
     assert bad_time.status_code == 422
-    assert "choose the date and time" in bad_time.text
+    assert "Choose the date and time" in bad_time.text
     past = client.post(
         "/spaces/new",
         data={

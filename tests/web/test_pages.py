@@ -53,7 +53,7 @@ def test_login_form_errors_and_logout(client: TestClient) -> None:
     token = csrf_from(client.get("/login").text)
     wrong = client.post("/login", data={"username": "ada", "password": "nope", "csrf_token": token})
     assert wrong.status_code == 401
-    assert "wrong username or password" in wrong.text
+    assert "Wrong username or password" in wrong.text
     ok = client.post(
         "/login",
         data={"username": "ada", "password": "pw-12345678", "csrf_token": token},

@@ -77,7 +77,7 @@ def test_blocking_and_unblocking(client: TestClient) -> None:
     assert [u["username"] for u in client.get("/api/v1/me/blocks").json()] == ["bob"]
     nobody = client.post("/settings/blocks", data={"csrf_token": token, "username": "nobody"})
     assert nobody.status_code == 404
-    assert "no user named" in nobody.text
+    assert "No user named" in nobody.text
     myself = client.post("/settings/blocks", data={"csrf_token": token, "username": "ada"})
     assert myself.status_code == 422
     unblocked = client.post("/settings/blocks/bob/unblock", data={"csrf_token": token})

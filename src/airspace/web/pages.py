@@ -37,7 +37,7 @@ from airspace.spaces import services as spaces
 from airspace.spaces.models import SpaceState
 from airspace.spaces.phase import page_view
 from airspace.spaces.views import space_out
-from airspace.web.error_pages import page_for
+from airspace.web.error_pages import as_sentence, page_for
 from airspace.web.formatting import clock, duration
 from airspace.wiring import Services
 
@@ -46,9 +46,14 @@ STATIC_DIR = WEB_DIR / "static"
 templates = Jinja2Templates(directory=WEB_DIR / "templates")
 templates.env.filters["clock"] = clock
 templates.env.filters["duration"] = duration
+templates.env.filters["sentence"] = as_sentence
 router = APIRouter(include_in_schema=False)
 
 FormField = Annotated[str, Form()]
+WELCOME = (
+    "Welcome to Airspace, {name}! Listen to a live Space or a replay below, or start your "
+    "own with Create a Space. Your name and picture are in Settings."
+)
 LISTING_HEADINGS = (("live", "Live now"), ("upcoming", "Upcoming"), ("recorded", "Recordings"))
 
 
@@ -112,6 +117,7 @@ def signup(
         user = accounts.register(db, username.strip(), password, services.clock.now())
     except AirspaceError as exc:
         return render(request, services, "signup.html", None, exc.status_code, error=exc.detail)
+    notices.post(db, user, WELCOME.format(name=user.display_name), services.clock.now())
     return _logged_in(services, db, user)
 
 

@@ -1,4 +1,6 @@
 // "Download your data": ask for an archive, follow its build, then offer the download.
+import { sentence } from "./format.js";
+
 const section = document.querySelector(".archive");
 const said = section.querySelector(".archive-status");
 const bar = section.querySelector(".archive-progress");
@@ -38,7 +40,7 @@ request.addEventListener("click", async () => {
   said.textContent = "Asking for your archive…";
   const reply = await fetch("/api/v1/me/archive", { method: "POST", headers: { "X-CSRF-Token": csrf } });
   const body = await reply.json().catch(() => ({}));
-  if (!reply.ok) { said.textContent = body.detail || "Try again."; request.disabled = false; return; }
+  if (!reply.ok) { said.textContent = sentence(body.detail) || "Try again."; request.disabled = false; return; }
   show(body);
 });
 

@@ -1,14 +1,11 @@
+import { clock } from "./format.js";
+
 // Chapters and speakers in the player: a chapter list to jump to, and buttons that skip
 // to the next or previous speaker (on the replay's clock, like everything in the player).
 const player = document.querySelector(".player");
 const audio = player.querySelector("audio");
 const api = `/api/v1/spaces/${player.dataset.spaceId}/recording`;
 const list = player.querySelector(".chapter-list");
-const clock = (seconds) => {
-  const s = Math.floor(seconds), h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
-  const rest = String(s % 60).padStart(2, "0");
-  return h ? `${h}:${String(m).padStart(2, "0")}:${rest}` : `${m}:${rest}`;
-};
 let chapters = [];
 let turns = [];
 

@@ -1,5 +1,7 @@
 // Making a clip from the player: pick where it starts and how long it lasts (shown on
 // the waveform), preview it, give it a title and save; the clip's page follows its making.
+import { clock, sentence } from "./format.js";
+
 const player = document.querySelector(".player");
 const panel = player.querySelector(".clip-panel");
 const toggle = player.querySelector(".clip-button");
@@ -12,7 +14,6 @@ const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
 const spaceId = player.dataset.spaceId;
 let previewEnd = null;
 
-const clock = (seconds) => `${Math.floor(seconds / 60)}:${String(Math.floor(seconds % 60)).padStart(2, "0")}`;
 
 function show() {
   const duration = audio.duration || 0;
@@ -59,7 +60,7 @@ panel.addEventListener("submit", async (event) => {
     body: JSON.stringify({ title: panel.elements.title.value, start: from, end: from + Number(length.value) }),
   });
   const body = await reply.json().catch(() => ({}));
-  if (!reply.ok) { said.textContent = `Not saved: ${body.detail || "try again"}`; return; }
+  if (!reply.ok) { said.textContent = `Not saved. ${sentence(body.detail) || "Try again."}`; return; }
   said.replaceChildren("Clip saved. ");
   const link = document.createElement("a");
   link.href = `/i/clips/${body.id}`;

@@ -1,4 +1,6 @@
 // The download page: queue a download, show its progress, then the file link.
+import { sentence } from "./format.js";
+
 const form = document.getElementById("download-form");
 const statusBox = document.getElementById("download-status");
 const stateText = document.getElementById("download-state");
@@ -17,7 +19,7 @@ function fail(message) {
 }
 
 function detail(body) {
-  if (typeof body.detail === "string") return body.detail;
+  if (typeof body.detail === "string") return sentence(body.detail);
   if (Array.isArray(body.detail)) return body.detail.map((e) => e.msg).join("; ");
   return "Something went wrong.";
 }

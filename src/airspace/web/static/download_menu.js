@@ -1,5 +1,7 @@
 // The replay's Download menu: the file is made if it has not been (its progress shown),
 // then the browser saves it under the Space's name.
+import { sentence } from "./format.js";
+
 const menu = document.querySelector(".download-menu");
 const spaceId = menu.dataset.spaceId;
 const bar = menu.querySelector(".download-progress");
@@ -15,7 +17,7 @@ async function prepare(format) {
   });
   const body = await reply.json().catch(() => ({}));
   if (!reply.ok || body.status === "failed") {
-    said.textContent = `The ${names[format]} file could not be made: ${body.detail || body.error || "try again"}`;
+    said.textContent = `The ${names[format]} file could not be made. ${sentence(body.detail || body.error) || "Try again."}`;
     bar.hidden = true;
     return;
   }

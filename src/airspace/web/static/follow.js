@@ -1,4 +1,6 @@
 // Follow / Unfollow a host without leaving the page.
+import { sentence } from "./format.js";
+
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
 
 for (const button of document.querySelectorAll("button.follow")) {
@@ -12,7 +14,7 @@ for (const button of document.querySelectorAll("button.follow")) {
         headers: { "X-CSRF-Token": csrf },
       });
       const body = await reply.json();
-      if (!reply.ok) throw new Error(body.detail || "try again");
+      if (!reply.ok) throw new Error(sentence(body.detail) || "Try again.");
       button.setAttribute("aria-pressed", String(body.you_follow));
       button.textContent = body.you_follow ? "Following" : "Follow";
       button.classList.toggle("secondary", body.you_follow);

@@ -1,4 +1,5 @@
 import { drawWaveform } from "./waveform.js";
+import { clock, sentence } from "./format.js";
 
 // The host's recording panel: move the start time (with a preview), delete.
 const panel = document.querySelector(".host-panel");
@@ -11,7 +12,6 @@ const status = panel.querySelector(".host-status");
 const saved = Number(panel.dataset.offset);
 let preview = null;
 
-const clock = (s) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, "0")}`;
 // The whole recording's waveform under the slider; what listeners skip is dimmed.
 const canvas = panel.querySelector(".offset-waveform");
 let peaks = [];
@@ -54,14 +54,14 @@ panel.querySelector(".preview").addEventListener("click", () => {
 
 panel.querySelector(".save-offset").addEventListener("click", async () => {
   const { ok, body } = await send("PATCH", { start_offset_seconds: Number(slider.value) });
-  status.textContent = ok ? "Start time saved; the replay is being prepared." : body.detail;
+  status.textContent = ok ? "Start time saved; the replay is being prepared." : sentence(body.detail);
   if (ok) setTimeout(() => location.reload(), 500);
 });
 
 panel.querySelector(".delete-recording").addEventListener("click", async () => {
   if (!confirm("Delete this recording for everyone? This cannot be undone by you.")) return;
   const { ok, body } = await send("DELETE");
-  status.textContent = ok ? "Recording deleted." : body.detail;
+  status.textContent = ok ? "Recording deleted." : sentence(body.detail);
   if (ok) location.reload();
 });
 
@@ -74,7 +74,7 @@ for (const [selector, field, yes, no] of [
   box.addEventListener("change", async () => {
     const { ok, body } = await send("PATCH", { [field]: box.checked });
     if (!ok) box.checked = !box.checked;
-    status.textContent = ok ? (box.checked ? yes : no) : body.detail;
+    status.textContent = ok ? (box.checked ? yes : no) : sentence(body.detail);
   });
 }
 
@@ -103,7 +103,7 @@ panel.querySelector(".save-chapters").addEventListener("click", async () => {
     body: JSON.stringify({ chapters }),
   });
   const body = await reply.json().catch(() => ({}));
-  if (!reply.ok) { status.textContent = body.detail || "Try again."; return; }
+  if (!reply.ok) { status.textContent = sentence(body.detail) || "Try again."; return; }
   chaptersText.value = body.chapters.map((c) => `${clock(c.start)} ${c.title}`).join("\n");
   status.textContent = body.edited ? "Chapters saved." : "Back to the automatic chapters.";
 });

@@ -1,5 +1,7 @@
 // A speaker's microphone: the browser's microphone sent to the Space over WebRTC (Opus),
 // and the mix of everyone else coming back on the same connection.
+import { sentence } from "./format.js";
+
 
 export class Microphone {
   constructor(spaceId, headers, { onState = () => {} } = {}) {
@@ -53,7 +55,7 @@ export class Microphone {
       body: JSON.stringify({ type: "offer", sdp: connection.localDescription.sdp }),
     });
     const body = await reply.json().catch(() => ({}));
-    if (!reply.ok) throw new Error(typeof body.detail === "string" ? body.detail : "The microphone could not connect.");
+    if (!reply.ok) throw new Error(typeof body.detail === "string" ? sentence(body.detail) : "The microphone could not connect.");
     await connection.setRemoteDescription(body);
   }
 

@@ -1,3 +1,6 @@
+import { clock, sentence } from "./format.js";
+import { offerMediaSession } from "./media_session.js";
+import { remember, remembered, resumeAt } from "./remembered.js";
 import { drawWaveform } from "./waveform.js";
 
 // The replay player. Everything runs on the replay's clock: 0 is the host's start time,
@@ -23,12 +26,6 @@ let reported = false;
 const writeHeaders = {
   "Content-Type": "application/json",
   "X-CSRF-Token": document.querySelector('meta[name="csrf-token"]')?.content || "",
-};
-
-const clock = (seconds) => {
-  const s = Math.max(0, Math.floor(seconds));
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = String(s % 60).padStart(2, "0");
-  return h ? `${h}:${String(m).padStart(2, "0")}:${r}` : `${m}:${r}`;
 };
 
 function drawPlayed() {
@@ -60,7 +57,17 @@ const setCaptions = (on) => { captionsOn = on; captionsToggle.setAttribute("aria
 playButton.addEventListener("click", toggle);
 root.querySelector(".back").addEventListener("click", () => seek(audio.currentTime - 15));
 root.querySelector(".forward").addEventListener("click", () => seek(audio.currentTime + 15));
-speed.addEventListener("change", () => { audio.playbackRate = Number(speed.value); });
+speed.addEventListener("change", () => {
+  audio.playbackRate = Number(speed.value);
+  remember(spaceId, { speed: speed.value });
+});
+// The position is kept every few seconds while playing, and at each pause or seek.
+let keptAt = 0;
+const keepPosition = () => { keptAt = Date.now(); remember(spaceId, { position: audio.currentTime }); };
+audio.addEventListener("timeupdate", () => { if (Date.now() - keptAt > 5000) keepPosition(); });
+for (const event of ["pause", "seeked"]) audio.addEventListener(event, keepPosition);
+audio.addEventListener("ended", () => remember(spaceId, { position: 0 }));
+offerMediaSession(audio, { title: root.dataset.title, artist: root.dataset.hostName, artwork: root.dataset.artwork, seek, player: root });
 position.addEventListener("input", () => seek(Number(position.value)));
 captionsToggle.addEventListener("click", () => setCaptions(!captionsOn));
 audio.addEventListener("play", () => { playButton.textContent = "Pause"; playButton.setAttribute("aria-label", "Pause"); });
@@ -79,8 +86,18 @@ audio.addEventListener("error", () => {
 audio.addEventListener("loadedmetadata", () => {
   position.max = audio.duration;
   const start = Number(new URLSearchParams(location.search).get("t"));
-  if (start > 0) audio.currentTime = Math.min(start, audio.duration);
+  const resume = resumeAt(spaceId, audio.duration);
   status.textContent = "";
+  if (start > 0) audio.currentTime = Math.min(start, audio.duration);
+  else if (resume !== null) {
+    audio.currentTime = resume;
+    status.textContent = `Going on from ${clock(resume)}, where you left off.`;
+  }
+  const { speed: liked } = remembered(spaceId);
+  if (liked && [...speed.options].some((o) => o.value === liked)) {
+    speed.value = liked;
+    audio.playbackRate = Number(liked);
+  }
   root.classList.add("ready");
   showTime();
 });
@@ -106,7 +123,7 @@ reportForm.addEventListener("submit", async (event) => {
     body: JSON.stringify({ reason: reportForm.reason.value, details: reportForm.details.value, at_seconds: Math.floor(audio.currentTime) }),
   });
   const body = await reply.json().catch(() => ({}));
-  const problem = typeof body.detail === "string" ? body.detail : "The report could not be sent; try again.";
+  const problem = typeof body.detail === "string" ? sentence(body.detail) : "The report could not be sent; try again.";
   reportStatus.textContent = reply.ok ? "Thank you. A moderator will look at it." : problem;
   if (reply.ok) { reportForm.reset(); setTimeout(() => reportDialog.close(), 1500); }
 });
@@ -160,7 +177,7 @@ async function start() {
   for (;;) {
     const reply = await fetch(`${api}/renditions`, { method: "POST", headers: writeHeaders, body: JSON.stringify({ format: "m4a" }) });
     const body = await reply.json();
-    if (!reply.ok) { status.textContent = body.detail; return; }
+    if (!reply.ok) { status.textContent = sentence(body.detail); return; }
     if (body.status === "ready") {
       audio.src = `/i/spaces/${spaceId}/recording.m4a`;
       if (!peaks.length) await loadWaveform(); // a replay opened as the Space ended

@@ -3,6 +3,7 @@
 import { LiveListener } from "./live_audio.js";
 import { Microphone } from "./microphone.js";
 import { ReconnectingSocket } from "./reconnecting_socket.js";
+import { sentence } from "./format.js";
 
 const root = document.querySelector(".room");
 const spaceId = root.dataset.spaceId;
@@ -48,7 +49,7 @@ async function call(method, path, body) {
   const reply = await fetch(`${api}${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
   let parsed = {};
   try { parsed = JSON.parse(await reply.text() || "{}"); } catch { /* not JSON: a proxy's error page */ }
-  if (!reply.ok) throw new Error(typeof parsed.detail === "string" ? parsed.detail : `The room answered ${reply.status}.`);
+  if (!reply.ok) throw new Error(typeof parsed.detail === "string" ? sentence(parsed.detail) : `The room answered ${reply.status}.`);
   return parsed;
 }
 

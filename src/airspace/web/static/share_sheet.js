@@ -1,5 +1,7 @@
 // The share sheet under the player: copy the link (or the link at this moment) with
 // feedback, embed code, the phone's own share sheet, and sharing inside the instance.
+import { sentence } from "./format.js";
+
 const sheet = document.querySelector(".share-menu");
 const player = sheet.closest(".player");
 const toggle = player.querySelector("button.share");
@@ -58,7 +60,7 @@ form?.addEventListener("submit", async (event) => {
     body: JSON.stringify({ comment: form.elements.comment.value, followers: form.elements.followers.checked, to, at }),
   });
   const body = await reply.json().catch(() => ({}));
-  if (!reply.ok) { said.textContent = `Not shared: ${body.detail || "try again"}`; return; }
+  if (!reply.ok) { said.textContent = `Not shared. ${sentence(body.detail) || "Try again."}`; return; }
   const parts = [];
   if (body.followers) parts.push("your followers");
   if (body.notified) parts.push(`${body.notified} account${body.notified === 1 ? "" : "s"}`);
