@@ -6,6 +6,7 @@ captions. Screenshots of each page go to docs/screenshots/."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -209,8 +210,10 @@ def test_a_space_from_sign_up_to_replay_in_two_browsers(
         spoken = " ".join(lines).lower()
         assert any("Hana Host:" in line for line in lines), lines
         assert any("gus:" in line for line in lines), lines
-        assert "garden" in spoken, lines
-        assert "tonight" in spoken, lines
+        # Each voice is understood (the small model may mishear a word of a phrase).
+        words = set(re.findall(r"[a-z']+", spoken))
+        assert len({"evening", "welcome", "garden", "show"} & words) >= 3, lines
+        assert len({"thank", "having", "show", "tonight"} & words) >= 3, lines
         guest_line = next(i for i, line in enumerate(lines) if "gus:" in line)
         guest.locator(".transcript li button").nth(guest_line).click()
         wait_until(guest, "document.querySelector('.caption').textContent.startsWith('gus:')")
