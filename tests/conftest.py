@@ -216,7 +216,13 @@ def live_server(services: Services) -> Iterator[LiveServer]:
     services.settings = replace(services.settings, public_url=f"http://127.0.0.1:{port}")
     app = create_app(services, run_jobs=True)
     config = server_config(
-        app, app.fast_path, host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+        app,
+        app.fast_path,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=1,  # pages left open by a module's browser
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -122,7 +122,7 @@ def test_the_replay_player_in_chromium(live_server: LiveServer, browser: Browser
     assert page.get_by_role("button", name="Captions").get_attribute("aria-pressed") == "false"
     page.locator("body").press("c")
     page.get_by_role("button", name="Share").click()
-    assert f"/i/spaces/{space_id}/embed" in page.locator(".embed-code").input_value()
+    assert f"/i/spaces/{space_id}/embed" in page.locator(".embed-code").first.input_value()
 
     # A listener reports the Space from where they are in it.
     page.get_by_role("button", name="Report").click()

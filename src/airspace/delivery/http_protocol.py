@@ -102,9 +102,16 @@ def media_protocol(fast_path: ListenerFastPath) -> type[HttpToolsProtocol]:
     return MediaHttpProtocol
 
 
+GRACEFUL_SHUTDOWN_SECONDS = 10
+"""How long a stopping server lets requests in flight finish. Some never would by
+themselves (a page's notification stream lasts as long as the page), and a server told
+to stop must stop: after this, what is left is cut and clients reconnect elsewhere."""
+
+
 def server_config(app: Any, fast_path: ListenerFastPath | None, **options: Any) -> uvicorn.Config:
     """uvicorn's configuration for ``app``, with the media protocol when the app has a
     listener fast path (and httptools, its parser, is installed)."""
+    options.setdefault("timeout_graceful_shutdown", GRACEFUL_SHUTDOWN_SECONDS)
     if fast_path is not None:
         options["http"] = media_protocol(fast_path)
     return uvicorn.Config(app, **options)
