@@ -49,6 +49,9 @@ class Settings:
     session_days: int = 30
     cookie_secure: bool = False
     job_workers: int = 2
+    job_heartbeat_seconds: int = 10
+    """How often a running job says its worker is alive; three missed beats and it is run
+    again elsewhere."""
     download_allow_hosts: frozenset[str] = frozenset()
     download_max_mb: int = 500
     download_max_minutes: int = 360
@@ -117,6 +120,7 @@ class Settings:
             session_days=_int(env, "AIRSPACE_SESSION_DAYS", 30, minimum=1),
             cookie_secure=_bool(env, "AIRSPACE_COOKIE_SECURE", False),
             job_workers=_int(env, "AIRSPACE_JOB_WORKERS", 2, minimum=1),
+            job_heartbeat_seconds=_int(env, "AIRSPACE_JOB_HEARTBEAT_SECONDS", 10, minimum=1),
             download_allow_hosts=frozenset(
                 h.strip().lower()
                 for h in env.get("AIRSPACE_DOWNLOAD_ALLOW_HOSTS", "").split(",")

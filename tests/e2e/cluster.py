@@ -31,6 +31,8 @@ NODES = (
     "server 127.0.0.1:8002 max_fails=1 fail_timeout=3s;",
 )
 LISTEN = "listen 80;"
+HEARTBEAT_SECONDS = 2
+"""The cluster's job heartbeat: a killed worker's jobs run again 6 s later."""
 
 
 @dataclass
@@ -173,6 +175,8 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
         "AIRSPACE_SECRET_KEY": secrets.token_urlsafe(32),
         "AIRSPACE_PUBLIC_URL": base,
         "AIRSPACE_MEDIA_WORKERS": "1",
+        # A killed worker's jobs are taken up again after three missed beats: 6 s here.
+        "AIRSPACE_JOB_HEARTBEAT_SECONDS": str(HEARTBEAT_SECONDS),
     }
     shared.pop("AIRSPACE_NODE_ID", None)
     prefix = tmp_path / "nginx"

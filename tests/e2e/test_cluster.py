@@ -15,11 +15,11 @@ from datetime import datetime
 import httpx
 import pytest
 
-from airspace.jobs.tasks import STALLED_AFTER
+from airspace.jobs.tasks import MISSED_BEATS
 from airspace.media.peer import recording, tone
 from airspace.media.room_speaker import RoomSpeaker
 from tests.audio import band_share, speech
-from tests.e2e.cluster import NGINX, Cluster, cluster
+from tests.e2e.cluster import HEARTBEAT_SECONDS, NGINX, Cluster, cluster
 from tests.live.test_speakers import EventLog, program_audio
 
 pytestmark = pytest.mark.skipif(not NGINX.exists(), reason=f"nginx is not installed ({NGINX})")
@@ -231,7 +231,7 @@ def test_captions_finish_after_their_worker_is_killed(rig: Cluster) -> None:
             await wait(lambda: captions_job(rig, space_id) == "running", 90, "captions run", rig)
             rig.stop_worker(signal.SIGKILL)
             assert captions_job(rig, space_id) == "running"  # and nobody is running it now
-            await asyncio.sleep(STALLED_AFTER.total_seconds() + 1)
+            await asyncio.sleep(MISSED_BEATS * HEARTBEAT_SECONDS + 1)
             rig.start_worker()  # it finds the job its predecessor lost, and runs it again
             await wait(lambda: captions_job(rig, space_id) == "done", 120, "captions done", rig)
             captions = await host.get(f"/i/spaces/{space_id}/captions.vtt")

@@ -14,7 +14,7 @@ from airspace.clock import SettableClock
 from airspace.jobs import status
 from airspace.jobs.queue import create_job_queue
 from airspace.jobs.registry import JobContext, job
-from airspace.jobs.tasks import STALLED_AFTER
+from airspace.jobs.tasks import stalled_after
 from airspace.wiring import Services
 from tests.conftest import REDIS_URL
 
@@ -38,9 +38,9 @@ def test_a_job_whose_worker_died_is_run_again(services: Services, clock: Settabl
     RUNS.clear()
     with TestClient(create_app(services, run_jobs=True)):
         orphan = started_then_orphaned(services, "orphan")
-        clock.advance(STALLED_AFTER / 2)
+        clock.advance(stalled_after(services.settings) / 2)
         alive = started_then_orphaned(services, "alive")  # its worker beat just now
-        clock.advance(STALLED_AFTER / 2 + timedelta(seconds=1))
+        clock.advance(stalled_after(services.settings) / 2 + timedelta(seconds=1))
         services.jobs.run_now("jobs.requeue_stalled")
         deadline = time.monotonic() + 20
         while status.get_run(services, orphan).status.value != "done":

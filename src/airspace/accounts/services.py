@@ -66,9 +66,7 @@ def update_settings(
         user.email = address or None
 
 
-_ADDRESS_CHAR = (
-    r"[^@\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
-)
+_ADDRESS_CHAR = r"[^@\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
 """Anything but ``@``, controls and white space, each named: ``\\s`` means other characters
 in JavaScript (the API description's dialect), Python and pydantic's Rust engine."""
 EMAIL = rf"{_ADDRESS_CHAR}+@{_ADDRESS_CHAR}+\.{_ADDRESS_CHAR}+"

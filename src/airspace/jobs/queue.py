@@ -38,8 +38,6 @@ logger = logging.getLogger(__name__)
 SHUTDOWN_SECONDS = 8.0
 """How long a stopping consumer waits for running jobs before it leaves them to be run
 again: a worker stops within ten seconds of SIGTERM, however long its jobs are."""
-HEARTBEAT_SECONDS = 10.0
-"""How often a running job says its worker is alive."""
 PERIODIC_CLAIM = 3600
 """Seconds a periodic job's claim on a minute is kept (past any clock skew between workers)."""
 
@@ -55,7 +53,7 @@ class Heartbeat:
         self._thread.start()
 
     def _beat(self, services: Services, run_id: str) -> None:
-        while not self._stop.wait(HEARTBEAT_SECONDS):
+        while not self._stop.wait(services.settings.job_heartbeat_seconds):
             try:
                 status.heartbeat(services, run_id)
             except Exception:  # the database is away for a moment: beat again later

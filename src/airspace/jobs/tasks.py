@@ -10,12 +10,17 @@ from airspace.jobs import status
 from airspace.jobs.registry import JobContext, periodic_job
 
 if TYPE_CHECKING:
+    from airspace.config import Settings
     from airspace.wiring import Services
 
 logger = logging.getLogger(__name__)
 
-STALLED_AFTER = timedelta(seconds=30)
-"""A running job with no heartbeat for this long (three missed beats) lost its worker."""
+MISSED_BEATS = 3
+"""A running job whose heartbeat stopped for this many beats lost its worker."""
+
+
+def stalled_after(settings: Settings) -> timedelta:
+    return timedelta(seconds=MISSED_BEATS * settings.job_heartbeat_seconds)
 
 
 @periodic_job("jobs.requeue_stalled")
@@ -28,7 +33,7 @@ def requeue_stalled(ctx: JobContext) -> None:
 def requeue_stalled_runs(services: Services) -> int:
     """Put every job that lost its worker back on the queue (also done by a worker as it
     starts, so a restarted worker picks up what it was doing); how many."""
-    runs = status.claim_stalled(services, services.clock.now() - STALLED_AFTER)
+    runs = status.claim_stalled(services, services.clock.now() - stalled_after(services.settings))
     for run in runs:
         logger.warning("job %s (%s) lost its worker; queued again", run.name, run.id)
         services.jobs.requeue(run.id, run.name, dict(run.arguments))
