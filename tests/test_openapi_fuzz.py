@@ -32,6 +32,10 @@ UNSTATED_RULES = {
     "PUT /api/v1/me/blocks/{username}": ("you cannot block yourself",),
     "PATCH /api/v1/spaces/{space_id}/recording": ("start_offset_seconds must be",),
     "PUT /api/v1/users/{username}/follow": ("you cannot follow yourself",),
+    "PUT /api/v1/me/avatar": (  # any bytes are a "binary" string; few are a picture
+        "not a picture Airspace can read",
+        "use a JPEG, PNG, GIF or WebP picture",
+    ),
     "POST /api/v1/spaces/{space_id}/shares": (
         "share with your followers, with some accounts, or both",
     ),

@@ -22,6 +22,8 @@ def test_register_sets_a_signed_httponly_samesite_session_cookie(client: TestCli
         "captions_opt_out": False,
         "podcast_feed": False,
         "email": None,
+        "bio": "",
+        "avatar_url": "/@ada/avatar?v=0",
     }
     cookie_header = ";".join(response.headers.get_list("set-cookie"))
     assert f"{SESSION_COOKIE}=" in cookie_header

@@ -34,7 +34,13 @@ def test_create_and_get(client: TestClient, host: dict[str, str]) -> None:
     assert space["url"] == f"http://127.0.0.1:8000/i/spaces/{space_id}"
     assert space["topics"] == ["Music", "News"]
     assert space["state"] == "scheduled"
-    assert space["host"] == {"username": "host", "display_name": "host", "role": "user"}
+    assert space["host"] == {
+        "username": "host",
+        "display_name": "host",
+        "role": "user",
+        "bio": "",
+        "avatar_url": "/@host/avatar?v=0",
+    }
     fetched = client.get(f"/api/v1/spaces/{space_id}").json()
     assert fetched == space
 

@@ -34,6 +34,11 @@ class User(Base):
     """Where notifications are emailed, when the instance sends email."""
     podcast_feed: Mapped[bool] = mapped_column(default=False)
     """The host publishes their public recordings as a podcast feed (MP3s open to all)."""
+    bio: Mapped[str] = mapped_column(String(160), default="", server_default="")
+    """A line or two about them, on their profile."""
+    avatar_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """0: no picture (their initials are drawn); else the version of the uploaded one,
+    which its address carries so that caches never show an old picture."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     """Set while a moderator has suspended the account: it cannot sign in or act."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field
 
 from airspace.accounts.models import Role
 from airspace.accounts.services import (
@@ -56,6 +56,14 @@ class UserOut(BaseModel):
     username: str
     display_name: str
     role: Role
+    bio: str = ""
+    avatar_version: int = Field(default=0, exclude=True)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def avatar_url(self) -> str:
+        """Their picture (or their initials, drawn); a new picture has a new address."""
+        return f"/@{self.username}/avatar?v={self.avatar_version}"
 
 
 class MeOut(UserOut):
@@ -85,6 +93,9 @@ class SettingsUpdate(InputModel):
         pattern=EMAIL_OR_NOTHING,
         description="Where notifications are emailed (when the instance sends email); "
         "an empty string removes it.",
+    )
+    bio: PlainText | None = Field(
+        default=None, max_length=160, description="A line or two about you, on your profile."
     )
 
 

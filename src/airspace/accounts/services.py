@@ -18,6 +18,7 @@ from airspace.text import printable
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_]{3,30}$")
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 128
+MAX_BIO = 160
 MAX_DISPLAY_NAME = 50
 TOKEN_PREFIX = "as_"  # noqa: S105 - a visible prefix, not a secret
 
@@ -48,6 +49,7 @@ def update_settings(
     captions_opt_out: bool | None = None,
     podcast_feed: bool | None = None,
     email: str | None = None,
+    bio: str | None = None,
 ) -> None:
     """Change what a user may change about themselves; a blank display name keeps the old."""
     if display_name is not None:
@@ -64,6 +66,11 @@ def update_settings(
         if address and not EMAIL_PATTERN.fullmatch(address):
             raise Invalid("that does not look like an email address")
         user.email = address or None
+    if bio is not None:
+        about = " ".join(printable(bio, "bio").split())
+        if len(about) > MAX_BIO:
+            raise Invalid(f"bio must be at most {MAX_BIO} characters")
+        user.bio = about
 
 
 _ADDRESS_CHAR = r"[^@\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"

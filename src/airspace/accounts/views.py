@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response, status
 
-from airspace.accounts import notices, throttle
+from airspace.accounts import avatars, notices, throttle
 from airspace.accounts import services as accounts
 from airspace.accounts.auth import (
     CurrentAdmin,
@@ -103,8 +104,40 @@ def me(user: CurrentUser) -> MeOut:
 @router.patch("/me")
 def update_me(body: SettingsUpdate, db: DbDep, user: CurrentUser) -> MeOut:
     accounts.update_settings(
-        user, body.display_name, body.captions_opt_out, body.podcast_feed, body.email
+        user, body.display_name, body.captions_opt_out, body.podcast_feed, body.email, body.bio
     )
+    db.commit()
+    return MeOut.model_validate(user)
+
+
+PICTURE_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "A JPEG, PNG, GIF or WebP picture (at most 1 MB here); it is cropped "
+        "to a square and made 256 px wide.",
+        "content": {
+            kind: {"schema": {"type": "string", "format": "binary"}}
+            for kind in ("image/jpeg", "image/png", "image/gif", "image/webp")
+        },
+    }
+}
+
+
+@router.put("/me/avatar", openapi_extra=PICTURE_BODY, responses=errors(413, 422))
+async def upload_avatar(
+    request: Request, services: ServicesDep, db: DbDep, user: CurrentUser
+) -> MeOut:
+    """Your profile picture, shown on your profile, your cards and in rooms."""
+    picture = await request.body()
+    await asyncio.to_thread(avatars.set_picture, services.storage, user, picture)
+    db.commit()
+    return MeOut.model_validate(user)
+
+
+@router.delete("/me/avatar")
+def remove_avatar(services: ServicesDep, db: DbDep, user: CurrentUser) -> MeOut:
+    """Back to your initials."""
+    avatars.remove_picture(services.storage, user)
     db.commit()
     return MeOut.model_validate(user)
 

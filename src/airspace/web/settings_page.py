@@ -87,11 +87,12 @@ def save_settings(
     captions_opt_out: Annotated[str | None, Form()] = None,
     podcast_feed: Annotated[str | None, Form()] = None,
     email: Annotated[str, Form()] = "",
+    bio: Annotated[str, Form()] = "",
     csrf_token: CsrfField = "",
 ) -> Response:
     def save(me: User) -> str:
         accounts.update_settings(
-            me, display_name, captions_opt_out is not None, podcast_feed is not None, email
+            me, display_name, captions_opt_out is not None, podcast_feed is not None, email, bio
         )
         return "Settings saved."
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
+from airspace.accounts import avatars
 from airspace.accounts import services as accounts
 from airspace.accounts.auth import OptionalUser
 from airspace.captions.views import OPEN_TO_ALL
@@ -80,6 +81,17 @@ def podcast_cover(username: str, db: DbDep) -> Response:
     host = accounts.get_user(db, username)
     art = cover_art(f"{host.display_name} on Airspace", f"@{host.username}")
     return Response(art, media_type="image/png", headers={"Cache-Control": "public, max-age=3600"})
+
+
+@router.get("/@{username}/avatar")
+def avatar(username: str, services: ServicesDep, db: DbDep, v: int = 0) -> Response:
+    """Their picture, or their initials drawn. A versioned address (``?v=``, as pages
+    and the API give it) never changes, so it is kept for a year."""
+    person = accounts.get_user(db, username)
+    picture, kind = avatars.picture_of(services.storage, person)
+    current = v == person.avatar_version and person.avatar_version > 0
+    cache = "public, max-age=31536000, immutable" if current else "public, max-age=300"
+    return Response(picture, media_type=kind, headers={"Cache-Control": cache})
 
 
 @router.get("/following", response_class=HTMLResponse)

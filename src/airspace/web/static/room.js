@@ -58,10 +58,6 @@ const act = (work) => async () => {
   render();
 };
 
-function initials(name) {
-  return name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0].toUpperCase()).join("") || "?";
-}
-
 function button(label, name, onClick, extra = "") {
   const b = document.createElement("button");
   b.type = "button";
@@ -83,6 +79,10 @@ function newCard(username) {
   const avatar = document.createElement("span");
   avatar.className = "avatar";
   avatar.setAttribute("aria-hidden", "true");
+  const picture = document.createElement("img");
+  picture.src = `/@${encodeURIComponent(username)}/avatar`;
+  picture.alt = "";
+  avatar.append(picture);
   const name = document.createElement("span");
   name.className = "name";
   const detail = document.createElement("span");
@@ -113,7 +113,6 @@ function card(member) {
   const [avatar, name, detail, tools] = item.children;
   const speaking = member.speaking && !member.muted;
   avatar.classList.toggle("speaking", speaking);
-  avatar.textContent = initials(member.display_name);
   name.textContent = member.display_name;
   const mic = MIC_ROLES.has(member.role) ? (member.muted ? " · muted" : member.connected ? " · mic on" : "") : "";
   detail.textContent = ROLE_NAMES[member.role] + mic + (speaking ? " · speaking" : "") + (member.hand_raised ? " · ✋ asked to speak" : "");
@@ -130,6 +129,18 @@ function place(list, items) {
   list.replaceChildren(...items);
 }
 
+// Who is speaking, for screen readers: said when it changes, at most every 3 seconds.
+let speakingSaid = "";
+let speakingTimer = null;
+function announceSpeaking(onStage) {
+  const names = onStage.filter((m) => m.speaking && !m.muted).map((m) => m.display_name);
+  const text = names.length ? `Speaking: ${names.join(", ")}` : "";
+  if (text === speakingSaid || speakingTimer) return;
+  speakingSaid = text;
+  $(".speaking-now").textContent = text;
+  speakingTimer = setTimeout(() => { speakingTimer = null; render(); }, 3000);
+}
+
 function render() {
   const all = [...members.values()];
   const onStage = all.filter((m) => MIC_ROLES.has(m.role));
@@ -137,6 +148,7 @@ function render() {
   const others = all.filter((m) => m.role === "listener" && !m.hand_raised);
   for (const username of cards.keys()) if (!members.has(username)) cards.delete(username);
   place(stage, onStage.map(card));
+  announceSpeaking(onStage);
   place(requests, asking.map(card));
   place(audience, others.map(card));
   $(".requests-section").hidden = !moderator() || asking.length === 0;
