@@ -3,7 +3,7 @@
 export function offerMediaSession(audio, { title, artist, artwork, seek, player }) {
   if (!("mediaSession" in navigator)) return;
   const session = navigator.mediaSession;
-  session.metadata = new MediaMetadata({ title, artist, album: "Airspace", artwork: [{ src: artwork, sizes: "1400x1400", type: "image/png" }] });
+  session.metadata = new MediaMetadata({ title, artist, album: "Airspace", artwork: [{ src: artwork, sizes: "600x600", type: "image/png" }] });
   const press = (name) => () => player.querySelector(name)?.click();
   const handlers = {
     play: () => audio.play(),
