@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import logging
 from collections.abc import Callable
@@ -27,24 +28,25 @@ PageForError = Callable[[Request, int, str, dict[str, str] | None], Response | N
 
 
 def install_error_handlers(app: FastAPI, page_for_error: PageForError | None = None) -> None:
-    def answer(
+    async def answer(
         request: Request, status_code: int, detail: str, headers: dict[str, str] | None = None
     ) -> Response:
-        page = page_for_error(request, status_code, detail, headers) if page_for_error else None
-        if page is not None:
-            return page
+        if page_for_error is not None:  # it may read the database: off the event loop
+            page = await asyncio.to_thread(page_for_error, request, status_code, detail, headers)
+            if page is not None:
+                return page
         return JSONResponse({"detail": detail}, status_code=status_code, headers=headers)
 
     @app.exception_handler(AirspaceError)
     async def domain_error(request: Request, exc: AirspaceError) -> Response:
-        return answer(request, exc.status_code, exc.detail, exc.headers or None)
+        return await answer(request, exc.status_code, exc.detail, exc.headers or None)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             headers["Allow"] = ", ".join(allowed_methods(request))
-        return answer(request, exc.status_code, str(exc.detail), headers)
+        return await answer(request, exc.status_code, str(exc.detail), headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -64,7 +66,8 @@ def install_error_handlers(app: FastAPI, page_for_error: PageForError | None = N
             return await unexpected(request, exc)
         status_code, detail = found
         logger.error("%s %s: %s (%s)", request.method, request.url.path, detail, exc)
-        return answer(request, status_code, detail, {"Retry-After": str(RETRY_AFTER_SECONDS)})
+        retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        return await answer(request, status_code, detail, retry)
 
     # Outages of what the server needs are answered where they are raised (Starlette
     # hands errors that reach its last handler on to the server as well).
@@ -74,7 +77,7 @@ def install_error_handlers(app: FastAPI, page_for_error: PageForError | None = N
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
-        return answer(request, 500, "internal server error")
+        return await answer(request, 500, "internal server error")
 
 
 def allowed_methods(request: Request) -> list[str]:

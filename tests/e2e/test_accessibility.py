@@ -12,7 +12,7 @@ from typing import Literal
 import httpx
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, StorageState, expect
 from sqlalchemy import select
 
 from airspace.accounts.models import Role, User
@@ -48,8 +48,10 @@ def site(live_server: LiveServer, clock: SettableClock) -> list[Visit]:
     base, services = live_server.base, live_server.services
     hana = live_server.register("hana")
     live_server.register("lou")
+    live_server.register("eve")
     with httpx.Client(base_url=base, headers=hana, timeout=20) as http:
         http.patch("/api/v1/me", json={"display_name": "Hana Moss"}).raise_for_status()
+        http.put("/api/v1/me/blocks/eve").raise_for_status()
         replay, _ = recorded_space(base, services, clock, hana, 12, "Tide tables")
         starts = (clock.now() + timedelta(days=2)).isoformat()
         scheduled = http.post(
@@ -107,7 +109,7 @@ def site(live_server: LiveServer, clock: SettableClock) -> list[Visit]:
     ]
 
 
-def signed_in_state(browser: Browser, base: str, username: str) -> dict[str, object]:
+def signed_in_state(browser: Browser, base: str, username: str) -> StorageState:
     """The cookies of a browser that logged in as ``username`` through the form."""
     context = browser.new_context()
     page = context.new_page()
@@ -118,7 +120,7 @@ def signed_in_state(browser: Browser, base: str, username: str) -> dict[str, obj
     page.wait_for_url(f"{base}/")
     state = context.storage_state()
     context.close()
-    return dict(state)
+    return state
 
 
 def blocking_violations(page: Page) -> list[str]:
@@ -150,7 +152,7 @@ def test_every_page_passes_axe_in_both_themes_on_phone_and_desktop(
                 context = browser.new_context(
                     viewport={"width": width, "height": 900},
                     color_scheme=theme,
-                    storage_state=states[who] if who else None,  # type: ignore[arg-type]
+                    storage_state=states[who] if who else None,
                 )
                 pages[who] = context.new_page()
             for visit in site:
@@ -170,24 +172,58 @@ def test_every_page_passes_axe_in_both_themes_on_phone_and_desktop(
     assert found == []
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_the_replay_works_by_keyboard_and_remembers_where_you_were(
-    live_server: LiveServer, browser: Browser, site: list[Visit]
-) -> None:
-    replay = next(v for v in site if v.name == "replay")
-    page = browser.new_page(viewport={"width": 1000, "height": 900})
-    page.goto(f"{live_server.base}{replay.path}")
-    page.wait_for_selector(".player.ready")
-
-    # Tab reaches Play, with a visible focus ring; Enter plays, Space pauses.
+def tab_to(page: Page, selector: str) -> None:
+    """Press Tab until ``selector`` has the focus, which must show (a focus ring)."""
     for _ in range(40):
         page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.matches('.player .play')"):
+        if page.evaluate(f"document.activeElement.matches({selector!r})"):
             break
     else:
-        raise AssertionError("Tab never reached the Play button")
-    ring = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
-    assert ring != "none"
+        raise AssertionError(f"Tab never reached {selector}")
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_room_and_the_replay_work_by_keyboard_and_the_replay_remembers(
+    live_server: LiveServer, browser: Browser, site: list[Visit]
+) -> None:
+    base = live_server.base
+    live = next(v for v in site if v.name == "live-listener")
+    lou = signed_in_state(browser, base, "lou")
+    listener = browser.new_context(storage_state=lou).new_page()
+    listener.goto(f"{base}{live.path}")
+    listener.wait_for_selector(".room .member")
+    tab_to(listener, ".room .ask")
+    listener.keyboard.press("Enter")
+    expect(listener.get_by_role("button", name="Asked to speak")).to_be_disabled()
+    listener.context.close()
+
+    # An account the host blocked is told why it cannot ask to speak.
+    eve = signed_in_state(browser, base, "eve")
+    blocked = browser.new_context(storage_state=eve).new_page()
+    blocked.goto(f"{base}{live.path}")
+    blocked.wait_for_selector(".room .member")
+    expect(blocked.locator(".blocked-note")).to_have_text(
+        "The host has blocked your account: you can listen, but not ask to speak."
+    )
+    expect(blocked.get_by_role("button", name="Ask to speak")).to_be_hidden()
+    blocked.context.close()
+
+    replay = next(v for v in site if v.name == "replay")
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    # The home card gives the replay's length as people write it; the search box in the
+    # top bar finds words spoken in it, linked to their moment.
+    page.goto(f"{base}/")
+    expect(page.locator(".card", has_text="Tide tables")).to_contain_text("0:12")
+    page.get_by_role("searchbox", name="Search Spaces").fill("twice a day")
+    page.keyboard.press("Enter")
+    moment = page.get_by_role("link", name="0:06 Hana Moss: High water comes twice a day.")
+    expect(moment).to_have_attribute("href", f"{replay.path}?t=6.0")
+
+    page.goto(f"{base}{replay.path}")
+    page.wait_for_selector(".player.ready")
+    # Tab reaches Play, with a visible focus ring; Enter plays, Space pauses.
+    tab_to(page, ".player .play")
     page.keyboard.press("Enter")
     wait_until(page, "!document.querySelector('.player audio').paused")
     page.keyboard.press("Space")

@@ -115,6 +115,7 @@ def test_a_space_from_sign_up_to_replay_in_two_browsers(
         check_page(host, 1100)
         host.screenshot(path=str(SCREENSHOTS / "signup.png"))
         sign_up(host, base, "hana")
+        expect(host.locator(".notices")).to_contain_text("Welcome to Airspace, hana!")
         host.get_by_role("link", name="Settings (hana)").click()
         host.get_by_label("Display name").fill("Hana Host")
         host.get_by_role("button", name="Save settings").click()
@@ -155,6 +156,10 @@ def test_a_space_from_sign_up_to_replay_in_two_browsers(
         # Chromium takes AAC through Media Source Extensions: the page's own demuxer ran.
         assert guest.evaluate("document.querySelector('.live-audio').src").startswith("blob:")
         expect(host.locator(member(host, "gus"))).to_contain_text("Listener")
+        # Counted as listening because the stream plays, not because the page is open.
+        expect(host.locator(".listener-count")).to_have_text(
+            "1 listening · 2 in the room", timeout=10_000
+        )
         guest_room.get_by_role("button", name="Ask to speak").click()
         expect(guest_room.get_by_role("button", name="Asked to speak")).to_be_disabled()
 
@@ -167,6 +172,7 @@ def test_a_space_from_sign_up_to_replay_in_two_browsers(
         expect(host.locator(member(host, "gus") + " .avatar.speaking")).to_be_visible(
             timeout=15_000
         )
+        expect(host.locator(".speaking-now")).to_contain_text("Speaking: gus")
         expect(host.locator(member(host, "gus"))).to_contain_text("Speaker")
         check_page(host, 1100)
         check_page(guest, 375)

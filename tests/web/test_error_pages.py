@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from airspace.web.error_pages import as_sentence
+from airspace.app import create_app
+from airspace.web.error_pages import as_sentence, bare_page
+from airspace.wiring import Services
 from tests.conftest import register
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
@@ -43,3 +45,28 @@ def test_sentences_start_with_a_capital_and_end_with_a_stop() -> None:
     assert as_sentence("the space is not live") == "The space is not live."
     assert as_sentence("Are you sure?") == "Are you sure?"
     assert as_sentence("").startswith("The server ran into a problem")
+
+
+def test_an_unexpected_error_is_a_page_that_says_so(services: Services) -> None:
+    app = create_app(services)
+
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/broken", broken)
+    with TestClient(app, raise_server_exceptions=False) as browser:
+        page = browser.get("/broken", headers=BROWSER)
+    assert page.status_code == 500
+    assert "<h1>Something went wrong</h1>" in page.text
+    assert "a bug" not in page.text  # no internals
+    assert "The server ran into a problem it did not expect." in page.text
+
+
+def test_an_outage_page_needs_neither_database_nor_storage() -> None:
+    page = bare_page(
+        503, "the database is unavailable; try again in a moment", {"Retry-After": "30"}
+    )
+    assert page.status_code == 503
+    assert page.headers["retry-after"] == "30"
+    assert b"<h1>Airspace is busy</h1>" in page.body
+    assert b"The database is unavailable; try again in a moment." in page.body

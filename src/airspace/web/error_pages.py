@@ -4,6 +4,7 @@ and media keep their JSON ``{"detail": ...}``."""
 
 from __future__ import annotations
 
+import html
 import logging
 
 from fastapi import Request
@@ -99,17 +100,30 @@ def browser_error(
     if not wants_page(request):
         return None
     services: Services = request.app.state.services
+    if status_code in OUTAGES:
+        return bare_page(status_code, detail, headers)
     try:
         return error_page(request, services, _user(request, services), status_code, detail, headers)
     except Exception:
         logger.warning("could not draw the error page for %s", request.url.path, exc_info=True)
-        heading = HEADINGS.get(status_code, FALLBACK_HEADING)
-        body = (
-            f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{heading}'
-            f"</title></head><body><main><h1>{heading}</h1><p>Please try again in a moment."
-            '</p><p><a href="/">Back home</a></p></main></body></html>'
-        )
-        return HTMLResponse(body, status_code=status_code, headers=headers)
+        return bare_page(status_code, detail, headers)
+
+
+OUTAGES = frozenset({503, 507})
+"""What the database or storage being away answers: its page needs neither."""
+
+
+def bare_page(status_code: int, detail: str, headers: dict[str, str] | None) -> HTMLResponse:
+    """The error page without the site's layout (which reads the database)."""
+    heading = HEADINGS.get(status_code, FALLBACK_HEADING)
+    body = (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{heading}'
+        f'</title><link rel="stylesheet" href="/static/airspace.css"></head><body><main>'
+        f'<div class="panel error-page"><h1>{heading}</h1><p role="alert">'
+        f"{html.escape(as_sentence(detail))}</p>"
+        '<p><a class="button" href="/">Back home</a></p></div></main></body></html>'
+    )
+    return HTMLResponse(body, status_code=status_code, headers=headers)
 
 
 def _user(request: Request, services: Services) -> User | None:
