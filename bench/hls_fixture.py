@@ -67,13 +67,19 @@ def speech(seconds: float) -> np.ndarray:
 
 
 def build(directory: Path, minutes: float) -> Path:
-    """A VOD HLS recording (AAC-LC 64 kb/s mono 48 kHz, 2 s MPEG-TS segments); cached."""
+    """A VOD HLS recording of ``speech`` (AAC-LC 64 kb/s mono 48 kHz, 2 s MPEG-TS
+    segments); cached."""
     marker = directory / f"done-{minutes}"
-    playlist = directory / "index.m3u8"
     if marker.exists():
-        return playlist
+        return directory / "index.m3u8"
+    playlist = write_hls(directory, speech(minutes * 60))
+    marker.write_text(hashlib.sha256(playlist.read_bytes()).hexdigest())
+    return playlist
+
+
+def write_hls(directory: Path, pcm: np.ndarray) -> Path:
+    """``pcm`` (float32 mono 48 kHz) as a VOD HLS recording in ``directory``; the playlist."""
     directory.mkdir(parents=True, exist_ok=True)
-    pcm = speech(minutes * 60)
     encoder = AacEncoder()
     frames: list[bytes] = []
     step = SAMPLE_RATE * 10
@@ -86,8 +92,8 @@ def build(directory: Path, minutes: float) -> Path:
         (directory / name).write_bytes(mpegts_segment(group, position))
         entries.append(PlaylistEntry(name, len(group) * 1024 / SAMPLE_RATE))
         position += len(group) * 1024
+    playlist = directory / "index.m3u8"
     playlist.write_text(media_playlist(entries, vod=True))
-    marker.write_text(hashlib.sha256(playlist.read_bytes()).hexdigest())
     return playlist
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from airspace.captions.recognizer import Word
-from airspace.recordings.replay import Turn
+if TYPE_CHECKING:
+    from airspace.captions.recognizer import Word
+    from airspace.recordings.replay import Turn
 
 MAX_CUE_SECONDS = 6.0
 MAX_CUE_CHARACTERS = 84

@@ -9,10 +9,12 @@ from typing import TYPE_CHECKING
 
 import click
 
+from airspace.cli.download_captions import CAPTION_FORMATS, captions_beside
 from airspace.cli.exit import EXIT_CONFIG, skip_teardown
 from airspace.downloader.child_processes import fork_server_in_use, start_fork_server
 from airspace.downloader.errors import EXIT_CODES, EXIT_COMPLETED_WITH_GAPS, DownloadError
 from airspace.downloader.formats import DEFAULT_TEMPLATE, FORMATS
+from airspace.errors import ConfigError
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
@@ -143,6 +145,25 @@ class ProgressBar:
     help="How long to keep asking for a Space's replay that is not published yet.",
 )
 @click.option("--token", help="API token for private Spaces on an Airspace instance.")
+@click.option(
+    "--captions",
+    is_flag=True,
+    help="Also write captions beside the audio: the instance's own (with speakers' names) "
+    "for an Airspace Space, else recognised on this machine.",
+)
+@click.option(
+    "--captions-format",
+    type=click.Choice(CAPTION_FORMATS),
+    default="vtt",
+    show_default=True,
+    help="WebVTT, SubRip, plain text with times, or Podcasting 2.0 JSON.",
+)
+@click.option(
+    "--write-info-json",
+    is_flag=True,
+    help="Also write everything known about the Space (title, host, date, link, duration...) "
+    "to a .info.json file beside the audio.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def download(
     url: str,
@@ -153,6 +174,9 @@ def download(
     cookies: str | None,
     replay_wait: float,
     token: str | None,
+    captions: bool,
+    captions_format: str,
+    write_info_json: bool,
     quiet: bool,
 ) -> None:
     """Download the recording of a Space as one audio file.
@@ -201,5 +225,16 @@ def download(
         click.echo(f"Warning: {warning}", err=True)
     minutes, seconds = divmod(result.duration, 60)
     click.echo(f"{result.path} ({int(minutes)}:{seconds:06.3f})")
+    if captions:
+        try:
+            written, origin = captions_beside(result, captions_format, quiet)
+        except ConfigError as exc:  # no speech model here
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(EXIT_CONFIG)
+        click.echo(f"{written} (captions {origin})")
+    if write_info_json:
+        from airspace.downloader.info_json import write_info_json as write_info
+
+        click.echo(f"{write_info(result, url, fmt)} (what is known about the Space)")
     if result.warnings:
         sys.exit(EXIT_COMPLETED_WITH_GAPS)

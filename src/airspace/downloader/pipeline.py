@@ -36,6 +36,7 @@ from airspace.downloader.progress import Progress, ProgressCallback
 from airspace.downloader.segments import read_normalized
 from airspace.downloader.sources import (
     Source,
+    SpaceInfo,
     classify,
     hls_source,
     resolve_airspace,
@@ -87,6 +88,12 @@ class DownloadResult:
     warnings: list[str]
     title: str
     host: str
+    transcript_url: str | None = None
+    """Where the Space's instance serves its captions (Airspace sources)."""
+    headers: dict[str, str] = field(default_factory=dict)
+    """What reading from the source needs (an API token)."""
+    info: SpaceInfo | None = None
+    """Everything known about the Space (what ``--write-info-json`` writes)."""
 
     @property
     def complete(self) -> bool:
@@ -376,7 +383,7 @@ async def _fetch_and_convert(
     assert assembly.audio_format is not None
     sample_rate = assembly.audio_format[0]
     info, cover = source.info, await _cover(http, source.info.cover_url)
-    tags = FileTags(info.title, info.host, info.date, info.link, cover)
+    tags = FileTags(info.title, info.host, info.date, info.link, cover, info.chapters)
     write_tags(temporary, options.format, tags, stats.output_samples / sample_rate)
     os.replace(temporary, output)
     if not options.keep_parts:
@@ -389,6 +396,9 @@ async def _fetch_and_convert(
         warnings=warnings,
         title=source.info.title,
         host=source.info.host,
+        transcript_url=source.info.transcript_url,
+        headers=source.headers,
+        info=source.info,
     )
 
 

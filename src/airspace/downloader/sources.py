@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from airspace.downloader.errors import (
+    DownloadError,
     NotRecorded,
     PlaylistError,
     RecordingDeleted,
@@ -38,6 +39,10 @@ class SpaceInfo:
     date: datetime | None = None
     link: str = ""
     cover_url: str | None = None
+    transcript_url: str | None = None
+    """The instance's own transcript of the replay (Podcasting 2.0 JSON), if it has one."""
+    chapters: tuple[tuple[float, str], ...] = ()
+    """(start in seconds of the file, title), from the Space's instance."""
 
 
 @dataclass
@@ -140,6 +145,7 @@ async def resolve_airspace(url: str, http: Http, token: str | None, live: bool) 
     )
     recording = space.get("recording") or {}
     info.cover_url = recording.get("cover_url") or space.get("cover_url")
+    info.transcript_url = recording.get("transcript_url")
     state = space.get("state")
     if state == "live":
         live_url = space.get("live_playlist_url") or f"{origin}/i/spaces/{space_id}/live.m3u8"
@@ -169,12 +175,28 @@ async def resolve_airspace(url: str, http: Http, token: str | None, live: bool) 
             f"the recording of Space {space_id} is not ready yet ({recording_state}); "
             "try again in a few seconds"
         )
+    info.chapters = await _chapters(http, f"{origin}/api/v1/spaces/{space_id}/recording", headers)
     return Source(
         playlist_url=str(playlist_url),
         info=info,
         start_offset=float(recording.get("start_offset_seconds") or 0.0),
         headers=headers,
     )
+
+
+async def _chapters(
+    http: Http, recording_api: str, headers: dict[str, str]
+) -> tuple[tuple[float, str], ...]:
+    """The recording's chapters on the replay's clock (the file's), or none: an instance
+    without them, or one that does not answer, costs the file its chapters only."""
+    try:
+        response = await http.request(
+            "GET", f"{recording_api}/chapters", headers=headers, max_bytes=1 << 20, retries=1
+        )
+        listed = response.json().get("chapters", []) if response.status_code == 200 else []
+        return tuple((float(c["start"]), str(c["title"])) for c in listed)
+    except (DownloadError, ValueError, TypeError, KeyError, AttributeError):
+        return ()
 
 
 def _expect_json(response: Fetched, what: str) -> None:
