@@ -30,7 +30,7 @@ def _exit_codes_help() -> str:
     return "\b\nExit codes:\n" + "\n".join(lines)
 
 
-def _check_mp3_encoder() -> None:
+def check_mp3_encoder() -> None:
     """Load the MP3 encoder now: a library named in a setting that does not load is a
     one-line error before anything is fetched."""
     from airspace.errors import ConfigError
@@ -132,6 +132,12 @@ class ProgressBar:
     help="Record a live Space from now to its end, then add the earlier part.",
 )
 @click.option(
+    "--wait",
+    is_flag=True,
+    help="A scheduled Space: wait for it (with a countdown) and record it live from its "
+    "first second to its end.",
+)
+@click.option(
     "--cookies",
     type=click.Path(exists=True, dir_okay=False),
     help="Netscape cookies.txt of a logged-in browser (X).",
@@ -171,6 +177,7 @@ def download(
     fmt: str,
     concurrency: int,
     live: bool,
+    wait: bool,
     cookies: str | None,
     replay_wait: float,
     token: str | None,
@@ -189,7 +196,7 @@ def download(
         # The encoding processes come from the fork server (see child_processes.py), which
         # starts on another core while this process imports the downloader.
         start_fork_server()
-        _check_mp3_encoder()
+        check_mp3_encoder()
     from airspace.downloader.pipeline import DownloadOptions, download_async
 
     options = DownloadOptions(
@@ -197,6 +204,7 @@ def download(
         format=fmt,
         concurrency=concurrency,
         live=live,
+        wait=wait,
         cookies_file=cookies,
         token=token,
         replay_wait=replay_wait * 60,

@@ -10,6 +10,7 @@ import click
 from airspace import __version__
 from airspace.cli.download import download as download_command
 from airspace.cli.exit import EXIT_CONFIG, leave
+from airspace.cli.watch import watch as watch_command
 from airspace.errors import AirspaceError, ConfigError
 
 if TYPE_CHECKING:
@@ -187,6 +188,7 @@ def user_create(
 
 
 cli.add_command(download_command)
+cli.add_command(watch_command)
 
 
 def main() -> NoReturn:

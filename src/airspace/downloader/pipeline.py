@@ -41,6 +41,7 @@ from airspace.downloader.sources import (
     hls_source,
     resolve_airspace,
 )
+from airspace.downloader.waiting import FAR_POLL_SECONDS, wait_for_start
 from airspace.downloader.x import XConfig, resolve_x
 from airspace.media.constants import AAC_FRAME_SAMPLES
 from airspace.media.tags import FileTags, write_tags
@@ -78,6 +79,10 @@ class DownloadOptions:
     """Transfers slower than this on average (over 20 s) are cut off and retried."""
     replay_wait: float = REPLAY_WAIT_SECONDS
     """Seconds to keep asking for a Space's replay playlist that is not there yet."""
+    wait: bool = False
+    """A scheduled Space is waited for and recorded live from its start (implies live)."""
+    wait_poll_seconds: float = FAR_POLL_SECONDS
+    """How often a Space that starts later than a minute from now is looked at."""
 
 
 @dataclass
@@ -135,6 +140,9 @@ async def download_async(
         min_bytes_per_second=options.min_bytes_per_second,
     )
     async with Http(http_options, options.guard) as http:
+        if options.wait:
+            options.live = True
+            await wait_for_start(url, http, options.token, state, report, options.wait_poll_seconds)
         source = await _resolve(url, http, options, cookies)
         output = render(options.output_template, source.info, options.format)
         output.parent.mkdir(parents=True, exist_ok=True)

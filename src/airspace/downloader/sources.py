@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from airspace.downloader.errors import (
@@ -119,22 +120,10 @@ async def resolve_airspace(url: str, http: Http, token: str | None, live: bool) 
     ``start_offset_seconds``, ``playlist_url`` (the replay) and ``cover_url``; a live
     Space's program is at ``live_playlist_url``.
     """
-    parts = urlsplit(url)
-    origin = f"{parts.scheme}://{parts.netloc}"
+    origin = _origin(url)
     space_id = space_id_from(url)
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    response = await http.request(
-        "GET", f"{origin}/api/v1/spaces/{space_id}", headers=headers, max_bytes=1 << 20
-    )
-    if response.status_code == 404:
-        raise SpaceNotFound(f"Space {space_id} was not found on {parts.netloc}")
-    if response.status_code in (401, 403):
-        raise SpacePrivate(
-            f"Space {space_id} is private on {parts.netloc}; pass --token with an API token "
-            "of an account that may listen"
-        )
-    _expect_json(response, "the Airspace API")
-    space = response.json()
+    headers = _authorization(token)
+    space = await airspace_space(url, http, token)
     host = space.get("host") or {}
     info = SpaceInfo(
         title=str(space.get("title") or "Space"),
@@ -197,6 +186,37 @@ async def _chapters(
         return tuple((float(c["start"]), str(c["title"])) for c in listed)
     except (DownloadError, ValueError, TypeError, KeyError, AttributeError):
         return ()
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _authorization(token: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+async def airspace_space(url: str, http: Http, token: str | None) -> dict[str, Any]:
+    """The Space behind an Airspace link, as its instance's API describes it."""
+    space_id = space_id_from(url)
+    netloc = urlsplit(url).netloc
+    response = await http.request(
+        "GET",
+        f"{_origin(url)}/api/v1/spaces/{space_id}",
+        headers=_authorization(token),
+        max_bytes=1 << 20,
+    )
+    if response.status_code == 404:
+        raise SpaceNotFound(f"Space {space_id} was not found on {netloc}")
+    if response.status_code in (401, 403):
+        raise SpacePrivate(
+            f"Space {space_id} is private on {netloc}; pass --token with an API token "
+            "of an account that may listen"
+        )
+    _expect_json(response, "the Airspace API")
+    space: dict[str, Any] = response.json()
+    return space
 
 
 def _expect_json(response: Fetched, what: str) -> None:

@@ -245,10 +245,13 @@ def _listing_query(listing: str) -> Select[Space]:
 
 
 def list_spaces(
-    session: Session, listing: str, limit: int, cursor: str | None
+    session: Session, listing: str, limit: int, cursor: str | None, host: str | None = None
 ) -> tuple[list[Space], str | None]:
-    """A page of Spaces, newest first; returns the page and the cursor of the next one."""
+    """A page of Spaces (of ``host`` only, when given), newest first; returns the page and
+    the cursor of the next one."""
     query = _listing_query(listing)
+    if host is not None:
+        query = query.join(User, User.id == Space.host_id).where(User.username_key == host.lower())
     if cursor:
         created, space_id = _decode_cursor(cursor)
         query = query.where(

@@ -97,9 +97,11 @@ def list_spaces(
     listing: Annotated[Listing, Query(alias="state")] = "live",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
+    host: Annotated[str | None, Query(max_length=30, description="A host's username.")] = None,
 ) -> SpacePage:
-    """Spaces that are live, upcoming or recorded (replayable), newest first."""
-    rows, next_cursor = spaces.list_spaces(db, listing, limit, cursor)
+    """Spaces that are live, upcoming or recorded (replayable), newest first; of one host
+    with ``host``."""
+    rows, next_cursor = spaces.list_spaces(db, listing, limit, cursor, host)
     return SpacePage(items=[space_out(db, services, s) for s in rows], next_cursor=next_cursor)
 
 

@@ -1,0 +1,85 @@
+"""``airspace watch``: follow hosts and record each Space they start."""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+import signal
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from airspace.cli.download import check_mp3_encoder
+from airspace.downloader.child_processes import start_fork_server
+from airspace.downloader.errors import DownloadError
+from airspace.downloader.formats import DEFAULT_TEMPLATE, FORMATS
+
+
+def _log(line: str) -> None:
+    click.echo(f"{datetime.now():%Y-%m-%d %H:%M:%S}  {line}")
+
+
+@click.command()
+@click.argument("urls", nargs=-1, required=True, metavar="PROFILE_URL...")
+@click.option(
+    "-d",
+    "--directory",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the recordings (and the watch's memory of them) go.",
+)
+@click.option("-o", "--output", default=DEFAULT_TEMPLATE, show_default=True, help="File names.")
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="mp3", show_default=True)
+@click.option(
+    "--poll",
+    default=15.0,
+    show_default=True,
+    type=click.FloatRange(0.2),
+    metavar="SECONDS",
+    help="How often each host is asked whether they are live.",
+)
+@click.option(
+    "--exec",
+    "exec_command",
+    help='A command run on each finished file, e.g. "rsync -a {} backup:/spaces/" '
+    "({} is the file; without it the file is added at the end).",
+)
+@click.option("--token", help="API token for private Spaces.")
+def watch(
+    urls: tuple[str, ...],
+    directory: Path,
+    output: str,
+    fmt: str,
+    poll: float,
+    exec_command: str | None,
+    token: str | None,
+) -> None:
+    """Follow hosts (Airspace profile links, https://instance/@username) and record every
+    Space they start, from the moment it is seen live to its end, with a log line per
+    event. Ctrl-C stops; watching again records nothing twice and resumes what was cut."""
+    from airspace.downloader.pipeline import DownloadOptions
+    from airspace.downloader.watch import Watcher, watched_host
+
+    try:
+        hosts = [watched_host(url) for url in urls]
+    except DownloadError as exc:
+        click.echo(f"Error: {exc.message}", err=True)
+        sys.exit(exc.exit_code)
+    if fmt == "mp3":
+        start_fork_server()
+        check_mp3_encoder()
+    options = DownloadOptions(output_template=output, format=fmt, token=token)
+    on_saved = shlex.split(exec_command) if exec_command else []
+    watcher = Watcher(hosts, options, directory, _log, poll_seconds=poll, on_saved=on_saved)
+
+    async def watching() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await watcher.run(stop)
+
+    asyncio.run(watching())
