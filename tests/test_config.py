@@ -58,3 +58,30 @@ def test_bad_settings_name_the_variable(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         Settings.from_env({"AIRSPACE_DATA_DIR": str(tmp_path), name: value})
+
+
+def test_ice_servers_and_turn_credentials_come_from_the_environment(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {
+            "AIRSPACE_DATA_DIR": str(tmp_path),
+            "AIRSPACE_ICE_SERVERS": "stun:turn.example:3478, turn:turn.example:3478?transport=udp",
+            "AIRSPACE_TURN_SECRET": "shh",
+            "AIRSPACE_TURN_TTL_SECONDS": "600",
+        }
+    )
+    assert settings.ice.stun == ("stun:turn.example:3478",)
+    assert settings.ice.turn == ("turn:turn.example:3478?transport=udp",)
+    assert (settings.ice.turn_secret, settings.ice.ttl_seconds) == ("shh", 600)
+    assert Settings.from_env({"AIRSPACE_DATA_DIR": str(tmp_path)}).ice.urls == ()
+
+
+@pytest.mark.parametrize(
+    ("servers", "reason"),
+    [
+        ("http://turn.example", "not a stun:, stuns:, turn: or turns: URL"),
+        ("turn:turn.example", "set AIRSPACE_TURN_SECRET"),
+    ],
+)
+def test_unusable_ice_settings_are_one_line(tmp_path: Path, servers: str, reason: str) -> None:
+    with pytest.raises(ConfigError, match=reason):
+        Settings.from_env({"AIRSPACE_DATA_DIR": str(tmp_path), "AIRSPACE_ICE_SERVERS": servers})

@@ -33,6 +33,7 @@ from airspace.jobs.status import queue_health
 from airspace.jobs.views import router as jobs_router
 from airspace.live import leases
 from airspace.live.forwarding import RoomCommandForwarding
+from airspace.live.ice_views import router as ice_router
 from airspace.live.live_room import LiveRoom
 from airspace.live.playlists import router as live_media_router
 from airspace.live.room_socket import router as room_socket_router
@@ -142,6 +143,7 @@ def create_app(services: Services, *, run_jobs: bool = False) -> AirspaceApp:
         spaces_router,
         rooms_router,
         room_socket_router,
+        ice_router,
         phase_socket_router,
         recordings_router,
         captions_api,

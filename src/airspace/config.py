@@ -10,12 +10,13 @@ import os
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from airspace.errors import ConfigError
 from airspace.media.candidates import check_media_address
+from airspace.media.ice import IceSettings, check_turn_credentials, parse_ice_urls
 
 DEFAULT_TOPICS = (
     "Technology",
@@ -73,6 +74,7 @@ class Settings:
     idle_end_minutes: int = 15
     """A live Space where nobody talks or holds a connected microphone this long ends."""
     node_id: str = "node"
+    """This server among the others sharing the database: it owns the rooms it runs."""
     smtp_url: str | None = None
     """Where notifications are emailed from: smtp://[user:password@]host[:port]
     (``smtps://`` for TLS, ``smtp+starttls://`` to upgrade); None sends no email."""
@@ -80,7 +82,8 @@ class Settings:
     media_address: str | None = None
     """The address speakers' media reaches this node at, when it differs from the
     node's own (a one-to-one NAT): added to the ICE candidates of every answer."""
-    """This server among the others sharing the database: it owns the rooms it runs."""
+    ice: IceSettings = field(default_factory=IceSettings)
+    """STUN and TURN servers for speakers behind NATs (browsers and the media engine)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -146,7 +149,20 @@ class Settings:
                 if env.get("AIRSPACE_MEDIA_ADDRESS")
                 else None
             ),
+            ice=_ice(env),
         )
+
+
+def _ice(env: Mapping[str, str]) -> IceSettings:
+    ice = IceSettings(
+        urls=parse_ice_urls(env.get("AIRSPACE_ICE_SERVERS", "")),
+        turn_secret=env.get("AIRSPACE_TURN_SECRET") or None,
+        turn_username=env.get("AIRSPACE_TURN_USERNAME") or None,
+        turn_password=env.get("AIRSPACE_TURN_PASSWORD") or None,
+        ttl_seconds=_int(env, "AIRSPACE_TURN_TTL_SECONDS", 3600, minimum=60),
+    )
+    check_turn_credentials(ice)
+    return ice
 
 
 def _smtp_url(url: str | None) -> str | None:

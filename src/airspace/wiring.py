@@ -112,11 +112,12 @@ def create_media_engine(settings: Settings) -> MediaEngine:
             settings.speaker_timeout_seconds,
             buffer_packets,
             settings.media_address,
+            settings.ice,
         )
     from airspace.media.aiortc_engine import AiortcMediaEngine  # loads aiortc and PyAV
 
     return AiortcMediaEngine(
-        settings.speaker_timeout_seconds, buffer_packets, settings.media_address
+        settings.speaker_timeout_seconds, buffer_packets, settings.media_address, settings.ice
     )
 
 

@@ -63,8 +63,10 @@ class EventLog:
         raise AssertionError(f"no {kind!r} event in {self.types()}")
 
 
-async def connect_microphone(http: httpx.AsyncClient, space_id: str, peer: SpeakerPeer) -> None:
-    offer = await peer.offer()
+async def connect_microphone(
+    http: httpx.AsyncClient, space_id: str, peer: SpeakerPeer, offer: str | None = None
+) -> None:
+    offer = offer or await peer.offer()
     answer = await http.post(
         f"/api/v1/spaces/{space_id}/room/microphone", json={"type": "offer", "sdp": offer}
     )

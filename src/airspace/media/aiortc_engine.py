@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,7 @@ import numpy as np
 from aiortc import (
     MediaStreamTrack,
     RTCConfiguration,
+    RTCIceServer,
     RTCPeerConnection,
     RTCSessionDescription,
 )
@@ -32,6 +34,7 @@ from airspace.media.activity import ActivityDetector
 from airspace.media.candidates import advertise
 from airspace.media.constants import SAMPLE_RATE
 from airspace.media.engine import InvalidOffer, RoomCallbacks
+from airspace.media.ice import IceSettings, turn_credentials
 from airspace.media.mixer import FRAME_SAMPLES, mix_minus_one, mix_program
 from airspace.media.opus import MIX_COMPLEXITY, VoiceEncoder
 from airspace.media.voice_receiver import receive_voice
@@ -168,10 +171,12 @@ class AiortcMediaEngine:
         speaker_timeout: float = 10.0,
         receive_buffer_packets: int = 2,
         media_address: str | None = None,
+        ice: IceSettings | None = None,
     ) -> None:
         self.speaker_timeout = speaker_timeout
         self.receive_buffer_packets = receive_buffer_packets
         self.media_address = media_address
+        self.ice = ice or IceSettings()
         self._rooms: dict[str, _Room] = {}
 
     def _room(self, room: str) -> _Room:
@@ -191,7 +196,7 @@ class AiortcMediaEngine:
         target = self._room(room)
         _check_offer(offer_sdp)
         loop = asyncio.get_running_loop()
-        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=aiortc_ice_servers(self.ice)))
         leg = _Leg(pc=pc, returns=ReturnTrack(), last_heard=loop.time())
 
         def heard(samples: np.ndarray) -> None:
@@ -239,6 +244,20 @@ class AiortcMediaEngine:
     async def close(self) -> None:
         for room in list(self._rooms):
             await self.close_room(room)
+
+
+def aiortc_ice_servers(ice: IceSettings) -> list[RTCIceServer]:
+    """The engine's own STUN and TURN servers (aiortc uses the first of each kind), with
+    fresh TURN credentials for every connection."""
+    servers = [RTCIceServer(urls=url) for url in ice.stun[:1]]
+    if ice.turn:
+        credentials = turn_credentials(ice, "airspace-media", time.time())
+        servers.append(
+            RTCIceServer(
+                urls=ice.turn[0], username=credentials.username, credential=credentials.password
+            )
+        )
+    return servers
 
 
 def _check_offer(sdp: str) -> None:

@@ -14,7 +14,14 @@ from typing import Any
 
 import av
 import numpy as np
-from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import (
+    MediaStreamTrack,
+    RTCConfiguration,
+    RTCIceServer,
+    RTCIceTransportPolicy,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
 from aiortc.mediastreams import MediaStreamError
 
 from airspace.media.aiortc_engine import FRAME_SECONDS
@@ -97,12 +104,22 @@ class SpeakerPeer:
     """One WebRTC speaker: ``offer()``, hand the SDP to the room, ``accept(answer)``."""
 
     def __init__(
-        self, source: FrameSource, receive_buffer_packets: int = 4, first_frame: int = 0
+        self,
+        source: FrameSource,
+        receive_buffer_packets: int = 4,
+        first_frame: int = 0,
+        ice_servers: list[RTCIceServer] | None = None,
+        relay_only: bool = False,
     ) -> None:
         """``receive_buffer_packets``: 20 ms packets held before decoding what the room
         sends back (4, aiortc's own, unless told). ``first_frame``: where in ``source``
-        to start (a speaker reconnecting carries on where it was)."""
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        to start (a speaker reconnecting carries on where it was). ``ice_servers``: STUN
+        and TURN, as the room's ``ice-servers`` answer gives them; ``relay_only``: reach
+        the room through TURN alone, as a browser behind a strict NAT or firewall does."""
+        policy = RTCIceTransportPolicy.RELAY if relay_only else RTCIceTransportPolicy.ALL
+        self.pc = RTCPeerConnection(
+            RTCConfiguration(iceServers=ice_servers or [], iceTransportPolicy=policy)
+        )
         self.track = SourceTrack(source, first_frame)
         self.heard = Heard()
         self.pc.addTrack(self.track)

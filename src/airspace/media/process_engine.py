@@ -25,6 +25,7 @@ import numpy as np
 
 from airspace.media.activity import ActivityChange
 from airspace.media.engine import InvalidOffer, RoomCallbacks
+from airspace.media.ice import IceSettings
 
 logger = logging.getLogger(__name__)
 
@@ -101,17 +102,25 @@ class _Relay:
 
 
 def _worker(
-    conn: Connection, speaker_timeout: float, receive_buffer_packets: int, address: str | None
+    conn: Connection,
+    speaker_timeout: float,
+    receive_buffer_packets: int,
+    address: str | None,
+    ice: IceSettings,
 ) -> None:
-    asyncio.run(_serve(conn, speaker_timeout, receive_buffer_packets, address))
+    asyncio.run(_serve(conn, speaker_timeout, receive_buffer_packets, address, ice))
 
 
 async def _serve(
-    conn: Connection, speaker_timeout: float, receive_buffer_packets: int, address: str | None
+    conn: Connection,
+    speaker_timeout: float,
+    receive_buffer_packets: int,
+    address: str | None,
+    ice: IceSettings,
 ) -> None:
     from airspace.media.aiortc_engine import AiortcMediaEngine
 
-    engine = AiortcMediaEngine(speaker_timeout, receive_buffer_packets, address)
+    engine = AiortcMediaEngine(speaker_timeout, receive_buffer_packets, address, ice)
     outbox = _Outbox(conn)
     loop = asyncio.get_running_loop()
     inbox: asyncio.Queue[Message | None] = asyncio.Queue()
@@ -171,11 +180,13 @@ class ProcessMediaEngine:
         speaker_timeout: float = 10.0,
         receive_buffer_packets: int = 2,
         media_address: str | None = None,
+        ice: IceSettings | None = None,
     ) -> None:
         self.size = workers
         self.speaker_timeout = speaker_timeout
         self.receive_buffer_packets = receive_buffer_packets
         self.media_address = media_address
+        self.ice = ice or IceSettings()
         self._workers: list[_Worker] = []
         self._callbacks: dict[str, RoomCallbacks] = {}
         self._placement: dict[str, _Worker] = {}
@@ -195,6 +206,7 @@ class ProcessMediaEngine:
                     self.speaker_timeout,
                     self.receive_buffer_packets,
                     self.media_address,
+                    self.ice,
                 ),
                 name=f"airspace-media-{number}",
                 daemon=True,

@@ -33,7 +33,11 @@ export class Microphone {
     this.stream = await navigator.mediaDevices.getUserMedia({
       audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
     });
-    const connection = new RTCPeerConnection();
+    // STUN and TURN servers, with TURN credentials of this account's own, if any are set up.
+    const servers = await fetch(`${this.api.replace(/\/microphone$/, "")}/ice-servers`, { headers: this.headers })
+      .then((reply) => (reply.ok ? reply.json() : { ice_servers: [] }))
+      .catch(() => ({ ice_servers: [] }));
+    const connection = new RTCPeerConnection({ iceServers: servers.ice_servers });
     this.connection = connection;
     for (const track of this.stream.getAudioTracks()) connection.addTrack(track, this.stream);
     connection.addEventListener("track", (event) => {
