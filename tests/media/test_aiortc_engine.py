@@ -12,6 +12,7 @@ import pytest
 from airspace.media.activity import ActivityChange
 from airspace.media.aiortc_engine import AiortcMediaEngine, ReturnTrack
 from airspace.media.engine import InvalidOffer
+from airspace.media.link_quality import LinkQuality
 from airspace.media.peer import SpeakerPeer, tone
 from tests.audio import band_share
 
@@ -22,12 +23,16 @@ class Collected:
         self.changes: list[ActivityChange] = []
         self.lost: list[str] = []
         self.errors: list[BaseException] = []
+        self.links: list[tuple[str, LinkQuality]] = []
 
     def program(self, frame: np.ndarray) -> None:
         self.frames.append(frame)
 
     def activity(self, change: ActivityChange) -> None:
         self.changes.append(change)
+
+    def link_quality(self, speaker: str, quality: LinkQuality) -> None:
+        self.links.append((speaker, quality))
 
     def speaker_lost(self, speaker: str) -> None:
         self.lost.append(speaker)
@@ -68,6 +73,14 @@ def test_muting_and_reconnecting_speakers() -> None:
         assert engine.connected("room") == {"alice", "bob"}
         assert band_share(room.last_second(), 520) > 0.2
         assert alice.pc.connectionState in ("closed", "failed", "connected")
+
+        # Each connection is measured: on loopback nothing is lost and nothing is poor.
+        measured = {speaker for speaker, _ in room.links}
+        assert measured == {"alice", "bob"}
+        alices = [quality for speaker, quality in room.links if speaker == "alice"]
+        assert alices[-1].loss == 0
+        assert alices[-1].jitter_ms < 20
+        assert not alices[-1].poor
 
         with pytest.raises(InvalidOffer):
             await engine.add_speaker("room", "carol", "v=0\r\nm=audio 9 RTP/AVP 0\r\n")

@@ -17,6 +17,7 @@ from airspace.live.events import follow
 from airspace.live.recorder import ProgramRecorder, live_prefix
 from airspace.live.room import Event, RoomState
 from airspace.media.activity import ActivityChange
+from airspace.media.link_quality import LinkQuality
 from airspace.media.live_segmenter import Resume
 from airspace.recordings.models import SpeakerTurn
 from airspace.spaces.models import Space
@@ -104,6 +105,17 @@ class LiveRoom:
             member.speaking = change.speaking
             kind = "speaking_started" if change.speaking else "speaking_stopped"
             self.publish(self.state.event(kind, member, at=round(at, 2)))
+
+    def link_quality(self, speaker: str, quality: LinkQuality) -> None:
+        """Kept on the member (the room's state shows the numbers); the pages hear of it
+        when the connection turns poor or good again."""
+        member = self.state.members.get(int(speaker))
+        if member is None:
+            return
+        was_poor = bool(member.link and member.link["poor"])
+        member.link = quality.public()
+        if quality.poor != was_poor:
+            self.publish(self.state.event("connection", member))
 
     def speaker_lost(self, speaker: str) -> None:
         member = self.state.members.get(int(speaker))

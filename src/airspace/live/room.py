@@ -43,9 +43,12 @@ class Member:
     speaking: bool = False
     connected: bool = False
     """Their microphone's WebRTC connection is up."""
+    link: dict[str, Any] | None = None
+    """How their connection is doing (LinkQuality.public()), while it is up."""
 
     def public(self) -> dict[str, Any]:
         return {
+            "link": self.link,
             "username": self.username,
             "display_name": self.display_name,
             "role": self.role.value,

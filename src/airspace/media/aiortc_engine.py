@@ -35,6 +35,7 @@ from airspace.media.candidates import advertise
 from airspace.media.constants import SAMPLE_RATE
 from airspace.media.engine import InvalidOffer, RoomCallbacks
 from airspace.media.ice import IceSettings, turn_credentials
+from airspace.media.link_quality import QualityMeter
 from airspace.media.mixer import FRAME_SAMPLES, mix_minus_one, mix_program
 from airspace.media.opus import MIX_COMPLEXITY, VoiceEncoder
 from airspace.media.voice_receiver import receive_voice
@@ -46,6 +47,8 @@ SILENCE = np.zeros(FRAME_SAMPLES, dtype=np.float32)
 MAX_OFFER_BYTES = 64_000
 WATCHDOG_SECONDS = 1.0
 """How often the room looks for speakers whose connection died."""
+QUALITY_SECONDS = 2.0
+"""How often each speaker's connection quality is measured."""
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +83,7 @@ class _Leg:
     inbound: deque[np.ndarray] = field(default_factory=deque)
     pending: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     muted: bool = False
+    meter: QualityMeter = field(default_factory=QualityMeter)
 
     def accept(self, samples: np.ndarray) -> None:
         """Queue received samples as whole 20 ms frames, whatever size they came in."""
@@ -107,6 +111,7 @@ class _Room:
         self.detector = ActivityDetector(frame_seconds=FRAME_SECONDS)
         self.ticks = 0
         self.clock: asyncio.Task[None] | None = None
+        self.metering: asyncio.Task[None] | None = None
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -142,6 +147,20 @@ class _Room:
             for speaker, mix in mix_minus_one(frames, list(self.legs)).items():
                 self.legs[speaker].returns.put(mix)
         self.ticks += 1
+
+    async def measure_links(self) -> None:
+        """Every QUALITY_SECONDS, each speaker's loss, jitter and round trip; off the
+        mixing loop, so that reading stats never delays a tick."""
+        while True:
+            await asyncio.sleep(QUALITY_SECONDS)
+            for speaker, leg in list(self.legs.items()):
+                try:
+                    quality = leg.meter.measure(await leg.pc.getStats())
+                except Exception:  # a connection closing as it is read: next time
+                    logger.debug("no stats for %s in room %s", speaker, self.name, exc_info=True)
+                    continue
+                if quality is not None and speaker in self.legs:
+                    self.callbacks.link_quality(speaker, quality)
 
     async def drop_lost_legs(self, now: float) -> None:
         for speaker, leg in list(self.legs.items()):
@@ -191,6 +210,7 @@ class AiortcMediaEngine:
         opened = _Room(room, callbacks, self.speaker_timeout)
         self._rooms[room] = opened
         opened.clock = asyncio.create_task(opened.run(), name=f"room-clock-{room}")
+        opened.metering = asyncio.create_task(opened.measure_links(), name=f"room-links-{room}")
 
     async def add_speaker(self, room: str, speaker: str, offer_sdp: str) -> str:
         target = self._room(room)
@@ -234,10 +254,11 @@ class AiortcMediaEngine:
         closing = self._rooms.pop(room, None)
         if closing is None:
             return
-        if closing.clock is not None:
-            closing.clock.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await closing.clock
+        for task in (closing.clock, closing.metering):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         for speaker in list(closing.legs):
             await closing.remove(speaker)
 

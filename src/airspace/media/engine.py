@@ -12,6 +12,7 @@ import numpy as np
 
 from airspace.errors import AirspaceError
 from airspace.media.activity import ActivityChange
+from airspace.media.link_quality import LinkQuality
 
 
 class InvalidOffer(AirspaceError):
@@ -30,6 +31,10 @@ class RoomCallbacks(Protocol):
 
     def activity(self, change: ActivityChange) -> None:
         """A speaker started or stopped talking (time in seconds since the room opened)."""
+        ...
+
+    def link_quality(self, speaker: str, quality: LinkQuality) -> None:
+        """How a speaker's connection is doing (every few seconds while connected)."""
         ...
 
     def speaker_lost(self, speaker: str) -> None:

@@ -26,6 +26,7 @@ import numpy as np
 from airspace.media.activity import ActivityChange
 from airspace.media.engine import InvalidOffer, RoomCallbacks
 from airspace.media.ice import IceSettings
+from airspace.media.link_quality import LinkQuality
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +94,9 @@ class _Relay:
 
     def activity(self, change: ActivityChange) -> None:
         self.outbox.send(("activity", self.room, change.speaker, change.speaking, change.at))
+
+    def link_quality(self, speaker: str, quality: LinkQuality) -> None:
+        self.outbox.send(("link", self.room, speaker, quality))
 
     def speaker_lost(self, speaker: str) -> None:
         self.outbox.send(("lost", self.room, speaker))
@@ -246,6 +250,8 @@ class ProcessMediaEngine:
             callbacks.program(np.frombuffer(message[2], dtype=np.float32))
         elif kind == "activity":
             callbacks.activity(ActivityChange(message[2], message[3], message[4]))
+        elif kind == "link":
+            callbacks.link_quality(message[2], message[3])
         elif kind == "lost":
             self._connected.get(message[1], set()).discard(message[2])
             callbacks.speaker_lost(message[2])

@@ -115,7 +115,10 @@ function card(member) {
   avatar.classList.toggle("speaking", speaking);
   name.textContent = member.display_name;
   const mic = MIC_ROLES.has(member.role) ? (member.muted ? " · muted" : member.connected ? " · mic on" : "") : "";
-  detail.textContent = ROLE_NAMES[member.role] + mic + (speaking ? " · speaking" : "") + (member.hand_raised ? " · ✋ asked to speak" : "");
+  const poor = MIC_ROLES.has(member.role) && member.connected && member.link?.poor;
+  detail.textContent = ROLE_NAMES[member.role] + mic + (speaking ? " · speaking" : "") + (member.hand_raised ? " · ✋ asked to speak" : "") + (poor ? " · poor connection" : "");
+  detail.title = member.link ? `${member.link.loss_percent} % lost · jitter ${member.link.jitter_ms} ms` + (member.link.rtt_ms !== null ? ` · round trip ${member.link.rtt_ms} ms` : "") : "";
+  item.classList.toggle("poor-link", Boolean(poor));
   // The buttons change with roles, not with speaking: rebuilt only when they differ.
   const toolsKey = [member.role, member.muted, mine()?.role].join("|");
   if (tools.dataset.key !== toolsKey) { tools.dataset.key = toolsKey; tools.replaceChildren(...toolsFor(member)); }
