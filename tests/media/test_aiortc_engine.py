@@ -4,6 +4,7 @@ what it does with an offer it cannot answer."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import av
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 
 from airspace.media.activity import ActivityChange
 from airspace.media.aiortc_engine import AiortcMediaEngine, ReturnTrack
-from airspace.media.engine import InvalidOffer
+from airspace.media.engine import InvalidOffer, MediaOverloaded
 from airspace.media.link_quality import LinkQuality
 from airspace.media.peer import SpeakerPeer, tone
 from tests.audio import band_share
@@ -152,6 +153,43 @@ def test_an_offer_must_prefer_opus_and_carry_one_microphone() -> None:
         assert "opus/48000" in answer
         assert engine.connected("room") == {"alice"}
         await peer.close()
+        await engine.close()
+
+    asyncio.run(scenario())
+
+
+class Slow(Collected):
+    """A room whose program takes longer than real time to handle, while ``busy``."""
+
+    busy = True
+
+    def program(self, frame: np.ndarray) -> None:
+        super().program(frame)
+        if self.busy:
+            time.sleep(0.03)  # 30 ms of work for every 20 ms frame
+
+
+def test_a_room_falling_behind_refuses_new_microphones_until_it_catches_up() -> None:
+    async def scenario() -> None:
+        engine = AiortcMediaEngine(speaker_timeout=30)
+        room = Slow()
+        room.busy = False
+        await engine.open_room("room", room)
+        turned_away = SpeakerPeer(tone(520))
+        offer = await turned_away.offer()  # ready before the room slows everything down
+        room.busy = True
+        await asyncio.sleep(0.6)
+        assert engine.lateness() > 0.06
+        with pytest.raises(MediaOverloaded, match="too busy to take another microphone"):
+            await engine.add_speaker("room", "alice", offer)
+        room.busy = False
+        await asyncio.sleep(2.5)  # caught up, and the window of bad ticks has passed
+        assert engine.lateness() < 0.06
+        peer = SpeakerPeer(tone(520))
+        await connect(engine, "alice", peer)
+        assert engine.connected("room") == {"alice"}
+        for each in (turned_away, peer):
+            await each.close()
         await engine.close()
 
     asyncio.run(scenario())

@@ -4,6 +4,7 @@ over a WebSocket."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import timedelta
 from typing import Annotated, Literal
 
@@ -22,11 +23,13 @@ from airspace.inputs import InputModel
 from airspace.live.live_room import LiveRoom
 from airspace.live.room import Event, Member
 from airspace.live.rooms import LiveRooms
+from airspace.media.engine import MediaOverloaded
 from airspace.ratelimit import Limit, take
 from airspace.spaces import services as spaces
 from airspace.spaces.models import SpaceState
 from airspace.wiring import Services
 
+logger = logging.getLogger(__name__)
 router = APIRouter(
     prefix="/spaces/{space_id}/room",
     tags=["rooms"],
@@ -232,7 +235,7 @@ async def remove(
     return event
 
 
-@router.post("/microphone", responses=errors(400, 403))
+@router.post("/microphone", responses=errors(400, 403, 503))
 async def publish_microphone(
     space_id: str, body: Offer, db: DbDep, rooms: RoomsDep, user: CurrentUser
 ) -> SessionDescription:
@@ -241,7 +244,12 @@ async def publish_microphone(
     room = await _live_room(db, rooms, space_id, user)
     if not room.state.can_publish(user.id):
         raise Forbidden("only the host, co-hosts and approved speakers can use a microphone")
-    answer = await rooms.engine.add_speaker(space_id, str(user.id), body.sdp)
+    try:
+        answer = await rooms.engine.add_speaker(space_id, str(user.id), body.sdp)
+    except MediaOverloaded as refused:
+        logger.warning("space %s: microphone of %s refused: %s", space_id, user.username, refused)
+        room.publish(room.state.event("media_overloaded", room.state.member(user.id)))
+        raise
     member = room.state.member(user.id)
     member.connected = True
     await rooms.engine.set_muted(space_id, str(user.id), member.muted)

@@ -33,7 +33,7 @@ from aiortc.mediastreams import MediaStreamError
 from airspace.media.activity import ActivityDetector
 from airspace.media.candidates import advertise
 from airspace.media.constants import SAMPLE_RATE
-from airspace.media.engine import InvalidOffer, RoomCallbacks
+from airspace.media.engine import InvalidOffer, MediaOverloaded, RoomCallbacks
 from airspace.media.ice import IceSettings, turn_credentials
 from airspace.media.link_quality import QualityMeter
 from airspace.media.mixer import FRAME_SAMPLES, mix_minus_one, mix_program
@@ -49,6 +49,11 @@ WATCHDOG_SECONDS = 1.0
 """How often the room looks for speakers whose connection died."""
 QUALITY_SECONDS = 2.0
 """How often each speaker's connection quality is measured."""
+OVERLOADED_LATE_SECONDS = 0.06
+"""A room whose 20 ms ticks have run this late (three frames: what a speaker's queue
+holds before frames are dropped) within the last LATENESS_WINDOW_SECONDS is falling
+behind: its process takes no new microphone until it has caught up."""
+LATENESS_WINDOW_SECONDS = 2.0
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +117,9 @@ class _Room:
         self.ticks = 0
         self.clock: asyncio.Task[None] | None = None
         self.metering: asyncio.Task[None] | None = None
+        self.worst_lateness = 0.0
+        """Seconds the latest ticks ran behind their time (the worst of the window)."""
+        self.lateness_since = 0.0
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -119,7 +127,9 @@ class _Room:
         next_check = started + WATCHDOG_SECONDS
         try:
             while True:
-                due = int((loop.time() - started) / FRAME_SECONDS) + 1
+                now = loop.time()
+                due = int((now - started) / FRAME_SECONDS) + 1
+                self.note_lateness(now - (started + self.ticks * FRAME_SECONDS), now)
                 while self.ticks < due:
                     self.tick()
                 if loop.time() >= next_check:
@@ -131,6 +141,17 @@ class _Room:
         except Exception as error:  # the room must end cleanly, whatever broke
             logger.exception("media engine failed in room %s", self.name)
             self.callbacks.failed(error)
+
+    def note_lateness(self, late: float, now: float) -> None:
+        """Keep the worst lateness of the last LATENESS_WINDOW_SECONDS."""
+        if now - self.lateness_since > LATENESS_WINDOW_SECONDS:
+            self.worst_lateness, self.lateness_since = 0.0, now
+        if late > self.worst_lateness:
+            if late > OVERLOADED_LATE_SECONDS >= self.worst_lateness:
+                logger.warning(
+                    "room %s is falling behind: ticks %.0f ms late", self.name, late * 1000
+                )
+            self.worst_lateness = late
 
     def tick(self) -> None:
         at = self.ticks * FRAME_SECONDS
@@ -212,9 +233,19 @@ class AiortcMediaEngine:
         opened.clock = asyncio.create_task(opened.run(), name=f"room-clock-{room}")
         opened.metering = asyncio.create_task(opened.measure_links(), name=f"room-links-{room}")
 
+    def lateness(self) -> float:
+        """Seconds the most behind room of this engine has lately run late."""
+        return max((room.worst_lateness for room in self._rooms.values()), default=0.0)
+
     async def add_speaker(self, room: str, speaker: str, offer_sdp: str) -> str:
         target = self._room(room)
         _check_offer(offer_sdp)
+        late = self.lateness()
+        if late > OVERLOADED_LATE_SECONDS and speaker not in target.legs:
+            raise MediaOverloaded(
+                "this server is too busy to take another microphone right now (its audio "
+                f"is running {late * 1000:.0f} ms late); try again in a minute"
+            )
         loop = asyncio.get_running_loop()
         pc = RTCPeerConnection(RTCConfiguration(iceServers=aiortc_ice_servers(self.ice)))
         leg = _Leg(pc=pc, returns=ReturnTrack(), last_heard=loop.time())

@@ -21,6 +21,18 @@ class InvalidOffer(AirspaceError):
     status_code = 400
 
 
+class MediaOverloaded(AirspaceError):
+    """The media engine is falling behind: no new microphone until it catches up (503).
+    The rooms already running keep their speakers."""
+
+    status_code = 503
+    RETRY_AFTER_SECONDS = 30
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.RETRY_AFTER_SECONDS)}
+
+
 class RoomCallbacks(Protocol):
     """What a room hears back from the engine. Called on the engine's event loop."""
 

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from airspace.media.activity import ActivityChange
-from airspace.media.engine import InvalidOffer, RoomCallbacks
+from airspace.media.engine import InvalidOffer, MediaOverloaded, RoomCallbacks
 from airspace.media.ice import IceSettings
 from airspace.media.link_quality import LinkQuality
 
@@ -164,6 +164,8 @@ async def _handle(engine: Any, outbox: _Outbox, message: Message) -> None:
         outbox.send(("reply", request, True, result))
     except InvalidOffer as error:
         outbox.send(("reply", request, False, ("offer", error.detail)))
+    except MediaOverloaded as error:
+        outbox.send(("reply", request, False, ("overloaded", error.detail)))
     except Exception as error:
         outbox.send(("reply", request, False, ("error", f"{type(error).__name__}: {error}")))
 
@@ -240,6 +242,8 @@ class ProcessMediaEngine:
                     future.set_result(result)
                 elif result[0] == "offer":
                     future.set_exception(InvalidOffer(result[1]))
+                elif result[0] == "overloaded":
+                    future.set_exception(MediaOverloaded(result[1]))
                 else:
                     future.set_exception(RuntimeError(result[1]))
             return
