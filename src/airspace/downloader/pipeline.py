@@ -38,6 +38,7 @@ from airspace.downloader.sources import (
     Source,
     SpaceInfo,
     classify,
+    clip_id_from,
     hls_source,
     resolve_airspace,
 )
@@ -130,6 +131,10 @@ async def download_async(
 ) -> DownloadResult:
     if options.format not in FORMATS:
         raise UnsupportedURL(f"unknown format {options.format!r}; choose from {', '.join(FORMATS)}")
+    if clip_id_from(url) is not None:
+        from airspace.downloader.clips import download_clip
+
+        return await download_clip(url, options, progress)
     report = progress or (lambda _: None)
     state = Progress()
     report(state)

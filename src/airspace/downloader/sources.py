@@ -77,6 +77,18 @@ def classify(url: str) -> str:
     return "hls"
 
 
+CLIP_PATH = re.compile(r"^/i/clips/([A-Za-z0-9]{13})(?:/embed)?/?$")
+
+
+def clip_id_from(url: str) -> str | None:
+    """The clip an Airspace clip link (``/i/clips/<id>``, any instance) points at."""
+    try:
+        found = CLIP_PATH.match(urlsplit(url.strip()).path)
+    except ValueError:
+        return None
+    return found.group(1) if found else None
+
+
 def own_space_id(url: str, public_url: str) -> str | None:
     """The Space a link points at when it is a Space link of this instance (whose files
     are read from its own storage, not fetched)."""
@@ -102,14 +114,15 @@ def space_id_from(url: str) -> str:
     return match.group(1)
 
 
-def _datetime(value: object) -> datetime | None:
+def moment(value: object) -> datetime | None:
+    """An ISO 8601 time from an API answer (UTC when it names no zone), else None."""
     if not isinstance(value, str):
         return None
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 async def resolve_airspace(url: str, http: Http, token: str | None, live: bool) -> Source:
@@ -129,7 +142,7 @@ async def resolve_airspace(url: str, http: Http, token: str | None, live: bool) 
         title=str(space.get("title") or "Space"),
         host=str(host.get("display_name") or host.get("username") or "unknown host"),
         space_id=space_id,
-        date=_datetime(space.get("started_at")) or _datetime(space.get("created_at")),
+        date=moment(space.get("started_at")) or moment(space.get("created_at")),
         link=str(space.get("url") or f"{origin}/i/spaces/{space_id}"),
     )
     recording = space.get("recording") or {}

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from airspace.downloader.errors import NotRecorded
 from airspace.downloader.net import Http
 from airspace.downloader.progress import Progress, ProgressCallback
-from airspace.downloader.sources import airspace_space, classify
+from airspace.downloader.sources import airspace_space, classify, moment
 from airspace.web.formatting import duration
 
 POLL_SECONDS = 2.0
@@ -48,20 +48,10 @@ async def wait_for_start(
         if space.get("state") != "scheduled":
             state.waiting_for = ""
             return
-        starts = _moment(space.get("scheduled_start"))
+        starts = moment(space.get("scheduled_start"))
         now = datetime.now(UTC)
         state.stage = "waiting"
         state.waiting_for = countdown(starts, now)
         report(state)
         far = starts is not None and (starts - now).total_seconds() > 2 * far_poll_seconds
         await asyncio.sleep(far_poll_seconds if far else POLL_SECONDS)
-
-
-def _moment(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
