@@ -232,7 +232,13 @@ def fake_x(
         query = parse_qs(request.query)
         seen["variables"] = json.loads(query["variables"][0])
         seen["headers"] = {k.lower(): v for k, v in request.headers.items()}
-        body = {"data": {"audioSpace": {"metadata": metadata} if found else {}}}
+        participants = {
+            "admins": [{"display_name": "Grace Hopper", "twitter_screen_name": "grace"}],
+            "speakers": [{"display_name": "Alan Turing", "twitter_screen_name": "alan"}],
+            "listeners": [{"display_name": "Someone", "twitter_screen_name": "someone"}],
+        }
+        space = {"metadata": metadata, "participants": participants}
+        body = {"data": {"audioSpace": space if found else {}}}
         return Reply(200, json.dumps(body).encode(), "application/json")
 
     server.routes["/graphql/HPEisOmj1epUNLCWTYhUWw/AudioSpaceById"] = graphql
@@ -356,6 +362,11 @@ def test_x_space_with_a_guest_token(server: FakeServer, tmp_path: Path) -> None:
     tags = mutagen.id3.ID3(result.path)
     assert str(tags["TDRC"]) == "2023-08-10"
     assert tags.getall("APIC")[0].data.startswith(b"\xff\xd8")
+    # Who was on stage: the hosts and speakers, not the listeners.
+    assert tags["TMCL"].people == [
+        ["host", "Grace Hopper (@grace)"],
+        ["speaker", "Alan Turing (@alan)"],
+    ]
 
 
 def test_x_space_with_a_cookies_file(server: FakeServer, tmp_path: Path) -> None:

@@ -396,7 +396,9 @@ async def _fetch_and_convert(
     assert assembly.audio_format is not None
     sample_rate = assembly.audio_format[0]
     info, cover = source.info, await _cover(http, source.info.cover_url)
-    tags = FileTags(info.title, info.host, info.date, info.link, cover, info.chapters)
+    tags = FileTags(
+        info.title, info.host, info.date, info.link, cover, info.chapters, info.participants
+    )
     write_tags(temporary, options.format, tags, stats.output_samples / sample_rate)
     os.replace(temporary, output)
     if not options.keep_parts:

@@ -44,6 +44,8 @@ class SpaceInfo:
     """The instance's own transcript of the replay (Podcasting 2.0 JSON), if it has one."""
     chapters: tuple[tuple[float, str], ...] = ()
     """(start in seconds of the file, title), from the Space's instance."""
+    participants: tuple[tuple[str, str], ...] = ()
+    """(role, name) of those on stage, where the source says (X: hosts and speakers)."""
 
 
 @dataclass

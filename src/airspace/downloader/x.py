@@ -146,7 +146,8 @@ async def resolve_x(
     for error in body.get("errors") or []:
         if "not authorized" in str(error.get("message", "")).lower():
             raise SpacePrivate("X says this Space needs a log-in; pass --cookies")
-    metadata = ((body.get("data") or {}).get("audioSpace") or {}).get("metadata") or {}
+    space = (body.get("data") or {}).get("audioSpace") or {}
+    metadata = space.get("metadata") or {}
     if not metadata.get("media_key"):
         raise SpaceNotFound(f"X Space {space_id} was not found")
     creator = ((metadata.get("creator_results") or {}).get("result") or {}).get("legacy") or {}
@@ -159,6 +160,7 @@ async def resolve_x(
         date=_millis(metadata.get("started_at")) or _millis(metadata.get("created_at")),
         link=f"https://x.com/i/spaces/{space_id}",
         cover_url=str(image).replace("_normal.", "_400x400.") if image else None,
+        participants=_participants(space.get("participants") or {}),
     )
     state = str(metadata.get("state", "")).lower()
     if state in ("notstarted", "prepublished"):
@@ -211,3 +213,22 @@ async def _space_of_tweet(
         if match:
             return match.group(1)
     raise NoSpaceInTweet(f"tweet {tweet_id} has no Space in it")
+
+
+def _participants(listed: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Hosts (X's "admins") and speakers, as ("host" | "speaker", "Name (@handle)")."""
+    people: list[tuple[str, str]] = []
+    for group, role in (("admins", "host"), ("speakers", "speaker")):
+        for person in listed.get(group) or []:
+            if not isinstance(person, dict):
+                continue
+            name = str(person.get("display_name") or "").strip()
+            handle = str(person.get("twitter_screen_name") or "").strip()
+            label = (
+                f"{name} (@{handle})"
+                if name and handle
+                else name or (f"@{handle}" if handle else "")
+            )
+            if label and (role, label) not in people:
+                people.append((role, label))
+    return tuple(people)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from mutagen.id3 import APIC, CHAP, COMM, CTOC, ID3, TDRC, TIT2, TPE1, WOAS, CTOCFlags
+from mutagen.id3 import APIC, CHAP, COMM, CTOC, ID3, TDRC, TIT2, TMCL, TPE1, WOAS, CTOCFlags
 from mutagen.mp4 import MP4, MP4Cover
 from mutagen.oggopus import OggOpus
 from mutagen.wave import WAVE
@@ -27,6 +27,8 @@ class FileTags:
     """A PNG or JPEG."""
     chapters: Sequence[tuple[float, str]] = field(default_factory=tuple)
     """(start in seconds of the file, title), in order."""
+    participants: Sequence[tuple[str, str]] = field(default_factory=tuple)
+    """(role, name) of those on stage: ("host", "Ana (@ana)"), ("speaker", ...)."""
 
 
 def _cover_kind(data: bytes) -> tuple[str, int]:
@@ -44,6 +46,8 @@ def _id3(tags: FileTags, duration: float | None) -> ID3:
     if tags.link:
         frames.add(COMM(encoding=3, lang="eng", desc="", text=tags.link))
         frames.add(WOAS(url=tags.link))
+    if tags.participants:  # ID3v2.4's list of who performed, and in what role
+        frames.add(TMCL(encoding=3, people=[list(pair) for pair in tags.participants]))
     if tags.cover:
         mime, _ = _cover_kind(tags.cover)
         frames.add(APIC(encoding=3, mime=mime, type=3, desc="Cover", data=tags.cover))
@@ -93,6 +97,10 @@ def write_tags(path: Path, fmt: str, tags: FileTags, duration: float | None = No
             mp4["\xa9cmt"] = [tags.link]
         if tags.cover:
             mp4["covr"] = [MP4Cover(tags.cover, imageformat=_cover_kind(tags.cover)[1])]
+        if tags.participants:
+            mp4["----:com.apple.iTunes:PARTICIPANTS"] = [
+                f"{name} ({role})".encode() for role, name in tags.participants
+            ]
         mp4.save()
     elif fmt == "opus":
         opus = OggOpus(path)
@@ -102,6 +110,8 @@ def write_tags(path: Path, fmt: str, tags: FileTags, duration: float | None = No
             opus["date"] = tags.date.strftime("%Y-%m-%d")
         if tags.link:
             opus["comment"] = tags.link
+        if tags.participants:
+            opus["performer"] = [f"{name} ({role})" for role, name in tags.participants]
         for number, (start, title) in enumerate(tags.chapters):
             hours, rest = divmod(start, 3600)
             stamp = f"{int(hours):02d}:{int(rest // 60):02d}:{rest % 60:06.3f}"
