@@ -104,28 +104,6 @@ def _decoded(
         progress((index - first + 1) / (len(segments) - first))
 
 
-def write_wav(
-    read: Callable[[str], bytes],
-    segments: Sequence[RecordingSegment],
-    offset: float,
-    path: Path,
-    progress: Callable[[float], None],
-    chapters: Sequence[tuple[float, str]] = (),
-) -> None:
-    audio_files.write_wav(_decoded(read, segments, offset, progress), path)
-
-
-def write_mp3(
-    read: Callable[[str], bytes],
-    segments: Sequence[RecordingSegment],
-    offset: float,
-    path: Path,
-    progress: Callable[[float], None],
-    chapters: Sequence[tuple[float, str]] = (),
-) -> None:
-    audio_files.write_mp3(_decoded(read, segments, offset, progress), path)
-
-
 def tags_of(session: Session, public_url: str, recording: Recording) -> FileTags:
     """What every file of this replay is tagged with: title, host, date, link, a cover,
     and the chapters (on the replay's clock, which is the file's)."""
@@ -143,7 +121,8 @@ def tags_of(session: Session, public_url: str, recording: Recording) -> FileTags
     )
 
 
-WRITERS = {"m4a": write_m4a, "mp3": write_mp3, "wav": write_wav}
+DECODED_WRITERS = {"mp3": audio_files.write_mp3, "wav": audio_files.write_wav}
+"""Formats made from the decoded audio (the M4A is the recording's own AAC, remuxed)."""
 
 
 def render(
@@ -160,7 +139,11 @@ def render(
         raise ValueError("the recording holds no segments")
     with tempfile.TemporaryDirectory(prefix="airspace-render-") as folder:
         path = Path(folder) / f"replay.{fmt}"
-        WRITERS[fmt](services.storage.get, segments, offset, path, progress, tags.chapters)
+        read = services.storage.get
+        if fmt == "m4a":
+            write_m4a(read, segments, offset, path, progress, tags.chapters)
+        else:
+            DECODED_WRITERS[fmt](_decoded(read, segments, offset, progress), path)
         audio_files.finish(path, fmt, tags, total_seconds(segments) - offset)
         key = rendition_key(recording, fmt, offset)
         services.storage.put_file(key, path, CONTENT_TYPES[fmt])
