@@ -6,17 +6,23 @@ captions. Screenshots of each page go to docs/screenshots/."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import subprocess
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
+from airspace.media.peer import SpeakerPeer, recording
+from tests.captions.test_captions_end_to_end import scheduled
 from tests.conftest import LiveServer
 from tests.e2e.pages import wait_until
 from tests.e2e.test_browser_replay import CHROMIUM, SCREENSHOTS, wait_ready
+from tests.live.test_speakers import connect_microphone
 
 HOST_SAYS = "Good evening and welcome to the garden show."
 GUEST_SAYS = "Thank you for having me on the show tonight."
@@ -258,6 +264,21 @@ def test_a_space_from_sign_up_to_replay_in_two_browsers(
     assert errors == []
 
 
+SAID_LIVE = "Tomorrow's talk begins now. Thank you for waiting."
+
+
+async def say_then_end(base: str, host: dict[str, str], space_id: str, text: str) -> None:
+    """The host speaks ``text`` into the live Space from Python, then ends it."""
+    async with httpx.AsyncClient(base_url=base, headers=host, timeout=20) as http:
+        await http.post(f"/api/v1/spaces/{space_id}/room/join")
+        speech = scheduled(0.5, text)
+        peer = SpeakerPeer(recording(speech))
+        await connect_microphone(http, space_id, peer)
+        await asyncio.sleep(len(speech) / 48_000 + 1.0)
+        await peer.close()
+        (await http.post(f"/api/v1/spaces/{space_id}/end")).raise_for_status()
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_scheduled_space_counts_down_and_offers_a_reminder(
     live_server: LiveServer, playwright: Playwright
@@ -309,6 +330,22 @@ def test_a_scheduled_space_counts_down_and_offers_a_reminder(
         expect(page.get_by_role("region", name="Live room")).to_be_visible()
         expect(visitor.get_by_role("region", name="Live room")).to_be_visible()
         expect(visitor.locator(".phase-announcer")).to_have_text("This Space is live now.")
+        assert visitor.evaluate("window.openedOnce === true"), "the page was reloaded"
+
+        # The host says a sentence and ends the Space: the same page becomes the replay,
+        # says its captions are being made, and shows them when they are.
+        csrf = page.evaluate("document.querySelector('meta[name=csrf-token]').content")
+        made = page.request.post(
+            f"{base}/api/v1/me/tokens", data={"name": "speaker"}, headers={"X-CSRF-Token": csrf}
+        )
+        host = {"Authorization": f"Bearer {made.json()['token']}"}
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, say_then_end(base, host, space_id, SAID_LIVE)).result()
+        expect(visitor.get_by_role("region", name="Replay player")).to_be_visible()
+        wait_until(visitor, "document.querySelectorAll('.transcript li').length > 0", 90_000)
+        heard = " ".join(visitor.locator(".transcript li").all_text_contents()).lower()
+        assert len({"tomorrow", "talk", "begins", "now"} & set(re.findall(r"[a-z]+", heard))) >= 3
+        expect(visitor.locator(".captions-status")).to_be_empty()
         assert visitor.evaluate("window.openedOnce === true"), "the page was reloaded"
 
         # An address that leads nowhere is a page in the site's layout, not JSON.
