@@ -221,3 +221,14 @@ def test_blocked_account_gets_no_ticket(client: TestClient, host: dict[str, str]
     assert (
         client.post(f"/api/v1/spaces/{space_id}/tickets", json={}, headers=fan).status_code == 403
     )
+
+
+def test_spaces_of_one_host(client: TestClient, host: dict[str, str]) -> None:
+    other = register(client, "other")
+    for headers, title in ((host, "Mine"), (other, "Theirs")):
+        space = client.post("/api/v1/spaces", json={"title": title}, headers=headers).json()
+        client.post(f"/api/v1/spaces/{space['id']}/start", headers=headers)
+    listed = client.get("/api/v1/spaces", params={"state": "live", "host": "OTHER"}).json()
+    assert [s["title"] for s in listed["items"]] == ["Theirs"]
+    # Not a username (the fuzz test sent a NUL byte, which PostgreSQL cannot hold): 422.
+    assert client.get("/api/v1/spaces", params={"host": "a\x00b"}).status_code == 422

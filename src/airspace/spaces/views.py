@@ -97,7 +97,10 @@ def list_spaces(
     listing: Annotated[Listing, Query(alias="state")] = "live",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-    host: Annotated[str | None, Query(max_length=30, description="A host's username.")] = None,
+    host: Annotated[
+        str | None,
+        Query(max_length=30, pattern=r"^[A-Za-z0-9_]+$", description="A host's username."),
+    ] = None,
 ) -> SpacePage:
     """Spaces that are live, upcoming or recorded (replayable), newest first; of one host
     with ``host``."""
