@@ -50,9 +50,10 @@ WATCHDOG_SECONDS = 1.0
 QUALITY_SECONDS = 2.0
 """How often each speaker's connection quality is measured."""
 OVERLOADED_LATE_SECONDS = 0.06
-"""A room whose 20 ms ticks have run this late (three frames: what a speaker's queue
-holds before frames are dropped) within the last LATENESS_WINDOW_SECONDS is falling
-behind: its process takes no new microphone until it has caught up."""
+"""A room still this far behind its 20 ms ticks after running the ones due (three
+frames: what a speaker's queue holds before frames are dropped), within the last
+LATENESS_WINDOW_SECONDS, is falling behind: its process takes no new microphone until
+it has kept up again."""
 LATENESS_WINDOW_SECONDS = 2.0
 
 logger = logging.getLogger(__name__)
@@ -127,11 +128,13 @@ class _Room:
         next_check = started + WATCHDOG_SECONDS
         try:
             while True:
-                now = loop.time()
-                due = int((now - started) / FRAME_SECONDS) + 1
-                self.note_lateness(now - (started + self.ticks * FRAME_SECONDS), now)
+                due = int((loop.time() - started) / FRAME_SECONDS) + 1
                 while self.ticks < due:
                     self.tick()
+                # Still behind after catching up: the ticks cost more than real time. (A
+                # pause elsewhere, the process starting, is caught up at once: not this.)
+                now = loop.time()
+                self.note_lateness(now - (started + self.ticks * FRAME_SECONDS), now)
                 if loop.time() >= next_check:
                     next_check = loop.time() + WATCHDOG_SECONDS
                     await self.drop_lost_legs(loop.time())
