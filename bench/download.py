@@ -33,7 +33,7 @@ def tools(url: str, airspace: str, ytdlp: str) -> dict[str, list[str]]:
     airspace_mp3 = [airspace, "download", url, "-q", "-f", "mp3", "-o", "out.%(ext)s"]
     return {
         "airspace mp3": airspace_mp3,
-        # The same with Debian's libmp3lame instead of Airspace's build (scripts/build-lame).
+        # The same with Debian's libmp3lame instead of Pedalboard's LAME (airspace[fast-mp3]).
         "airspace mp3 debian-lame": ["env", "AIRSPACE_LAME_LIBRARY=system", *airspace_mp3],
         "airspace m4a": [airspace, "download", url, "-q", "-f", "m4a", "-o", "out.%(ext)s"],
         "yt-dlp mp3": [

@@ -29,6 +29,7 @@ UNSTATED_RULES = {
         "links to internal addresses are not fetched",
         "the address in brackets is not IPv6",
     ),
+    "POST /api/v1/downloads/ahead": ("only Spaces of this instance can be asked for ahead",),
     "PUT /api/v1/me/blocks/{username}": ("you cannot block yourself",),
     "PATCH /api/v1/spaces/{space_id}/recording": ("start_offset_seconds must be",),
     "PUT /api/v1/users/{username}/follow": ("you cannot follow yourself",),

@@ -22,6 +22,15 @@ def test_own_links_are_served_from_storage(live_server: LiveServer, clock: Setta
     space_id, pcm = recorded_space(live_server.base, services, clock, host, 8)
     with httpx.Client(base_url=live_server.base, timeout=20) as http:
         page = f"{live_server.base}/i/spaces/{space_id}"
+        # A file to keep is the host's to allow, here as on the Space's own page.
+        refused = http.post("/api/v1/downloads", json={"url": page, "format": "mp3"})
+        assert refused.status_code == 403
+        assert refused.json()["detail"] == (
+            "the host has not allowed listeners to download this recording"
+        )
+        http.patch(
+            f"/api/v1/spaces/{space_id}/recording", json={"downloads_allowed": True}, headers=host
+        ).raise_for_status()
         started = http.post("/api/v1/downloads", json={"url": page, "format": "mp3"})
         assert started.status_code == 202, started.text
         deadline = time.monotonic() + 60

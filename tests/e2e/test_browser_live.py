@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 import subprocess
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -319,6 +320,21 @@ def test_a_scheduled_space_counts_down_and_offers_a_reminder(
         assert f"{base}/i/spaces/{space_id}" in reminder.replace("\r\n ", "")
         assert "SUMMARY:Tomorrow's talk (Airspace)" in reminder
 
+        # On the download page the host asks for it ahead, to be told and get the file.
+        downloads = context.new_page()
+        watch_errors(downloads, errors)
+        downloads.goto(f"{base}/download")
+        downloads.get_by_label("Paste a Space link").fill(f"{base}/i/spaces/{space_id}")
+        downloads.get_by_role("button", name="Get the audio").click()
+        expect(downloads.locator("#ahead-title")).to_have_text("Tomorrow's talk")
+        # (The browser's clock is real; the server's, the tests' own, is days behind it.)
+        expect(downloads.locator("#ahead-when")).to_have_text("is due to start.")
+        downloads.get_by_role("button", name="Notify me and download it (MP3)").click()
+        waiting = downloads.get_by_role("region", name="Waiting to download")
+        expect(waiting.get_by_role("link", name="Tomorrow's talk")).to_be_visible()
+        check_page(downloads, 800)
+        downloads.screenshot(path=str(SCREENSHOTS / "download-ahead.png"))
+
         # A visitor waits on the page; the host starts it early from theirs, and the
         # visitor's page goes live by itself.
         visitor = browser.new_page(viewport={"width": 375, "height": 800})
@@ -348,6 +364,21 @@ def test_a_scheduled_space_counts_down_and_offers_a_reminder(
         assert len(said & set(re.findall(r"[a-z]+", heard))) >= 3, heard
         expect(visitor.locator(".captions-status")).to_be_empty()
         assert visitor.evaluate("window.openedOnce === true"), "the page was reloaded"
+
+        # The host was told it started, then that the file is ready; the notification
+        # leads to the download page with the file.
+        ready = downloads.get_by_role("link", name="Your MP3 of Tomorrow's talk is ready")
+        deadline = time.monotonic() + 90
+        while downloads.goto(f"{base}/notifications") and not ready.count():
+            assert time.monotonic() < deadline, "the host was never told the file is ready"
+            downloads.wait_for_timeout(1000)
+        expect(downloads.get_by_text("Tomorrow's talk has started")).to_be_visible()
+        ready.click()
+        saving = downloads.get_by_role("link", name=re.compile(r"^Download \(\d+:\d\d\)$"))
+        expect(saving).to_be_visible(timeout=30_000)
+        with downloads.expect_download() as saved:
+            saving.click()
+        assert saved.value.suggested_filename == "sched - Tomorrow's talk (2026-11-21).mp3"
 
         # An address that leads nowhere is a page in the site's layout, not JSON.
         missing = visitor.goto(f"{base}/i/nowhere")

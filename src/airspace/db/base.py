@@ -47,6 +47,7 @@ def import_all_models() -> None:
     from airspace.accounts import models as _accounts  # noqa: F401
     from airspace.archive import models as _archive  # noqa: F401
     from airspace.captions import models as _captions  # noqa: F401
+    from airspace.downloader import models as _downloader  # noqa: F401
     from airspace.jobs import models as _jobs  # noqa: F401
     from airspace.moderation import models as _moderation  # noqa: F401
     from airspace.recordings import models as _recordings  # noqa: F401

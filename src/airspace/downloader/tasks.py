@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from airspace.accounts.models import User
 from airspace.downloader.address_guard import AddressGuard
 from airspace.downloader.errors import DownloadError
 from airspace.downloader.pipeline import DownloadOptions, download_async
@@ -22,7 +23,9 @@ from airspace.jobs.registry import DOWNLOADS_LANE, JobContext, JobFailed, job, p
 from airspace.media.tags import file_name
 from airspace.recordings.renditions import render, rendition_key, tags_of
 from airspace.recordings.replay import total_seconds
-from airspace.recordings.services import replayable, segments_of
+from airspace.recordings.services import replayable, require_download, segments_of
+from airspace.sharing import notifications
+from airspace.sharing.models import NotificationKind
 
 LINK_LIFETIME = timedelta(hours=1)
 CONTENT_TYPES = {"mp3": "audio/mpeg", "m4a": "audio/mp4"}
@@ -30,14 +33,37 @@ PROGRESS_INTERVAL_SECONDS = 0.5
 
 
 @job("downloads.fetch", retries=0, lane=DOWNLOADS_LANE)
-def fetch_for_web(ctx: JobContext, *, url: str, fmt: str) -> None:
-    """Download ``url`` on a user's behalf, guarded and capped; keep the file for an hour."""
+def fetch_for_web(
+    ctx: JobContext, *, url: str, fmt: str, for_user: int | None = None, notify: bool = False
+) -> None:
+    """Download ``url`` on a user's behalf, guarded and capped; keep the file for an hour.
+    ``for_user``: the signed-in account that asked (a Space of this instance is theirs to
+    download when they may), told when the file is ready, or is not, if ``notify``."""
+    try:
+        title = _fetch(ctx, url, fmt, for_user)
+    except JobFailed as exc:
+        if notify and for_user is not None:
+            _tell(ctx, for_user, f"Your {fmt.upper()} could not be made: {exc}")
+        raise
+    if notify and for_user is not None:
+        _tell(ctx, for_user, f"Your {fmt.upper()} of {title} is ready to download")
+
+
+def _tell(ctx: JobContext, user_id: int, message: str) -> None:
+    with ctx.services.sessions() as session:
+        link = f"/download?job={ctx.job_id}"
+        now = ctx.services.clock.now()
+        notifications.notify(session, [user_id], NotificationKind.READY, message, link, now)
+        session.commit()
+
+
+def _fetch(ctx: JobContext, url: str, fmt: str, user_id: int | None) -> str:
+    """The download itself; returns the Space's title."""
     services = ctx.services
     settings = services.settings
     space_id = own_space_id(url, settings.public_url)
     if space_id is not None:
-        _from_own_storage(ctx, space_id, fmt)
-        return
+        return _from_own_storage(ctx, space_id, fmt, user_id)
     scratch = settings.data_dir / "tmp"
     scratch.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(dir=scratch, prefix="download-"))
@@ -90,15 +116,19 @@ def fetch_for_web(ctx: JobContext, *, url: str, fmt: str) -> None:
             "expires_at": (services.clock.now() + LINK_LIFETIME).isoformat(),
         },
     )
+    return result.title
 
 
-def _from_own_storage(ctx: JobContext, space_id: str, fmt: str) -> None:
+def _from_own_storage(ctx: JobContext, space_id: str, fmt: str, user_id: int | None) -> str:
     """A Space of this instance: its rendition, made from storage if it is not yet, and
-    kept (it is the replay's own file); whatever a listener without an account may hear."""
+    kept (it is the replay's own file); for whoever may download it (``user_id``, or a
+    listener without an account)."""
     services = ctx.services
     with services.sessions() as session:
+        user = session.get(User, user_id) if user_id is not None else None
         try:
-            space, recording = replayable(session, space_id, None, services.clock.now())
+            space, recording = replayable(session, space_id, user, services.clock.now())
+            require_download(space, recording, user)
         except AirspaceError as exc:
             raise JobFailed(exc.detail) from None
         offset = recording.start_offset_seconds
@@ -127,6 +157,7 @@ def _from_own_storage(ctx: JobContext, space_id: str, fmt: str) -> None:
             "expires_at": (services.clock.now() + LINK_LIFETIME).isoformat(),
         },
     )
+    return space.title
 
 
 @periodic_job("downloads.expire", minute="*/5")

@@ -12,18 +12,25 @@ from fastapi import APIRouter, Request, status
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from itsdangerous import BadSignature, URLSafeSerializer
 from pydantic import AfterValidator, BaseModel, Field
+from sqlalchemy.orm import Session
 
-from airspace.accounts.auth import OptionalUser
+from airspace.accounts.auth import CurrentUser, OptionalUser
+from airspace.accounts.models import User
 from airspace.api_contract import errors
-from airspace.dependencies import ServicesDep
+from airspace.dependencies import DbDep, ServicesDep
+from airspace.downloader import pending
 from airspace.downloader.address_guard import is_public_address
 from airspace.downloader.errors import DownloadError
+from airspace.downloader.models import PendingDownload
 from airspace.downloader.sources import classify, own_space_id
-from airspace.errors import Gone, Invalid, NotFound
+from airspace.errors import Conflict, Gone, Invalid, NotFound
 from airspace.inputs import InputModel
 from airspace.jobs.models import JobStatus
 from airspace.jobs.status import get_run
 from airspace.ratelimit import Limit, take
+from airspace.recordings.services import replayable, require_download
+from airspace.spaces import services as spaces
+from airspace.spaces.models import Space, SpaceState
 from airspace.wiring import Services
 
 api = APIRouter(prefix="/downloads", tags=["downloads"])
@@ -69,14 +76,16 @@ class DownloadOut(BaseModel):
     expires_at: datetime | None = None
 
 
-def _check_url(url: str, services: Services) -> None:
-    """Refuse at once what can be refused without a look-up; the job checks the rest."""
+def _check_url(url: str, services: Services, db: Session, user: User | None) -> None:
+    """Refuse at once what can be refused without a fetch; the job checks the rest."""
     try:
         classify(url)
     except DownloadError as exc:
         raise Invalid(exc.message) from None
-    if own_space_id(url, services.settings.public_url) is not None:
-        return  # read from this instance's storage, never fetched
+    space_id = own_space_id(url, services.settings.public_url)
+    if space_id is not None:  # read from this instance's storage, never fetched
+        _check_own_space(services, db, space_id, user)
+        return
     host = (urlsplit(url).hostname or "").lower()
     if host in services.settings.download_allow_hosts:
         return
@@ -90,22 +99,100 @@ def _check_url(url: str, services: Services) -> None:
         raise Invalid("links to internal addresses are not fetched")
 
 
+def _check_own_space(services: Services, db: Session, space_id: str, user: User | None) -> None:
+    space = spaces.get(db, space_id)
+    if space.state in pending.WAITABLE and space.record:
+        when = "has not started yet" if space.state is SpaceState.SCHEDULED else "is live"
+        raise Conflict(f"this Space {when}; ask to be notified and it downloads once it ends")
+    space, recording = replayable(db, space_id, user, services.clock.now())
+    require_download(space, recording, user)
+
+
 def _serializer(services: Services) -> URLSafeSerializer:
     return URLSafeSerializer(services.settings.secret_key, salt="airspace.download-file")
 
 
-@api.post("", status_code=status.HTTP_202_ACCEPTED, responses=errors(429))
+@api.post("", status_code=status.HTTP_202_ACCEPTED, responses=errors(403, 404, 409, 410, 429))
 def start_download(
-    body: DownloadRequest, request: Request, services: ServicesDep, user: OptionalUser
+    body: DownloadRequest, request: Request, services: ServicesDep, db: DbDep, user: OptionalUser
 ) -> DownloadOut:
-    """Queue a download; poll ``GET /downloads/{id}`` for progress and the file link."""
+    """Queue a download; poll ``GET /downloads/{id}`` for progress and the file link. A
+    Space of this instance that has not ended yet: 409 (ask ahead with
+    ``POST /downloads/ahead``)."""
     url = body.url.strip()
-    _check_url(url, services)
+    _check_url(url, services, db, user)
     client = request.client.host if request.client else "unknown"
     limit = Limit("downloads", services.settings.download_rate_per_hour, timedelta(hours=1))
     take(services.limits, limit, client, services.clock.now(), "downloads from this address")
-    run_id = services.jobs.enqueue("downloads.fetch", subject=url[:100], url=url, fmt=body.format)
+    arguments = {"for_user": user.id} if user is not None else {}
+    run_id = services.jobs.enqueue(
+        "downloads.fetch", subject=url[:100], url=url, fmt=body.format, **arguments
+    )
     return DownloadOut(id=run_id, status=JobStatus.QUEUED, progress=0.0)
+
+
+class AheadRequest(InputModel):
+    url: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=2048,
+            json_schema_extra={"pattern": LINK_PATTERN},
+            description="A link to a scheduled or live Space of this instance.",
+        ),
+        AfterValidator(_link),
+    ]
+    format: Literal["mp3", "m4a"] = "mp3"
+
+
+class AheadOut(BaseModel):
+    space_id: str
+    title: str
+    state: SpaceState
+    scheduled_start: datetime | None
+    format: str
+    link: str = Field(description="The Space's page on this instance.")
+
+
+def _ahead_out(row: PendingDownload, space: Space) -> AheadOut:
+    return AheadOut(
+        space_id=space.id,
+        title=space.title,
+        state=space.state,
+        scheduled_start=space.scheduled_start,
+        format=row.format,
+        link=f"/i/spaces/{space.id}",
+    )
+
+
+@api.post("/ahead", status_code=status.HTTP_201_CREATED, responses=errors(401, 404, 409))
+def ask_ahead(body: AheadRequest, services: ServicesDep, db: DbDep, user: CurrentUser) -> AheadOut:
+    """Ask for a Space of this instance that has not ended yet: you are notified when it
+    starts, and again with the file once its replay is out."""
+    space_id = own_space_id(body.url, services.settings.public_url)
+    if space_id is None:
+        raise Invalid(
+            "only Spaces of this instance can be asked for ahead; "
+            "`airspace download --wait` waits for any Airspace Space"
+        )
+    space = spaces.get(db, space_id)
+    row = pending.ask(db, space, user, body.format, services.clock.now())
+    db.commit()
+    return _ahead_out(row, space)
+
+
+@api.get("/ahead")
+def list_ahead(db: DbDep, user: CurrentUser) -> list[AheadOut]:
+    """The Spaces you asked to download once they end, the soonest first."""
+    return [_ahead_out(row, space) for row, space in pending.of_user(db, user)]
+
+
+@api.delete("/ahead/{space_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(404))
+def withdraw_ahead(space_id: str, db: DbDep, user: CurrentUser) -> Response:
+    """Take back a request made ahead."""
+    pending.withdraw(db, space_id, user)
+    db.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @api.get("/{download_id}", responses=errors(404))

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from airspace.accounts.models import User
+from airspace.downloader import pending
 from airspace.errors import Conflict
 from airspace.live import leases, takeover
 from airspace.live.events import follow
@@ -62,6 +63,10 @@ class LiveRooms:
             now = self.services.clock.now()
             most = self.services.settings.live_spaces_per_host
             recording = spaces.start(session, space, user, now, most_live=most)
+            if space.record:
+                pending.tell_started(session, space, now)
+            else:
+                pending.drop_unfulfillable(session, space, "is not being recorded", now)
             leases.take(space, self.services.settings.node_id, now)
             session.commit()
             assert space.started_at is not None

@@ -1,10 +1,11 @@
 """MP3 encoders: a libmp3lame library through ctypes (fast), or the copy bundled with
 PyAV (built without LAME's optimisations: about three times slower).
 
-The library is, in order: the one ``AIRSPACE_LAME_LIBRARY`` names (a path, or ``system``);
-Airspace's own build for this processor (``scripts/build-lame``, in the environment's
-``lib/airspace/``), if this processor has the features it was built for; the system's
-(Debian: libmp3lame0).
+The library is, in order: the one ``AIRSPACE_LAME_LIBRARY`` names (a path, ``system``,
+or ``pedalboard``); the LAME inside Spotify's Pedalboard wheel, when the optional
+``airspace[fast-mp3]`` installed it (the same LAME 3.100, built with other
+optimisations: the same quality and size, about a fifth faster; GPLv3, see the README);
+the system's (Debian: libmp3lame0).
 
 Both take float PCM (channels x samples, -1..1) and give whole MP3 frames, with the bit
 reservoir off so every frame stands alone (chunks encoded apart can then be joined).
@@ -14,11 +15,10 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import importlib.util
 import os
-import sys
 from fractions import Fraction
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -78,36 +78,28 @@ def split_frames(data: bytes) -> tuple[list[bytes], bytes]:
     return frames, data[at:]
 
 
-def built_lame_path() -> Path:
-    """Where ``scripts/build-lame`` puts the build for this processor."""
-    return Path(sys.prefix) / "lib" / "airspace" / "libmp3lame.so.0"
+PEDALBOARD_MODULE = "pedalboard_native"
+"""Pedalboard's native module, which carries LAME and exports its C functions."""
 
 
-def built_lame_runs_here(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
-    """Whether this processor has every feature Airspace's build uses (listed beside it
-    by ``scripts/build-lame``): a build copied to an older processor is not loaded."""
+def pedalboard_lame_path() -> str | None:
+    """Where Pedalboard's native module is, when it is installed (it is not imported)."""
     try:
-        needs = Path(f"{built_lame_path()}.needs").read_text().split()
-    except OSError:
-        return False  # no build, or one from before the list was kept
-    if not needs:
-        return True
-    try:
-        flags = next(
-            (line for line in cpuinfo.read_text().splitlines() if line.startswith("flags")), ""
-        )
-    except OSError:
-        return False
-    return set(needs) <= set(flags.partition(":")[2].split())
+        spec = importlib.util.find_spec(PEDALBOARD_MODULE)
+    except (ImportError, ValueError):
+        return None
+    return spec.origin if spec is not None and spec.origin else None
 
 
 def lame_library_path() -> str | None:
     """The libmp3lame to load (see the module's docstring), or None if there is none."""
     chosen = os.environ.get(LAME_LIBRARY_SETTING, "")
+    if chosen == "pedalboard":
+        return pedalboard_lame_path() or chosen
     if chosen and chosen != "system":
         return chosen
-    if not chosen and built_lame_path().is_file() and built_lame_runs_here():
-        return str(built_lame_path())
+    if not chosen and (bundled := pedalboard_lame_path()) is not None:
+        return bundled
     return ctypes.util.find_library("mp3lame")
 
 
@@ -120,6 +112,11 @@ def lame_library() -> Any | None:
     name = lame_library_path()
     if name is None:
         return None
+    if name == "pedalboard":
+        raise ConfigError(
+            f"{LAME_LIBRARY_SETTING}=pedalboard: Pedalboard is not installed "
+            "(pip install 'airspace[fast-mp3]')"
+        )
     try:
         return load_lame(name)
     except OSError as exc:

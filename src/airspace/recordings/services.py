@@ -87,13 +87,14 @@ def segments_of(session: Session, recording_id: int) -> list[RecordingSegment]:
     )
 
 
-def finalize(services: Services, recording_id: int) -> None:
+def finalize(services: Services, recording_id: int) -> str | None:
     """Open the replay window of a recording whose Space has ended. When media was
-    recorded, its duration is what the stored segments hold."""
+    recorded, its duration is what the stored segments hold. Returns the Space's id when
+    this call published it."""
     with services.sessions() as session:
         recording = session.get(Recording, recording_id)
         if recording is None or recording.state is not RecordingState.PROCESSING:
-            return  # already finalized, or deleted meanwhile: nothing to do
+            return None  # already finalized, or deleted meanwhile: nothing to do
         segments = segments_of(session, recording_id)
         if segments:
             last = segments[-1]
@@ -104,6 +105,7 @@ def finalize(services: Services, recording_id: int) -> None:
             now = services.clock.now()
             notifications.tell_followers(session, space, NotificationKind.RECORDING, now)
         session.commit()
+        return recording.space_id
 
 
 def advance_all(services: Services) -> dict[str, int]:
@@ -243,10 +245,13 @@ def change_settings(
     clips_allowed: bool | None = None,
     downloads_allowed: bool | None = None,
 ) -> None:
-    """The host's settings of a recording; None leaves one as it is."""
+    """The host's settings of a recording; None leaves one as it is. Who may clip or
+    download can be said while the Space is still live (listeners asking ahead for the
+    file hear at once); the start time once it has ended."""
     if space.host_id != user.id:
         raise Forbidden("only the host can change the recording's settings")
-    if recording.state not in (RecordingState.PROCESSING, RecordingState.AVAILABLE):
+    settable = (RecordingState.RECORDING, RecordingState.PROCESSING, RecordingState.AVAILABLE)
+    if recording.state not in settable:
         raise Conflict(f"the recording is {recording.state.value}")
     if offset is not None:
         set_start_offset(recording, space, user, offset)

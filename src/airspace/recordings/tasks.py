@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from airspace.downloader import pending
 from airspace.jobs.registry import JobContext, JobFailed, job, periodic_job
 from airspace.jobs.status import set_result
 from airspace.recordings import renditions, services
@@ -10,7 +11,9 @@ from airspace.recordings.models import Recording
 
 @job("recordings.finalize", retries=5, retry_delay_seconds=2.0)
 def finalize_recording(ctx: JobContext, *, recording_id: int) -> None:
-    services.finalize(ctx.services, recording_id)
+    space_id = services.finalize(ctx.services, recording_id)
+    if space_id is not None:
+        pending.start_downloads(ctx.services, space_id)
 
 
 @periodic_job("recordings.advance_lifecycle", minute="*")

@@ -12,6 +12,7 @@ from airspace.accounts.auth import CurrentUser
 from airspace.accounts.schemas import UserOut
 from airspace.api_contract import errors
 from airspace.dependencies import DbDep, ServicesDep
+from airspace.downloader import pending
 from airspace.live.views import RoomsDep
 from airspace.recordings.models import RecordingState
 from airspace.recordings.services import recording_for_space
@@ -128,6 +129,7 @@ def edit_space(
 def cancel_space(space_id: str, services: ServicesDep, db: DbDep, user: CurrentUser) -> SpaceOut:
     space = spaces.get(db, space_id)
     spaces.cancel(space, user)
+    pending.drop_unfulfillable(db, space, "was canceled", services.clock.now())
     db.commit()
     return space_out(db, services, space)
 
