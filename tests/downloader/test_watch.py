@@ -4,22 +4,27 @@ command run on each file, and a watcher that stops cleanly and records nothing t
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
 
-from airspace.downloader.errors import UnsupportedURL
+from airspace.downloader.errors import SpacePrivate, UnsupportedURL
 from airspace.downloader.pipeline import DownloadOptions
-from airspace.downloader.watch import STATE_FILE, Watcher, watched_host
+from airspace.downloader.watch import STATE_FILE, WatchedXAccount, Watcher, watched_host
+from airspace.downloader.x import XConfig
 from airspace.media.peer import SpeakerPeer, tone
 from tests.audio import band_share, decode
 from tests.conftest import LiveServer
+from tests.downloader.hls_server import FakeServer, Reply, Request
+from tests.downloader.test_sources import SPACE_ID, fake_x
 from tests.live.test_speakers import connect_microphone
 
 
@@ -120,3 +125,74 @@ def test_the_command_stops_cleanly_on_ctrl_c(live_server: LiveServer, tmp_path: 
     )
     assert refused.returncode == 3
     assert refused.stderr.startswith("Error: not a host to watch")
+
+
+def test_x_account_links_are_watched() -> None:
+    for link in (
+        "https://x.com/grace",
+        "https://mobile.twitter.com/grace/",
+        "https://x.com/@grace",
+    ):
+        assert watched_host(link) == WatchedXAccount("grace")
+    with pytest.raises(UnsupportedURL, match="not an X account"):
+        watched_host("https://x.com/i/spaces/1AbCdEfGhIjKl")
+    with pytest.raises(UnsupportedURL, match="not an X account"):
+        watched_host("https://x.com/explore")
+
+
+def test_watching_an_x_account_needs_a_log_in(tmp_path: Path) -> None:
+    with pytest.raises(SpacePrivate, match="needs --cookies"):
+        Watcher([WatchedXAccount("grace")], DownloadOptions(), tmp_path, print)
+
+
+def test_an_x_accounts_space_is_recorded_once(server: FakeServer, tmp_path: Path) -> None:
+    fake_x(server)
+    account = "783214"
+
+    def user(request: Request) -> Reply:
+        variables = json.loads(parse_qs(request.query)["variables"][0])
+        assert variables["screen_name"] == "grace"
+        body = {"data": {"user": {"result": {"rest_id": account}}}}
+        return Reply(200, json.dumps(body).encode(), "application/json")
+
+    def avatar_content(request: Request) -> Reply:
+        assert parse_qs(request.query)["user_ids"] == [account]
+        assert "auth_token=" in {k.lower(): v for k, v in request.headers.items()}["cookie"]
+        live = {"audiospace": {"broadcast_id": SPACE_ID, "title": "X talk"}}
+        body = {"users": {account: {"spaces": {"live_content": live}}}}
+        return Reply(200, json.dumps(body).encode(), "application/json")
+
+    server.routes["/graphql/xmU6X_CKVnQ5lSrCbAmJsg/UserByScreenName"] = user
+    server.routes["/fleets/v1/avatar_content"] = avatar_content
+    cookies = tmp_path / "cookies.txt"
+    cookies.write_text(".x.com\tTRUE\t/\tTRUE\t0\tauth_token\t" + "a" * 40 + "\n")
+    lines: list[str] = []
+    options = DownloadOptions(
+        output_template="%(title)s.%(ext)s",
+        format="m4a",
+        cookies_file=str(cookies),
+        x=XConfig(api_url=server.url),
+        workers=2,
+    )
+    watcher = Watcher(
+        [watched_host("https://x.com/grace")], options, tmp_path, lines.append, poll_seconds=0.2
+    )
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    watching = threading.Thread(target=lambda: loop.run_until_complete(watcher.run(stop)))
+    watching.start()
+    try:
+        wait_for(lambda: any(line.startswith("saved ") for line in lines), "the recording")
+        polls = server.hits["/fleets/v1/avatar_content"]
+        wait_for(lambda: server.hits["/fleets/v1/avatar_content"] >= polls + 3, "more looks")
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        watching.join(timeout=30)
+    assert lines[0] == f"watching @grace on X; a Space they start is recorded to {tmp_path}"
+    assert [line for line in lines if "is live" in line] == [
+        f"@grace on X is live (https://x.com/i/spaces/{SPACE_ID}); recording"
+    ]
+    audio, rate = decode(tmp_path / "X talk.m4a")
+    assert len(audio) / rate == pytest.approx(9.0, abs=0.05)
+    assert server.hits["/graphql/xmU6X_CKVnQ5lSrCbAmJsg/UserByScreenName"] == 1
+    assert json.loads((tmp_path / STATE_FILE).read_text())["recorded"] == [SPACE_ID]

@@ -48,6 +48,12 @@ def _log(line: str) -> None:
     "({} is the file; without it the file is added at the end).",
 )
 @click.option("--token", help="API token for private Spaces.")
+@click.option(
+    "--cookies",
+    type=click.Path(exists=True, dir_okay=False),
+    help="cookies.txt (Netscape format) from a browser logged in to X: needed to watch X "
+    "accounts, which X tells only logged-in accounts about.",
+)
 def watch(
     urls: tuple[str, ...],
     directory: Path,
@@ -56,24 +62,26 @@ def watch(
     poll: float,
     exec_command: str | None,
     token: str | None,
+    cookies: str | None,
 ) -> None:
-    """Follow hosts (Airspace profile links, https://instance/@username) and record every
-    Space they start, from the moment it is seen live to its end, with a log line per
-    event. Ctrl-C stops; watching again records nothing twice and resumes what was cut."""
+    """Follow hosts (Airspace profile links, https://instance/@username, or X accounts,
+    https://x.com/handle, with --cookies) and record every Space they start, from the
+    moment it is seen live to its end, with a log line per event. Ctrl-C stops; watching
+    again records nothing twice and resumes what was cut."""
     from airspace.downloader.pipeline import DownloadOptions
     from airspace.downloader.watch import Watcher, watched_host
 
+    options = DownloadOptions(output_template=output, format=fmt, token=token, cookies_file=cookies)
+    on_saved = shlex.split(exec_command) if exec_command else []
     try:
         hosts = [watched_host(url) for url in urls]
+        watcher = Watcher(hosts, options, directory, _log, poll_seconds=poll, on_saved=on_saved)
     except DownloadError as exc:
         click.echo(f"Error: {exc.message}", err=True)
         sys.exit(exc.exit_code)
     if fmt == "mp3":
         start_fork_server()
         check_mp3_encoder()
-    options = DownloadOptions(output_template=output, format=fmt, token=token)
-    on_saved = shlex.split(exec_command) if exec_command else []
-    watcher = Watcher(hosts, options, directory, _log, poll_seconds=poll, on_saved=on_saved)
 
     async def watching() -> None:
         stop = asyncio.Event()

@@ -41,6 +41,8 @@ DEFAULT_BEARER = (
 DEFAULT_QUERY_ID = "HPEisOmj1epUNLCWTYhUWw"
 DEFAULT_TWEET_QUERY_ID = "2ICDjqPd81tulZcYrtpTuQ"
 """``TweetResultByRestId``'s query id (X changes these now and then: a setting)."""
+DEFAULT_USER_QUERY_ID = "xmU6X_CKVnQ5lSrCbAmJsg"
+"""``UserByScreenName``'s query id (an account's id from its handle, for ``watch``)."""
 DEFAULT_API_URL = "https://api.x.com"
 FEATURES = {
     "spaces_2022_h2_clipping": True,
@@ -63,6 +65,7 @@ class XConfig:
     bearer_token: str = DEFAULT_BEARER
     query_id: str = DEFAULT_QUERY_ID
     tweet_query_id: str = DEFAULT_TWEET_QUERY_ID
+    user_query_id: str = DEFAULT_USER_QUERY_ID
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> XConfig:
@@ -72,6 +75,7 @@ class XConfig:
             bearer_token=env.get("AIRSPACE_X_BEARER_TOKEN", DEFAULT_BEARER),
             query_id=env.get("AIRSPACE_X_QUERY_ID", DEFAULT_QUERY_ID),
             tweet_query_id=env.get("AIRSPACE_X_TWEET_QUERY_ID", DEFAULT_TWEET_QUERY_ID),
+            user_query_id=env.get("AIRSPACE_X_USER_QUERY_ID", DEFAULT_USER_QUERY_ID),
         )
 
 
@@ -185,6 +189,37 @@ async def resolve_x(
         is_live=is_live,
         replay_playlist_url=playlist if is_live else None,
     )
+
+
+async def x_account_id(http: Http, config: XConfig, cookies: Mapping[str, str], handle: str) -> str:
+    """The id of the X account ``handle``; SpaceNotFound when there is none."""
+    headers = await _auth_headers(http, config, cookies)
+    variables = {"screen_name": handle, "withSafetyModeUserFields": True}
+    query = {
+        "variables": json.dumps(variables, separators=(",", ":")),
+        "features": json.dumps(FEATURES, separators=(",", ":")),
+    }
+    url = f"{config.api_url}/graphql/{config.user_query_id}/UserByScreenName?{urlencode(query)}"
+    body = _json(await http.request("GET", url, headers=headers), "UserByScreenName")
+    user = ((body.get("data") or {}).get("user") or {}).get("result") or {}
+    if not user.get("rest_id"):
+        raise SpaceNotFound(f"X has no account @{handle}")
+    return str(user["rest_id"])
+
+
+async def live_space_of(
+    http: Http, config: XConfig, cookies: Mapping[str, str], account_id: str
+) -> str | None:
+    """The id of the Space the X account ``account_id`` is live in, if any (X tells
+    logged-in accounts only: ``cookies`` must hold a log-in)."""
+    headers = await _auth_headers(http, config, cookies)
+    query = urlencode({"user_ids": account_id, "only_spaces": "true"})
+    url = f"{config.api_url}/fleets/v1/avatar_content?{query}"
+    body = _json(await http.request("GET", url, headers=headers), "avatar content")
+    user = (body.get("users") or {}).get(account_id) or {}
+    space = ((user.get("spaces") or {}).get("live_content") or {}).get("audiospace") or {}
+    broadcast = space.get("broadcast_id")
+    return str(broadcast) if broadcast else None
 
 
 async def _space_of_tweet(
