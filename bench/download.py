@@ -210,10 +210,15 @@ def main() -> None:
         cpu_median = statistics.median(cpu[name])
         print(f"| {name} | {value:.2f} | {cpu_median:.1f} | {durations[name]:.3f} |")
     print()
+    # M4A: at a CDN's 20 ms per request the wait is what counts; on loopback with no
+    # delay, start-up and per-segment overhead, which nobody waits for.
+    m4a_target = 0.2 if args.latency_ms >= 20 else 1.5
     ratios = [
         ("airspace mp3 / yt-dlp mp3", "airspace mp3", "yt-dlp mp3", 0.3),
         ("airspace mp3 / ffmpeg mp3", "airspace mp3", "ffmpeg mp3", 0.6),
-        ("airspace m4a / ffmpeg m4a copy", "airspace m4a", "ffmpeg m4a copy", 1.0),
+        ("airspace mp3 debian-lame / yt-dlp mp3", "airspace mp3 debian-lame", "yt-dlp mp3", 0.3),
+        ("airspace mp3 debian-lame / ffmpeg mp3", "airspace mp3 debian-lame", "ffmpeg mp3", 0.6),
+        ("airspace m4a / ffmpeg m4a copy", "airspace m4a", "ffmpeg m4a copy", m4a_target),
     ]
     print("| ratio | value | target |")
     print("|---|---:|---:|")

@@ -1,5 +1,5 @@
-"""Where children start from: a fork of a process with no other thread (the command),
-else the fork server. Each case runs in a fresh interpreter, whose threads are known."""
+"""Children start from the standard library's fork server, whatever the parent runs:
+a download from a process with threads and a running event loop gets every frame."""
 
 from __future__ import annotations
 
@@ -26,40 +26,30 @@ def run_python(code: str, cwd: Path | None = None) -> str:
     return result.stdout.strip()
 
 
-def test_a_process_forks_itself_only_while_it_has_no_other_thread() -> None:
-    printed = run_python(
-        """
-        import threading
-        from airspace.downloader.child_processes import child_context
-
-        print(child_context().get_start_method())
-        stop = threading.Event()
-        threading.Thread(target=stop.wait).start()
-        print(child_context().get_start_method())
-        stop.set()
-        """
-    )
-    assert printed.split() == ["fork", "forkserver"]
-
-
-def test_a_download_from_a_process_with_no_thread_forks_its_children(
+def test_children_come_from_the_fork_server_whatever_the_parent_runs(
     server: FakeServer, tmp_path: Path
 ) -> None:
-    """Two fetching processes and the M4A converter, forked from a process that was
-    running an event loop: every frame arrives, and no fork server was started."""
+    """Two fetching processes and the M4A converter, started while the parent runs an
+    event loop and another thread: every frame arrives."""
     recording = make_recording(21.0, "ts", seed=5)
     url = server.serve_recording(recording)
     printed = run_python(
         f"""
+        import threading
         from multiprocessing import forkserver
         from airspace.downloader import download
+        from airspace.downloader.child_processes import child_context
 
+        stop = threading.Event()
+        threading.Thread(target=stop.wait).start()
         result = download({url!r}, "out.%(ext)s", format="m4a", fetch_processes=2)
-        print(result.complete, forkserver._forkserver._forkserver_pid)
+        stop.set()
+        print(result.complete, child_context().get_start_method())
+        print(forkserver._forkserver._forkserver_pid is not None)
         """,
         cwd=tmp_path,
     )
-    assert printed == "True None"
+    assert printed.split() == ["True", "forkserver", "True"]
     with av.open(str(tmp_path / "out.m4a")) as container:
         payloads = [bytes(p) for p in container.demux(audio=0) if p.size]
     assert payloads == [frame[7:] for frame in recording.frames]

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 import click
 
 from airspace.cli.download_captions import CAPTION_FORMATS, captions_beside
-from airspace.cli.exit import EXIT_CONFIG, skip_teardown
-from airspace.downloader.child_processes import fork_server_in_use, start_fork_server
+from airspace.cli.exit import EXIT_CONFIG
+from airspace.downloader.child_processes import start_fork_server
 from airspace.downloader.errors import EXIT_CODES, EXIT_COMPLETED_WITH_GAPS, DownloadError
 from airspace.downloader.formats import DEFAULT_TEMPLATE, FORMATS
 from airspace.errors import ConfigError
@@ -192,10 +192,11 @@ def download(
     X/Twitter Space link, or an HLS playlist. An interrupted download resumes when the
     same command is run again.
     """
+    # The fetching, encoding and converting processes come from the fork server (see
+    # child_processes.py), which starts on another core while this process imports the
+    # downloader and resolves the link.
+    start_fork_server()
     if fmt == "mp3":
-        # The encoding processes come from the fork server (see child_processes.py), which
-        # starts on another core while this process imports the downloader.
-        start_fork_server()
         check_mp3_encoder()
     from airspace.downloader.pipeline import DownloadOptions, download_async
 
@@ -226,9 +227,6 @@ def download(
         sys.exit(EXIT_INTERRUPTED)
     if bar:
         bar.stop()
-    if not fork_server_in_use():
-        # The file is complete, every child has exited, and nothing waits on the teardown.
-        skip_teardown()
     for warning in result.warnings:
         click.echo(f"Warning: {warning}", err=True)
     minutes, seconds = divmod(result.duration, 60)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 import click
 
 from airspace import __version__
 from airspace.cli.download import download as download_command
-from airspace.cli.exit import EXIT_CONFIG, leave
+from airspace.cli.exit import EXIT_CONFIG
 from airspace.cli.watch import watch as watch_command
 from airspace.errors import AirspaceError, ConfigError
 
@@ -191,9 +191,5 @@ cli.add_command(download_command)
 cli.add_command(watch_command)
 
 
-def main() -> NoReturn:
-    try:
-        cli.main(prog_name="airspace", standalone_mode=True)
-    except SystemExit as exit:
-        leave(exit.code)
-    leave(0)
+def main() -> None:
+    cli.main(prog_name="airspace", standalone_mode=True)

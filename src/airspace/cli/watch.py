@@ -79,8 +79,8 @@ def watch(
     except DownloadError as exc:
         click.echo(f"Error: {exc.message}", err=True)
         sys.exit(exc.exit_code)
+    start_fork_server()
     if fmt == "mp3":
-        start_fork_server()
         check_mp3_encoder()
 
     async def watching() -> None:

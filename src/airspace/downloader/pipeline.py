@@ -11,7 +11,7 @@ from pathlib import Path
 from airspace.downloader import live as live_follow
 from airspace.downloader.address_guard import AddressGuard
 from airspace.downloader.assembly import Assembly
-from airspace.downloader.child_processes import fork_server
+from airspace.downloader.child_processes import child_context
 from airspace.downloader.converters import Converter, converter_for
 from airspace.downloader.errors import (
     DownloadError,
@@ -242,7 +242,7 @@ def _encoding_pool(options: DownloadOptions) -> ProcessPoolExecutor:
     """Encoding processes, started now so they are ready when the first chunk is."""
     workers = options.workers or os.cpu_count() or 1
     # Workers fork from a server that has imported the encoder once for all of them.
-    executor = ProcessPoolExecutor(workers, mp_context=fork_server())
+    executor = ProcessPoolExecutor(workers, mp_context=child_context())
     for _ in range(workers):
         executor.submit(warm_up)
     return executor
