@@ -67,3 +67,26 @@ def test_a_sender_that_restarts_its_numbering_is_followed() -> None:
     assert feed(buffer, [40_000, 40_001, 40_002]) == [None, 40_000, 40_001]
     assert feed(buffer, [7, 8, 9]) == [None, 7, 8]
     assert buffer.lost == 0
+
+
+def test_each_frame_says_how_many_were_lost_just_before_it() -> None:
+    buffer = VoiceJitterBuffer(2)
+    frames = [buffer.add(packet(s))[1] for s in [10, 11, 14, 15, 16, 17]]
+    released = [(f.timestamp // 960, getattr(f, "lost_before", None)) for f in frames if f]
+    assert released == [(10, 0), (11, 0), (14, 2), (15, 0)]
+
+
+def test_a_listener_that_cannot_wait_takes_the_next_held_frame_now() -> None:
+    buffer = VoiceJitterBuffer(2)
+    feed(buffer, [10, 11, 12])  # 10 released; 11 and 12 held
+    assert buffer.give_up().timestamp // 960 == 11  # type: ignore[union-attr]
+    feed(buffer, [14])  # 13 is missing, 14 waits behind it
+    given = buffer.give_up()
+    assert given is not None
+    assert (given.timestamp // 960, given.lost_before) == (12, 0)
+    given = buffer.give_up()
+    assert given is not None
+    assert (given.timestamp // 960, given.lost_before) == (14, 1)
+    assert buffer.give_up() is None
+    assert feed(buffer, [13]) == [None]  # too late now
+    assert buffer.late == 1

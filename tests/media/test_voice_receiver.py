@@ -16,7 +16,7 @@ from aiortc.jitterbuffer import JitterFrame
 
 from airspace.media.libopus import OpusEncoder
 from airspace.media.peer import SourceTrack, tone
-from airspace.media.voice_receiver import _DecodeInPlace, receive_voice
+from airspace.media.voice_receiver import VoiceReceiver, receive_voice
 from tests.audio import band_share
 
 
@@ -95,7 +95,7 @@ def test_frames_that_cannot_be_heard_cost_only_themselves(
             raise RuntimeError("a bug in the room")
         heard.append(samples)
 
-    decoding = _DecodeInPlace(on_audio)
+    decoding = VoiceReceiver(on_audio)
     voice = OpusEncoder(48_000, 32_000).encode(np.zeros(960, dtype=np.float32))
     decoding.put((OPUS, JitterFrame(voice, 0)))
     decoding.put((OPUS, JitterFrame(b"", 960)))  # libopus would conceal 120 ms for it
@@ -119,3 +119,41 @@ def test_one_audio_transceiver_is_expected() -> None:
         await pc.close()
 
     asyncio.run(scenario())
+
+
+def test_a_lost_frame_is_recovered_from_the_next_packets_fec() -> None:
+    from airspace.media.voice_jitter import VoiceFrame
+    from tests.audio import speech
+
+    voice = speech("The garden show starts at seven tonight.")
+    frames = [voice[i : i + 960] for i in range(0, len(voice) - 960, 960)]
+    encoder = OpusEncoder(48_000, 48_000)
+    encoder.set_loss_protection(10)
+    packets = [encoder.encode(f) for f in frames]
+    middle = next(i for i in range(len(frames) // 2, len(frames)) if np.abs(frames[i]).max() > 0.1)
+
+    def heard_without(lost: set[int], repair: bool) -> np.ndarray:
+        heard: list[np.ndarray] = []
+        receiver = VoiceReceiver(heard.append, repair)
+        gap = 0
+        for number, payload in enumerate(packets):
+            if number in lost:
+                gap += 1
+                continue
+            receiver.put((OPUS, VoiceFrame(payload, number * 960, gap)))
+            gap = 0
+        assert receiver.recovered == (len(lost) if repair else 0)
+        return np.concatenate(heard)
+
+    reference: list[np.ndarray] = []
+    plain = VoiceReceiver(reference.append)
+    for number, payload in enumerate(packets):
+        plain.put((OPUS, VoiceFrame(payload, number * 960)))
+    clean = np.concatenate(reference)
+    repaired = heard_without({middle}, True)
+    assert len(repaired) == len(clean)  # nothing missing from the timeline
+    unrepaired = heard_without({middle}, False)
+    assert len(unrepaired) == len(clean) - 960  # the gap: the voice came 20 ms short
+    span = slice(middle * 960, (middle + 1) * 960)
+    error = np.sqrt(np.mean((repaired[span] - clean[span]) ** 2))
+    assert error < 0.5 * np.sqrt(np.mean(clean[span] ** 2))  # close to what was said

@@ -6,6 +6,11 @@ every 20 ms of wall-clock time the room takes one frame from each queue, mixes t
 program and, for each speaker, the mix of everyone else, which goes back on the leg's
 return track. The clock is absolute: after a stall the room catches up frame by frame,
 so the program always holds exactly as much audio as time has passed.
+
+Each queue is the speaker's adaptive jitter buffer: it may hold more frames the more
+that speaker's packets jitter (from 3 up to 8, measured every 2 s) and shrinks back as
+the jitter does. A frame the clock needs while a speaker's voice is flowing but the
+next packet is late is made up by concealment rather than heard as a gap.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import re
 import time
 from collections import deque
@@ -38,11 +44,21 @@ from airspace.media.ice import IceSettings, turn_credentials
 from airspace.media.link_quality import QualityMeter
 from airspace.media.mixer import FRAME_SAMPLES, mix_minus_one, mix_program
 from airspace.media.opus import MIX_COMPLEXITY, VoiceEncoder
-from airspace.media.voice_receiver import receive_voice
+from airspace.media.opus_sdp import LOSS_PROTECTION, asks_for_fec, with_opus_parameters
+from airspace.media.voice_receiver import VoiceReceiver, receive_voice
 
 FRAME_SECONDS = FRAME_SAMPLES / SAMPLE_RATE
 MAX_QUEUED_FRAMES = 3
-"""Frames a leg may hold in either direction; older ones are dropped to bound the delay."""
+"""Frames a leg may hold in either direction; older ones are dropped to bound the delay.
+A speaker's inbound queue holds more while their packets jitter (``depth_for``)."""
+MOST_QUEUED_FRAMES = 8
+"""The most an inbound queue holds, however much a speaker's packets jitter."""
+OVERFILL = 2
+"""Frames a speaker's queue may run over its depth while it holds no quiet frame."""
+QUIET_LEVEL = 0.01
+"""A frame peaking below this (-40 dBFS) is a pause, the first to go from a full queue."""
+MAX_CONCEALED_TICKS = 3
+"""Ticks in a row made up while a flowing voice's next frame is late; then a pause."""
 SILENCE = np.zeros(FRAME_SAMPLES, dtype=np.float32)
 MAX_OFFER_BYTES = 64_000
 WATCHDOG_SECONDS = 1.0
@@ -70,6 +86,10 @@ class ReturnTrack(MediaStreamTrack):
         self._packets: asyncio.Queue[av.Packet[Any]] = asyncio.Queue()
         self._encoder = VoiceEncoder(MIX_COMPLEXITY)
 
+    def protect_measured(self, lost_fraction: float) -> None:
+        """Carry FEC for a path measured to lose ``lost_fraction`` of packets."""
+        self._encoder.protect_measured(lost_fraction)
+
     def put(self, pcm: np.ndarray) -> None:
         while self._packets.qsize() >= MAX_QUEUED_FRAMES:
             self._packets.get_nowait()
@@ -81,6 +101,12 @@ class ReturnTrack(MediaStreamTrack):
         return await self._packets.get()
 
 
+def depth_for(jitter_ms: float) -> int:
+    """Frames a speaker's queue may hold for packets jittering by ``jitter_ms`` (RFC
+    3550's estimate, about the mean deviation): room for three deviations."""
+    return max(MAX_QUEUED_FRAMES, min(MOST_QUEUED_FRAMES, 2 + math.ceil(3 * jitter_ms / 20)))
+
+
 @dataclass
 class _Leg:
     pc: RTCPeerConnection
@@ -90,6 +116,46 @@ class _Leg:
     pending: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     muted: bool = False
     meter: QualityMeter = field(default_factory=QualityMeter)
+    voice: VoiceReceiver | None = None
+    """What decodes the speaker's packets, when losses are repaired (None: not)."""
+    depth: int = MAX_QUEUED_FRAMES
+    """Frames the inbound queue may hold now (see ``depth_for``)."""
+    flowing: bool = False
+    """Whether the last tick took a frame of this speaker's voice from the queue."""
+    talking: bool = False
+    """Whether that frame was more than a pause."""
+    concealed_run: int = 0
+    protect_returns: bool = False
+    """Whether the speaker asked for FEC in what they hear (their offer's Opus line)."""
+
+    def next_frame(self) -> np.ndarray | None:
+        if self.voice is None:  # no repair: the frame if it is there
+            return self.inbound.popleft() if self.inbound else None
+        return self._next_repaired()
+
+    def _next_repaired(self) -> np.ndarray | None:
+        """The frame for this tick: the next received one; while the voice is flowing
+        and it is late, a made-up one (a few in a row at most); else None. A voice that
+        starts again (after a pause the sender did not send, or a gap) waits until the
+        queue holds what the jitter calls for, so it does not run dry at once."""
+        voice = self.voice
+        assert voice is not None
+        if not self.flowing and len(self.inbound) < max(1, self.depth - 2):
+            return None
+        if not self.inbound and self.flowing:
+            voice.pull()  # a packet is missing: go on from the ones behind it
+        if self.inbound:
+            self.flowing, self.concealed_run = True, 0
+            frame = self.inbound.popleft()
+            self.talking = float(np.abs(frame).max()) >= QUIET_LEVEL
+            return frame
+        # Late in the middle of a word: made up. After a quiet frame the sender has most
+        # likely paused (DTX sends nothing in silence): a pause is not made up.
+        if self.flowing and self.talking and self.concealed_run < MAX_CONCEALED_TICKS:
+            self.concealed_run += 1
+            return voice.conceal(FRAME_SAMPLES)
+        self.flowing = False
+        return None
 
     def accept(self, samples: np.ndarray) -> None:
         """Queue received samples as whole 20 ms frames, whatever size they came in."""
@@ -99,8 +165,24 @@ class _Leg:
         for start in range(0, whole, FRAME_SAMPLES):
             self.inbound.append(samples[start : start + FRAME_SAMPLES])
         self.pending = samples[whole:]
-        while len(self.inbound) > MAX_QUEUED_FRAMES:
-            self.inbound.popleft()
+        self._trim()
+
+    def _trim(self) -> None:
+        """Keep the queue at its depth: a frame over it goes when it is a quiet one (a
+        pause shortened by 20 ms goes unheard), or, past OVERFILL frames more, the
+        oldest, whatever it holds (the delay stays bounded)."""
+        while len(self.inbound) > self.depth:
+            if self.voice is None:  # no repair: the oldest goes
+                self.inbound.popleft()
+                continue
+            levels = [float(np.abs(frame).max()) for frame in self.inbound]
+            quietest = int(np.argmin(levels))
+            if levels[quietest] < QUIET_LEVEL:
+                del self.inbound[quietest]
+            elif len(self.inbound) > self.depth + OVERFILL:
+                self.inbound.popleft()
+            else:
+                return
 
     async def close(self) -> None:
         self.returns.stop()
@@ -160,7 +242,7 @@ class _Room:
         at = self.ticks * FRAME_SECONDS
         frames: dict[str, np.ndarray] = {}
         for speaker, leg in self.legs.items():
-            frame = leg.inbound.popleft() if leg.inbound else None
+            frame = leg.next_frame()
             if frame is not None and speaker not in self.muted:
                 frames[speaker] = frame
             change = self.detector.feed(speaker, frames.get(speaker, SILENCE), at)
@@ -184,6 +266,10 @@ class _Room:
                     logger.debug("no stats for %s in room %s", speaker, self.name, exc_info=True)
                     continue
                 if quality is not None and speaker in self.legs:
+                    if leg.voice is not None:
+                        leg.depth = depth_for(quality.jitter_ms)
+                    if leg.protect_returns:
+                        leg.returns.protect_measured(quality.loss)
                     self.callbacks.link_quality(speaker, quality)
 
     async def drop_lost_legs(self, now: float) -> None:
@@ -215,7 +301,12 @@ class AiortcMediaEngine:
         receive_buffer_packets: int = 2,
         media_address: str | None = None,
         ice: IceSettings | None = None,
+        repair_losses: bool = True,
     ) -> None:
+        """``repair_losses``: ask speakers for FEC and DTX, recover and conceal lost
+        frames, and send FEC back at the measured loss (off only to measure what that
+        buys, as ``bench/network.py`` does)."""
+        self.repair_losses = repair_losses
         self.speaker_timeout = speaker_timeout
         self.receive_buffer_packets = receive_buffer_packets
         self.media_address = media_address
@@ -257,9 +348,11 @@ class AiortcMediaEngine:
             leg.accept(samples)
             leg.last_heard = loop.time()
 
+        leg.protect_returns = asks_for_fec(offer_sdp)
         try:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
-            receive_voice(pc, self.receive_buffer_packets, heard)
+            voice = receive_voice(pc, self.receive_buffer_packets, heard, self.repair_losses)
+            leg.voice = voice if self.repair_losses else None
             pc.addTrack(leg.returns)
             answer = await pc.createAnswer()
             await pc.setLocalDescription(answer)
@@ -268,7 +361,10 @@ class AiortcMediaEngine:
             raise InvalidOffer(f"cannot answer this SDP offer: {error}") from None
         await target.remove(speaker)
         target.legs[speaker] = leg
-        return advertise(str(pc.localDescription.sdp), self.media_address)
+        answer_sdp = advertise(str(pc.localDescription.sdp), self.media_address)
+        return (
+            with_opus_parameters(answer_sdp, LOSS_PROTECTION) if self.repair_losses else answer_sdp
+        )
 
     async def remove_speaker(self, room: str, speaker: str) -> None:
         if room in self._rooms:

@@ -19,9 +19,17 @@ import numpy as np
 APPLICATION_VOIP = 2048
 _SET_BITRATE = 4002
 _SET_COMPLEXITY = 4010
+_SET_INBAND_FEC = 4012
+_SET_PACKET_LOSS_PERC = 4014
+_SET_DTX = 4016
 _MAX_PACKET_BYTES = 1500
 _MAX_FRAME_SAMPLES = 5760
 """120 ms at 48 kHz, the longest an Opus packet can hold."""
+
+
+def is_dtx(packet: bytes) -> bool:
+    """Whether ``packet`` is what a DTX encoder gives in silence (nothing to send)."""
+    return len(packet) <= 2
 
 
 class OpusError(RuntimeError):
@@ -95,6 +103,23 @@ class OpusEncoder:
         _check(lib.opus_encoder_ctl(self._handle, _SET_BITRATE, ctypes.c_int32(bit_rate)))
         _check(lib.opus_encoder_ctl(self._handle, _SET_COMPLEXITY, ctypes.c_int32(complexity)))
 
+    def set_loss_protection(self, expected_loss_percent: int) -> None:
+        """In-band FEC for a path losing about ``expected_loss_percent`` % of packets:
+        each packet then also carries a coarse copy of the one before (what a receiver
+        decodes when that one is lost); 0 turns it off."""
+        percent = max(0, min(100, expected_loss_percent))
+        lib, handle = self._lib, self._handle
+        _check(lib.opus_encoder_ctl(handle, _SET_INBAND_FEC, ctypes.c_int32(1 if percent else 0)))
+        _check(lib.opus_encoder_ctl(handle, _SET_PACKET_LOSS_PERC, ctypes.c_int32(percent)))
+
+    def set_bit_rate(self, bit_rate: int) -> None:
+        _check(self._lib.opus_encoder_ctl(self._handle, _SET_BITRATE, ctypes.c_int32(bit_rate)))
+
+    def set_dtx(self, on: bool) -> None:
+        """Discontinuous transmission: in silence the encoder gives packets of at most
+        two bytes (``is_dtx``), which need not be sent but every 400 ms."""
+        _check(self._lib.opus_encoder_ctl(self._handle, _SET_DTX, ctypes.c_int32(int(on))))
+
     def encode(self, pcm: np.ndarray) -> bytes:
         """One packet for ``pcm`` (float32 mono in [-1, 1]; a length Opus allows)."""
         samples = np.ascontiguousarray(pcm, dtype=np.float32)
@@ -129,6 +154,20 @@ class OpusDecoder:
             self._handle, packet, len(packet), self._out_pointer, _MAX_FRAME_SAMPLES, 0
         )
         return self._out[: _check(samples)].copy()
+
+    def recover(self, next_packet: bytes, samples: int) -> np.ndarray:
+        """The ``samples`` before ``next_packet``, which were lost: from the copy FEC put
+        in it, else concealed. Decode ``next_packet`` itself afterwards."""
+        got = self._lib.opus_decode_float(
+            self._handle, next_packet, len(next_packet), self._out_pointer, samples, 1
+        )
+        return self._out[: _check(got)].copy()
+
+    def conceal(self, samples: int) -> np.ndarray:
+        """``samples`` of libopus's packet-loss concealment: the voice carried on from
+        what came before, fading out over repeated losses."""
+        got = self._lib.opus_decode_float(self._handle, None, 0, self._out_pointer, samples, 0)
+        return self._out[: _check(got)].copy()
 
     def __del__(self) -> None:
         handle = getattr(self, "_handle", None)

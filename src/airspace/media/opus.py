@@ -25,6 +25,10 @@ from airspace.media.libopus import OpusEncoder
 from airspace.media.mixer import FRAME_SAMPLES
 
 VOICE_BIT_RATE = 32_000
+PROTECTED_BIT_RATE = 48_000
+"""The rate while FEC is carried: the copy of the previous frame takes about a third of
+the bits, and at 32 kb/s the voice itself would lose a quarter of a PESQ point
+(``bench/network.py``)."""
 MIX_COMPLEXITY = 4
 MICROPHONE_COMPLEXITY = 9
 TIME_BASE = Fraction(1, SAMPLE_RATE)
@@ -33,13 +37,40 @@ TIME_BASE = Fraction(1, SAMPLE_RATE)
 class VoiceEncoder:
     """20 ms float frames in, Opus packets out, stamped 20 ms apart from 0."""
 
-    def __init__(self, complexity: int, bit_rate: int = VOICE_BIT_RATE) -> None:
+    def __init__(
+        self, complexity: int, bit_rate: int = VOICE_BIT_RATE, *, dtx: bool = False
+    ) -> None:
         self._encoder = OpusEncoder(SAMPLE_RATE, bit_rate, complexity=complexity)
+        self.bit_rate = bit_rate
+        self.dtx = dtx
+        if dtx:
+            self._encoder.set_dtx(True)
+        self.loss_percent = 0
         self._sent = 0
         self._last_silent: bytes | None = None
         self._steady_silence: bytes | None = None
         self.encoded = 0
         """Frames the codec actually encoded (steady silence is sent without it)."""
+
+    def protect(self, loss_percent: float) -> None:
+        """Carry in-band FEC for a path losing ``loss_percent`` % of packets (as a
+        browser does from what the other side reports); 0 turns it off."""
+        percent = int(min(100.0, max(0.0, loss_percent)) + 0.999)
+        self._set_protection(percent)
+
+    def protect_measured(self, lost_fraction: float) -> None:
+        """FEC for a path measured to lose ``lost_fraction`` of packets: sized for twice
+        that (losses come and go; a copy a little too good costs a few bits, one too
+        coarse is heard), and never off (a loss comes before it can be measured)."""
+        self.protect(max(1.0, 200 * lost_fraction))
+
+    def _set_protection(self, percent: int) -> None:
+        if percent != self.loss_percent:
+            self._encoder.set_loss_protection(percent)
+            if (percent > 0) != (self.loss_percent > 0):
+                rate = max(self.bit_rate, PROTECTED_BIT_RATE) if percent else self.bit_rate
+                self._encoder.set_bit_rate(rate)
+            self.loss_percent = percent
 
     def encode(self, pcm: np.ndarray) -> av.Packet[Any]:
         """The packet for one frame of FRAME_SAMPLES float32 mono samples in [-1, 1]."""
@@ -55,7 +86,7 @@ class VoiceEncoder:
         frames: once the codec has given the same packet for two silent frames running,
         its state is steady, and that packet is sent again without encoding, until
         sound comes back (encoded from that same steady state)."""
-        if pcm.any():
+        if pcm.any() or self.dtx:
             self._last_silent = self._steady_silence = None
         elif self._steady_silence is not None:
             return self._steady_silence

@@ -26,8 +26,10 @@ from aiortc.mediastreams import MediaStreamError
 
 from airspace.media.aiortc_engine import FRAME_SECONDS
 from airspace.media.constants import SAMPLE_RATE
+from airspace.media.libopus import is_dtx
 from airspace.media.mixer import FRAME_SAMPLES
 from airspace.media.opus import MICROPHONE_COMPLEXITY, VoiceEncoder
+from airspace.media.opus_sdp import allows_dtx, asks_for_fec, with_opus_parameters
 from airspace.media.voice_receiver import receive_voice
 
 FrameSource = Callable[[int], np.ndarray]
@@ -59,10 +61,17 @@ def recording(pcm: np.ndarray, loop: bool = False) -> FrameSource:
     return frame
 
 
+DTX_KEEPALIVE_FRAMES = 20
+"""In DTX silence one packet in this many (400 ms) is still sent, as libopus expects."""
+START_LOSS_PERCENT = 5
+"""The loss FEC is carried for until the room reports what it sees."""
+
+
 class SourceTrack(MediaStreamTrack):
     """Frames from a FrameSource, paced in real time and sent as mono Opus, as a browser
     sends a microphone. ``sent`` maps frame number to the monotonic time it was handed
-    to the encoder."""
+    to the encoder. With DTX on (the room asks for it), silence is not sent but every
+    DTX_KEEPALIVE_FRAMES frames."""
 
     kind = "audio"
 
@@ -74,19 +83,42 @@ class SourceTrack(MediaStreamTrack):
         self.started: float | None = None
         self.sent: dict[int, float] = {}
         self._encoder = VoiceEncoder(MICROPHONE_COMPLEXITY)
+        self._unsent = 0
+
+    @property
+    def dtx(self) -> bool:
+        return self._encoder.dtx
+
+    def protect(self, loss_percent: float, dtx: bool) -> None:
+        """Carry FEC for ``loss_percent`` % loss; with ``dtx``, send no silence."""
+        if dtx and not self._encoder.dtx:
+            self._encoder = VoiceEncoder(MICROPHONE_COMPLEXITY, dtx=True)
+        self._encoder.protect(loss_percent)
+
+    def protect_measured(self, lost_fraction: float) -> None:
+        """FEC for the loss the room reports (see VoiceEncoder.protect_measured)."""
+        self._encoder.protect_measured(lost_fraction)
 
     async def recv(self) -> av.Packet[Any]:
-        if self.readyState != "live":
-            raise MediaStreamError
-        if self.started is None:
-            self.started = time.monotonic()
-        delay = self.started + (self.number - self.first_frame) * FRAME_SECONDS - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        self.sent[self.number] = time.monotonic()
-        packet = self._encoder.encode(self.source(self.number))
-        self.number += 1
-        return packet
+        while True:
+            if self.readyState != "live":
+                raise MediaStreamError
+            if self.started is None:
+                self.started = time.monotonic()
+            due = self.started + (self.number - self.first_frame) * FRAME_SECONDS
+            delay = due - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self.sent[self.number] = time.monotonic()
+            packet = self._encoder.encode(self.source(self.number))
+            self.number += 1
+            if self._encoder.dtx and is_dtx(bytes(packet)):
+                self._unsent += 1
+                if self._unsent % DTX_KEEPALIVE_FRAMES:
+                    continue  # silence: nothing to send
+            else:
+                self._unsent = 0
+            return packet
 
 
 @dataclass
@@ -110,12 +142,15 @@ class SpeakerPeer:
         first_frame: int = 0,
         ice_servers: list[RTCIceServer] | None = None,
         relay_only: bool = False,
+        protect: bool = True,
     ) -> None:
         """``receive_buffer_packets``: 20 ms packets held before decoding what the room
         sends back (4, aiortc's own, unless told). ``first_frame``: where in ``source``
         to start (a speaker reconnecting carries on where it was). ``ice_servers``: STUN
         and TURN, as the room's ``ice-servers`` answer gives them; ``relay_only``: reach
-        the room through TURN alone, as a browser behind a strict NAT or firewall does."""
+        the room through TURN alone, as a browser behind a strict NAT or firewall does.
+        ``protect``: as browsers do, ask for FEC in what it hears, and send FEC (at the
+        loss the room reports) and DTX when the room asks for them."""
         policy = RTCIceTransportPolicy.RELAY if relay_only else RTCIceTransportPolicy.ALL
         self.pc = RTCPeerConnection(
             RTCConfiguration(iceServers=ice_servers or [], iceTransportPolicy=policy)
@@ -123,19 +158,41 @@ class SpeakerPeer:
         self.track = SourceTrack(source, first_frame)
         self.heard = Heard()
         self.pc.addTrack(self.track)
-        receive_voice(self.pc, receive_buffer_packets, self._hear)
+        self.protecting = protect
+        self.voice = receive_voice(self.pc, receive_buffer_packets, self._hear, repair=protect)
+        self._adapting: asyncio.Task[None] | None = None
 
     async def offer(self) -> str:
         await self.pc.setLocalDescription(await self.pc.createOffer())
-        return str(self.pc.localDescription.sdp)
+        sdp = str(self.pc.localDescription.sdp)
+        return with_opus_parameters(sdp, {"useinbandfec": "1"}) if self.protecting else sdp
 
     async def accept(self, answer_sdp: str) -> None:
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer_sdp, type="answer"))
+        if self.protecting and asks_for_fec(answer_sdp):
+            self.track.protect(START_LOSS_PERCENT, allows_dtx(answer_sdp))
+            self._adapting = asyncio.create_task(self._follow_reported_loss())
+
+    async def _follow_reported_loss(self) -> None:
+        """FEC for the loss the room reports (RTCP receiver reports), every 2 s."""
+        while True:
+            await asyncio.sleep(2.0)
+            try:
+                report = await self.pc.getStats()
+            except Exception:  # closing
+                return
+            for stats in report.values():
+                if getattr(stats, "type", "") == "remote-inbound-rtp":
+                    # RTCP's 8-bit fraction, as aiortc passes it on: 256 is everything.
+                    lost = float(getattr(stats, "fractionLost", 0) or 0) / 256
+                    self.track.protect_measured(lost)
 
     def _hear(self, samples: np.ndarray) -> None:
         self.heard.blocks.append(samples)
         self.heard.arrivals.append(time.monotonic())
 
     async def close(self) -> None:
+        if self._adapting is not None:
+            self._adapting.cancel()
         self.track.stop()
         await self.pc.close()

@@ -34,7 +34,22 @@ let recording = root.dataset.recording === "true";
 let ended = false;
 let socket = null;
 const listener = new LiveListener($(".live-audio"), root.dataset.playlist, { onStatus: (text) => { $(".listen-status").textContent = text; } });
-const microphone = new Microphone(spaceId, headers, { onState: (state) => { if (state === "failed") reconnectMicrophone(); render(); } });
+// A connection that fails is made again at once; one that is only "disconnected" (no
+// packets for a few seconds: a tunnel, a switch from Wi-Fi to mobile data) is given 2 s
+// to come back by itself, then made again, so the voice is back within about 5 s.
+const RECONNECT_AFTER_DISCONNECTED_MS = 2000;
+const microphone = new Microphone(spaceId, headers, {
+  onState: (state) => {
+    if (state === "failed") reconnectMicrophone();
+    if (state === "disconnected") {
+      const dropped = microphone.connection;
+      setTimeout(() => {
+        if (microphone.connection === dropped && dropped?.connectionState === "disconnected") reconnectMicrophone();
+      }, RECONNECT_AFTER_DISCONNECTED_MS);
+    }
+    render();
+  },
+});
 let listening = false;
 let micWanted = false; // the speaker turned their microphone on (and has not turned it off)
 let micRetry = null;
