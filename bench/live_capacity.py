@@ -45,7 +45,7 @@ from typing import Any
 import av
 import httpx
 import numpy as np
-from server_process import cpu_seconds, free_port, start_server, token_for
+from server_process import cpu_seconds, free_port, start_server, tokens_by_command
 
 from airspace.media.peer import FrameSource, SpeakerPeer, tone
 
@@ -190,9 +190,9 @@ def click_latencies(
 # --- server and rooms --------------------------------------------------------------
 
 
-async def open_rooms(base: str, rooms: int, speakers: int) -> list[Room]:
+async def open_rooms(base: str, data: Path, rooms: int, speakers: int) -> list[Room]:
     names = [[f"r{r}s{s}" for s in range(speakers)] for r in range(rooms)]
-    tokens = await asyncio.gather(*(token_for(base, n) for row in names for n in row))
+    tokens = await tokens_by_command(data, [n for row in names for n in row])
     out = []
     async with httpx.AsyncClient(base_url=base, timeout=60) as http:
 
@@ -337,7 +337,7 @@ def report(
     args: argparse.Namespace, data: Path, base: str, server: subprocess.Popen[bytes]
 ) -> None:
     setup = time.monotonic()
-    rooms = asyncio.run(open_rooms(base, args.rooms, args.speakers))
+    rooms = asyncio.run(open_rooms(base, data, args.rooms, args.speakers))
     processes = max(1, min(args.client_processes, len(rooms)))
     spawn = multiprocessing.get_context("spawn")
     workers = []

@@ -3,6 +3,7 @@ account to drive it with, and the CPU it and its children spend (from /proc)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -76,6 +77,38 @@ def start_server(
         time.sleep(0.1)
     server.terminate()
     raise SystemExit(f"server did not come up; see {data / 'server.log'}")
+
+
+async def tokens_by_command(data: Path, names: list[str], at_once: int = 4) -> list[str]:
+    """API tokens of new accounts ``names``, made with ``airspace user create`` on the
+    server's data directory: an instance takes only so many sign-ups from one address
+    an hour, and a bench needs more accounts than that."""
+    env = {**os.environ, "AIRSPACE_DATA_DIR": str(data)}
+    gate = asyncio.Semaphore(at_once)
+
+    async def one(name: str) -> str:
+        async with gate:
+            made = await asyncio.create_subprocess_exec(
+                PYTHON,
+                "-m",
+                "airspace",
+                "user",
+                "create",
+                name,
+                "--password",
+                PASSWORD,
+                "--token",
+                "bench",
+                env=env,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            out, err = await made.communicate()
+        if made.returncode != 0:
+            raise SystemExit(f"could not create {name}: {err.decode().strip()}")
+        return out.decode().split("API token: ")[1].strip()
+
+    return list(await asyncio.gather(*(one(name) for name in names)))
 
 
 async def token_for(base: str, username: str) -> str:
