@@ -120,13 +120,15 @@ def transcript_hits(
     """Up to ``limit`` recordings in which the words of ``query`` were spoken, each with
     its hits in order, on the replay's clock. Only public recordings replayable now."""
     results: dict[str, SearchResult] = {}
-    for segment in matching_segments(session, query, limit * 10):
-        row = session.execute(
-            select(Recording, Space)
-            .join(Space, Space.id == Recording.space_id)
-            .where(Recording.id == segment.recording_id)
-        ).one()
-        recording, space = row.tuple()
+    segments = matching_segments(session, query, limit * 10)
+    rows = session.execute(
+        select(Recording, Space)
+        .join(Space, Space.id == Recording.space_id)
+        .where(Recording.id.in_({segment.recording_id for segment in segments}))
+    ).tuples()
+    found = {recording.id: (recording, space) for recording, space in rows}
+    for segment in segments:
+        recording, space = found[segment.recording_id]
         if space.is_ticketed or not lifecycle.is_listenable(recording, now):
             continue
         if segment.end_seconds <= recording.start_offset_seconds:

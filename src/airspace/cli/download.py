@@ -11,9 +11,9 @@ import click
 
 from airspace.cli.download_captions import CAPTION_FORMATS, captions_beside
 from airspace.cli.exit import EXIT_CONFIG
+from airspace.cli.file_options import cookies_option, format_option, output_option, token_option
 from airspace.downloader.child_processes import start_fork_server
 from airspace.downloader.errors import EXIT_CODES, EXIT_COMPLETED_WITH_GAPS, DownloadError
-from airspace.downloader.formats import DEFAULT_TEMPLATE, FORMATS
 from airspace.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -111,14 +111,8 @@ class ProgressBar:
 
 @click.command(epilog=_exit_codes_help())
 @click.argument("url")
-@click.option(
-    "-o",
-    "--output",
-    default=DEFAULT_TEMPLATE,
-    show_default=True,
-    help="File name template: %(title)s %(host)s %(id)s %(date)s %(ext)s.",
-)
-@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="mp3", show_default=True)
+@output_option
+@format_option
 @click.option(
     "--concurrency",
     default=8,
@@ -137,11 +131,7 @@ class ProgressBar:
     help="A scheduled Space: wait for it (with a countdown) and record it live from its "
     "first second to its end.",
 )
-@click.option(
-    "--cookies",
-    type=click.Path(exists=True, dir_okay=False),
-    help="Netscape cookies.txt of a logged-in browser (X).",
-)
+@cookies_option("Netscape cookies.txt of a logged-in browser (X).")
 @click.option(
     "--replay-wait",
     default=10.0,
@@ -150,7 +140,7 @@ class ProgressBar:
     metavar="MINUTES",
     help="How long to keep asking for a Space's replay that is not published yet.",
 )
-@click.option("--token", help="API token for private Spaces on an Airspace instance.")
+@token_option
 @click.option(
     "--captions",
     is_flag=True,

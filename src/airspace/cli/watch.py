@@ -12,9 +12,9 @@ from pathlib import Path
 import click
 
 from airspace.cli.download import check_mp3_encoder
+from airspace.cli.file_options import cookies_option, format_option, output_option, token_option
 from airspace.downloader.child_processes import start_fork_server
 from airspace.downloader.errors import DownloadError
-from airspace.downloader.formats import DEFAULT_TEMPLATE, FORMATS
 
 
 def _log(line: str) -> None:
@@ -31,8 +31,8 @@ def _log(line: str) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Where the recordings (and the watch's memory of them) go.",
 )
-@click.option("-o", "--output", default=DEFAULT_TEMPLATE, show_default=True, help="File names.")
-@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="mp3", show_default=True)
+@output_option
+@format_option
 @click.option(
     "--poll",
     default=15.0,
@@ -47,12 +47,10 @@ def _log(line: str) -> None:
     help='A command run on each finished file, e.g. "rsync -a {} backup:/spaces/" '
     "({} is the file; without it the file is added at the end).",
 )
-@click.option("--token", help="API token for private Spaces.")
-@click.option(
-    "--cookies",
-    type=click.Path(exists=True, dir_okay=False),
-    help="cookies.txt (Netscape format) from a browser logged in to X: needed to watch X "
-    "accounts, which X tells only logged-in accounts about.",
+@token_option
+@cookies_option(
+    "cookies.txt (Netscape format) from a browser logged in to X: needed to watch X "
+    "accounts, which X tells only logged-in accounts about."
 )
 def watch(
     urls: tuple[str, ...],

@@ -16,9 +16,8 @@ import contextlib
 import json
 from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, WebSocket
 from sqlalchemy.orm import Session
-from starlette.websockets import WebSocketState
 
 from airspace.accounts import services as accounts
 from airspace.accounts.auth import session_id_from
@@ -31,6 +30,7 @@ from airspace.live.room import Event
 from airspace.live.rooms import LiveRooms
 from airspace.spaces import services as spaces
 from airspace.spaces.models import SpaceState
+from airspace.web_sockets import WEBSOCKET_POLICY_VIOLATION, send_until_gone
 
 if TYPE_CHECKING:
     from airspace.wiring import Services
@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 router = APIRouter(prefix="/spaces/{space_id}/room", tags=["rooms"])
 
 MAX_CLIENT_MESSAGE = 1024
-WEBSOCKET_POLICY_VIOLATION = 1008
 WEBSOCKET_TRY_AGAIN = 1013
 """The room is between nodes for a moment: the page reconnects."""
 _SAYING: set[asyncio.Task[None]] = set()
@@ -169,25 +168,12 @@ async def _send_events(
 ) -> None:
     async with services.events.subscribe(room_channel(space_id)) as subscription:
         await websocket.send_json(snapshot)
-        reader = asyncio.create_task(_read_client(websocket))
-        try:
-            while not reader.done():
-                getter = asyncio.create_task(subscription.get())
-                done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-                if getter not in done:
-                    getter.cancel()
-                    break
-                event = getter.result()
-                await websocket.send_json(event)
-                if event.get("type") in ("ended", "moving", "moved"):
-                    break
-        except (WebSocketDisconnect, RuntimeError):
-            pass
-        finally:
-            reader.cancel()
-            if websocket.client_state is WebSocketState.CONNECTED:
-                with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-                    await websocket.close()
+
+        async def send(event: Event) -> bool:
+            await websocket.send_json(event)
+            return event.get("type") not in ("ended", "moving", "moved")
+
+        await send_until_gone(websocket, subscription.get, send, _read_client(websocket))
 
 
 async def _read_client(websocket: WebSocket) -> None:

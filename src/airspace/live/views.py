@@ -39,7 +39,6 @@ SPEAK_REQUESTS = Limit("speak-requests", 5, timedelta(minutes=10))
 """Hands one member may raise in one Space: enough to ask again, not to flood the host."""
 
 MAX_CLIENT_MESSAGE = 1024
-WEBSOCKET_POLICY_VIOLATION = 1008
 
 
 def get_rooms(request: Request) -> LiveRooms:

@@ -14,11 +14,11 @@ import logging
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from starlette.websockets import WebSocketState
+from fastapi import APIRouter, WebSocket
 
 from airspace.errors import NotFound
 from airspace.spaces.phase import SpacePhase, phase_of
+from airspace.web_sockets import WEBSOCKET_POLICY_VIOLATION, send_until_gone
 
 if TYPE_CHECKING:
     from airspace.wiring import Services
@@ -27,7 +27,6 @@ router = APIRouter(prefix="/spaces/{space_id}", tags=["spaces"])
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 2.0
-WEBSOCKET_POLICY_VIOLATION = 1008
 
 
 class PhaseWatch:
@@ -92,27 +91,17 @@ async def phase_events(websocket: WebSocket, space_id: str) -> None:
         await websocket.close(code=WEBSOCKET_POLICY_VIOLATION, reason=error.detail)
         return
     async with watch.follow(space_id) as changes:
-        reader = asyncio.create_task(_drain(websocket))
-        try:
-            await websocket.send_json(current.as_json())
-            sent = current
-            while not reader.done():
-                getter = asyncio.create_task(changes.get())
-                done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-                if getter not in done:
-                    getter.cancel()
-                    break
-                phase = getter.result()
-                if phase != sent:
-                    await websocket.send_json(phase.as_json())
-                    sent = phase
-        except (WebSocketDisconnect, RuntimeError):
-            pass
-        finally:
-            reader.cancel()
-            if websocket.client_state is WebSocketState.CONNECTED:
-                with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-                    await websocket.close()
+        await websocket.send_json(current.as_json())
+        sent = current
+
+        async def send(phase: SpacePhase) -> bool:
+            nonlocal sent
+            if phase != sent:
+                await websocket.send_json(phase.as_json())
+                sent = phase
+            return True
+
+        await send_until_gone(websocket, changes.get, send, _drain(websocket))
 
 
 async def _drain(websocket: WebSocket) -> None:
