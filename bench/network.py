@@ -41,6 +41,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from live_capacity import click, click_latencies
 from udp_impairment import ImpairedRelay, Impairment, candidate_host
 
 from airspace.media.aiortc_engine import AiortcMediaEngine
@@ -64,7 +65,6 @@ CONDITIONS = {
     "10%": Impairment(loss=0.10),
     "5% bursty": Impairment(burst_loss=0.05),
 }
-CLICK_EVERY = 50
 BAD_LSD_DB = 10.0
 
 
@@ -90,13 +90,6 @@ def conversation() -> dict[str, np.ndarray]:
         sources[who][at : at + len(pcm)] = pcm
         at += len(pcm) + int(RATE * PAUSE_SECONDS)
     return sources
-
-
-def clicks(number: int) -> np.ndarray:
-    frame = np.zeros(FRAME, np.float32)
-    if number % CLICK_EVERY == 0:
-        frame[:240] = np.random.default_rng(number).uniform(-0.8, 0.8, 240)
-    return frame
 
 
 @dataclass
@@ -134,7 +127,7 @@ async def run(path: Impairment, repair: bool, sources: dict[str, np.ndarray]) ->
     await engine.open_room("talk", talk)
     await engine.open_room("clicks", click_room)
     peers = {who: SpeakerPeer(recording(pcm), protect=repair) for who, pcm in sources.items()}
-    clicker = SpeakerPeer(clicks, protect=repair)
+    clicker = SpeakerPeer(click(), protect=repair)
     # The ear holds 2 packets, as a browser's adaptive buffer settles at this jitter.
     ear = SpeakerPeer(lambda n: np.zeros(FRAME, np.float32), 2, protect=repair)
     relays = [await join(engine, "talk", who, peer, path) for who, peer in peers.items()]
@@ -164,7 +157,7 @@ async def run(path: Impairment, repair: bool, sources: dict[str, np.ndarray]) ->
             "late": jitter.late,
             "depth": leg.depth,
         }
-    latencies = click_latencies(ear, clicker.track.sent)
+    latencies, _ = click_latencies(ear, clicker.track.sent, 0.0, float("inf"))
     lost = {
         who: relay.dropped["up"] / max(1, relay.dropped["up"] + relay.passed["up"])
         for who, relay in zip(peers, relays, strict=False)
@@ -176,28 +169,6 @@ async def run(path: Impairment, repair: bool, sources: dict[str, np.ndarray]) ->
     for relay in relays:
         relay.close()
     return {"program": program, "latencies": latencies, "path_loss": lost, "repairs": repairs}
-
-
-def click_latencies(ear: SpeakerPeer, sent: dict[int, float]) -> list[float]:
-    """Seconds from each click handed to the sender to its onset heard."""
-    blocks, arrivals = list(ear.heard.blocks), list(ear.heard.arrivals)
-    if not blocks:
-        return []
-    audio = np.concatenate(blocks)
-    starts = np.cumsum([0] + [len(b) for b in blocks[:-1]])
-    sent_clicks = sorted((t, n) for n, t in sent.items() if n % CLICK_EVERY == 0)
-    found: dict[int, float] = {}
-    last = -RATE
-    for index in np.flatnonzero(np.abs(audio) > 0.3):
-        if index - last < RATE // 2:
-            continue
-        last = int(index)
-        block = int(np.searchsorted(starts, index, side="right")) - 1
-        heard = arrivals[block] + (index - starts[block]) / RATE
-        before = [(t, n) for t, n in sent_clicks if t < heard]
-        if before and before[-1][1] not in found and heard - before[-1][0] < 0.9:
-            found[before[-1][1]] = heard - before[-1][0]
-    return list(found.values())
 
 
 def offset(program: np.ndarray, source: np.ndarray) -> int:

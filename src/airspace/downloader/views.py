@@ -49,16 +49,17 @@ def _link(value: str) -> str:
     return value
 
 
+Link = Annotated[
+    str,
+    Field(min_length=1, max_length=2048, json_schema_extra={"pattern": LINK_PATTERN}),
+    AfterValidator(_link),
+]
+"""An http(s) link, as the download requests take it."""
+
+
 class DownloadRequest(InputModel):
     url: Annotated[
-        str,
-        Field(
-            min_length=1,
-            max_length=2048,
-            json_schema_extra={"pattern": LINK_PATTERN},
-            description="An http(s) link: a Space on X or on an Airspace instance, or HLS.",
-        ),
-        AfterValidator(_link),
+        Link, Field(description="An http(s) link: a Space on X or on an Airspace instance, or HLS.")
     ]
     format: Literal["mp3", "m4a"] = "mp3"
 
@@ -132,16 +133,7 @@ def start_download(
 
 
 class AheadRequest(InputModel):
-    url: Annotated[
-        str,
-        Field(
-            min_length=1,
-            max_length=2048,
-            json_schema_extra={"pattern": LINK_PATTERN},
-            description="A link to a scheduled or live Space of this instance.",
-        ),
-        AfterValidator(_link),
-    ]
+    url: Annotated[Link, Field(description="A link to a scheduled or live Space of this instance.")]
     format: Literal["mp3", "m4a"] = "mp3"
 
 
