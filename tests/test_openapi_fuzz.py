@@ -11,6 +11,11 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import CHECKS, load_all_checks
 
+# Imported now, while no other thread runs: schemathesis loads this module on first use,
+# and Python 3.11 before 3.11.8 can fail to parse a module ("AST constructor recursion
+# depth mismatch") while another thread builds an AST at the same time (CPython #106905).
+from schemathesis.specs.openapi import schemas as _openapi_schemas  # noqa: F401
+
 from airspace.app import create_app
 from airspace.wiring import Services
 from tests.conftest import register

@@ -131,6 +131,8 @@ class ProgramRecorder:
         self._executor.submit(self.segmenter.push, pcm).add_done_callback(self._check)
 
     def _check(self, future: Future[list[StoredSegment]]) -> None:
+        if future.cancelled():  # the executor was shut down with the room
+            return
         error = future.exception()
         if error is not None and self.failed is None:
             self.failed = error
