@@ -93,7 +93,10 @@ class Recording:
 
 
 def make_recording(seconds: float, kind: str = "ts", seed: int = 1) -> Recording:
-    pcm = tone_bursts(seconds, seed)
+    return recording_of(tone_bursts(seconds, seed), kind)
+
+
+def recording_of(pcm: np.ndarray, kind: str = "ts") -> Recording:
     frames = aac_frames(pcm)
     return Recording(pcm, frames, segment_frames(frames, 2.0, SAMPLE_RATE), kind)
 

@@ -14,8 +14,11 @@ from airspace.media.activity import ActivityChange
 from airspace.media.aiortc_engine import AiortcMediaEngine, ReturnTrack
 from airspace.media.engine import InvalidOffer, MediaOverloaded
 from airspace.media.link_quality import LinkQuality
+from airspace.media.ogg_opus import ogg_opus
 from airspace.media.peer import SpeakerPeer, tone
+from airspace.media.speaker_tracks import TrackPart
 from tests.audio import band_share
+from tests.media.test_ogg_opus import decoded
 
 
 class Collected:
@@ -25,6 +28,7 @@ class Collected:
         self.lost: list[str] = []
         self.errors: list[BaseException] = []
         self.links: list[tuple[str, LinkQuality]] = []
+        self.track_parts: list[TrackPart] = []
 
     def program(self, frame: np.ndarray) -> None:
         self.frames.append(frame)
@@ -34,6 +38,9 @@ class Collected:
 
     def link_quality(self, speaker: str, quality: LinkQuality) -> None:
         self.links.append((speaker, quality))
+
+    def speaker_track(self, part: TrackPart) -> None:
+        self.track_parts.append(part)
 
     def speaker_lost(self, speaker: str) -> None:
         self.lost.append(speaker)
@@ -191,5 +198,50 @@ def test_a_room_falling_behind_refuses_new_microphones_until_it_catches_up() -> 
         for each in (turned_away, peer):
             await each.close()
         await engine.close()
+
+    asyncio.run(scenario())
+
+
+def test_each_speaker_is_kept_on_a_track_of_their_own() -> None:
+    """Alice and Bob talk at once (two tones); each track holds only its own speaker,
+    silence while muted, and goes on through a reconnection."""
+
+    async def scenario() -> None:
+        engine = AiortcMediaEngine(speaker_timeout=30)
+        room = Collected()
+        await engine.open_room("room", room, tracks=True)
+        alice, bob = SpeakerPeer(tone(520)), SpeakerPeer(tone(1310))
+        await connect(engine, "alice", alice)
+        await connect(engine, "bob", bob)
+        await asyncio.sleep(1.5)
+        await engine.set_muted("room", "alice", True)
+        await asyncio.sleep(1.0)
+        await engine.set_muted("room", "alice", False)
+        again = SpeakerPeer(tone(520))
+        await connect(engine, "alice", again)
+        await asyncio.sleep(1.5)
+        for peer in (alice, bob, again):
+            await peer.close()
+        await engine.close()
+        ticks = len(room.frames)
+
+        tracks: dict[str, np.ndarray] = {}
+        for speaker in ("alice", "bob"):
+            parts = [p for p in room.track_parts if p.speaker == speaker]
+            first = parts[0].first_frame
+            packets = [packet for part in parts for packet in part.packets]
+            assert first + len(packets) == ticks  # one packet a tick, to the room's end
+            pcm, _ = decoded(b"".join(ogg_opus(packets, 960)))
+            tracks[speaker] = np.concatenate([np.zeros(first * 960, np.float32), pcm])
+        assert band_share(tracks["alice"][24_000:72_000], 520) > 0.8
+        assert band_share(tracks["alice"][24_000:72_000], 1310) < 0.01
+        assert band_share(tracks["bob"][24_000:], 1310) > 0.8
+        assert band_share(tracks["bob"][24_000:], 520) < 0.01
+        # Muted from about 1.5 s to 2.5 s: Alice's track is silent in between.
+        muted = next(c.at for c in room.changes if c.speaker == "alice" and not c.speaking)
+        middle = round((muted + 0.4) * 48_000)
+        assert np.abs(tracks["alice"][middle : middle + 24_000]).max() < 0.01
+        # After the reconnection her voice is back on the same track.
+        assert band_share(tracks["alice"][-48_000:], 520) > 0.8
 
     asyncio.run(scenario())

@@ -17,7 +17,7 @@ from airspace.media.live_segmenter import StoredSegment
 from airspace.recordings.services import add_segment, finalize
 from airspace.spaces import services as spaces
 from airspace.wiring import Services
-from tests.downloader.hls_server import make_recording
+from tests.downloader.hls_server import make_recording, recording_of
 
 
 def recorded_space(
@@ -27,10 +27,11 @@ def recorded_space(
     host: dict[str, str],
     seconds: float,
     title: str = "Tide tables",
+    pcm: np.ndarray | None = None,
 ) -> tuple[str, np.ndarray]:
-    """A recorded Space of ``seconds`` of tone bursts, ended and replayable; its id and
-    the audio it holds."""
-    generated = make_recording(seconds)
+    """A recorded Space of ``seconds`` of tone bursts (or of ``pcm``), ended and
+    replayable; its id and the audio it holds."""
+    generated = make_recording(seconds) if pcm is None else recording_of(pcm)
     with httpx.Client(base_url=base, headers=host, timeout=20) as http:
         created = http.post("/api/v1/spaces", json={"title": title, "record": True})
         space_id = str(created.json()["id"])

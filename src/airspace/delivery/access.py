@@ -78,3 +78,16 @@ def stored_generations(session: Session) -> dict[str, int]:
         select(Space.id, Space.media_generation).where(Space.media_generation > 0)
     ).all()
     return {space_id: generation for space_id, generation in rows}
+
+
+def tracks_grant(
+    session: Session, space_id: str, user: User | None, now: datetime
+) -> tuple[Grant, Space, Recording]:
+    """A grant to the speakers' own tracks of a recording: for its host alone (the
+    tracks hold each voice apart, which listeners never hear), while it is replayable."""
+    _, space, recording = replay_grant(session, space_id, user, now)
+    if user is None or user.id != space.host_id:
+        raise Forbidden("only the host can download the speakers' tracks")
+    expires = int(now.timestamp()) + GRANT_SECONDS
+    grant = Grant(space.id, Scope.TRACKS, Audience.PRIVATE, expires, space.media_generation)
+    return grant, space, recording

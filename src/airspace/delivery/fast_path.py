@@ -59,6 +59,7 @@ CONTENT_TYPES = {
     ".wav": "audio/wav",
     ".mp4": "video/mp4",
     ".zip": "application/zip",
+    ".ogg": "audio/ogg",
 }
 GRANT_CHECK_PATH = "/_airspace/grant"
 """Where nginx's ``auth_request`` asks whether the grant in ``X-Original-URI`` opens its path."""

@@ -34,6 +34,8 @@ class Scope(enum.StrEnum):
     """Everything of the recording: playlists, segments, captions, the master file, renditions."""
     ARCHIVE = "archive"
     """An account's data archive (its id stands where a Space's would)."""
+    TRACKS = "tracks"
+    """The speakers' own tracks of a recording: the host's alone."""
 
 
 class Audience(enum.StrEnum):
@@ -48,6 +50,7 @@ class Audience(enum.StrEnum):
 SEGMENT = r"live/\d{6}\.ts"
 RENDITION = r"renditions/replay-\d+ms\.(?:m4a|mp3|wav)"
 ARCHIVE = r"archive/airspace-data\.zip"
+TRACK = r"tracks/[A-Za-z0-9_]{1,30}\.ogg"
 CLIP = r"clips/[0-9A-Za-z]{13}/(?:clip\.(?:m4a|mp3)|audiogram-(?:square|portrait)\.mp4)"
 _ALLOWED = {
     Scope.LIVE: re.compile(rf"live\.m3u8|{SEGMENT}"),
@@ -56,8 +59,9 @@ _ALLOWED = {
         r"|captions\.m3u8|captions_hls\.vtt|captions\.vtt|recording\.ts"
     ),
     Scope.ARCHIVE: re.compile(ARCHIVE),
+    Scope.TRACKS: re.compile(TRACK),
 }
-STORED_NAME = re.compile(rf"{SEGMENT}|{RENDITION}|{CLIP}|{ARCHIVE}")
+STORED_NAME = re.compile(rf"{SEGMENT}|{RENDITION}|{CLIP}|{ARCHIVE}|{TRACK}")
 """Names that are stored objects under the Space's media prefix (the rest are made on request)."""
 
 

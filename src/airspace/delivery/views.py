@@ -14,13 +14,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Request, Response
 
 from airspace.accounts.auth import OptionalUser
-from airspace.delivery.access import live_grant, replay_grant
+from airspace.delivery.access import live_grant, replay_grant, tracks_grant
 from airspace.delivery.grants import Grant
 from airspace.dependencies import DbDep, ServicesDep
 from airspace.errors import NotFound
 from airspace.media.tags import FileTags, file_name
 from airspace.recordings import services as recordings
 from airspace.recordings.renditions import CONTENT_TYPES, rendition_key
+from airspace.recordings.speaker_tracks import track_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -109,4 +110,19 @@ def download(
     if not services.storage.exists(key):
         raise NotFound(f"the {fmt.upper()} file is not made yet")
     path = services.grants.path(grant, key.removeprefix(recording.media_prefix))
+    return _redirect(f"{path}?download={name}")
+
+
+@router.get("/i/spaces/{space_id}/tracks/{username}.ogg")
+def speaker_track(
+    space_id: str, username: str, services: ServicesDep, db: DbDep, user: OptionalUser
+) -> Response:
+    """One speaker's own voice through the recording (Ogg Opus, from the recording's
+    start): for the host, to edit the conversation as a multitrack podcast."""
+    grant, space, recording = tracks_grant(db, space_id, user, services.clock.now())
+    track = track_of(db, recording.id, username)
+    name = quote(
+        f"{file_name(FileTags(space.title, track.speaker_name, recording.started_at), 'ogg')}"
+    )
+    path = services.grants.path(grant, track.key.removeprefix(recording.media_prefix))
     return _redirect(f"{path}?download={name}")

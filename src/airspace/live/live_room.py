@@ -17,9 +17,13 @@ from airspace.live.events import follow
 from airspace.live.recorder import ProgramRecorder, live_prefix
 from airspace.live.room import Event, RoomState
 from airspace.media.activity import ActivityChange
+from airspace.media.constants import SAMPLE_RATE
 from airspace.media.link_quality import LinkQuality
 from airspace.media.live_segmenter import Resume
+from airspace.media.mixer import FRAME_SAMPLES
+from airspace.media.speaker_tracks import TrackPart, part_bytes
 from airspace.recordings.models import SpeakerTurn
+from airspace.recordings.speaker_tracks import track_part_key
 from airspace.spaces.models import Space
 
 if TYPE_CHECKING:
@@ -94,7 +98,7 @@ class LiveRoom:
         self.last_active = asyncio.get_running_loop().time()
         user_id = int(change.speaker)
         member = self.state.members.get(user_id)
-        at = change.at + self.recorder.resumed_at  # on the recording's timeline
+        at = change.at + self.recorder.room_start / SAMPLE_RATE  # on the recording's timeline
         if change.speaking:
             self.open_turns[user_id] = at
         else:
@@ -116,6 +120,15 @@ class LiveRoom:
         member.link = quality.public()
         if quality.poor != was_poor:
             self.publish(self.state.event("connection", member))
+
+    def speaker_track(self, part: TrackPart) -> None:
+        """Store the part where the Space's end will find it, placed on the recording's
+        timeline (see airspace.recordings.speaker_tracks)."""
+        if self.recording_id is None or not part.packets:
+            return
+        start = self.recorder.room_start + part.first_frame * FRAME_SAMPLES
+        key = track_part_key(self.space_id, int(part.speaker), start)
+        self.recorder.store(key, part_bytes(part.packets))
 
     def speaker_lost(self, speaker: str) -> None:
         member = self.state.members.get(int(speaker))

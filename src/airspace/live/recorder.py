@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -130,7 +130,7 @@ class ProgramRecorder:
         self._batch = []
         self._executor.submit(self.segmenter.push, pcm).add_done_callback(self._check)
 
-    def _check(self, future: Future[list[StoredSegment]]) -> None:
+    def _check(self, future: Future[Any]) -> None:
         if future.cancelled():  # the executor was shut down with the room
             return
         error = future.exception()
@@ -183,10 +183,18 @@ class ProgramRecorder:
         return self.segmenter.duration
 
     @property
-    def resumed_at(self) -> float:
-        """Where on the recording's timeline this room started, in seconds."""
-        resume = self.segmenter.resume
-        return resume.first_sample / SAMPLE_RATE if resume is not None else 0.0
+    def room_start(self) -> int:
+        """Where the room's program starts on the recording's timeline, in samples:
+        after a resumed recording's earlier part, or after the lead-in."""
+        return self._lead_in
+
+    def store(self, key: str, data: bytes) -> None:
+        """Store ``data`` beside the segments, from the same worker thread (the event
+        loop never waits for storage); a failure fails the recording as theirs do."""
+        if self.failed is None and not self._abandoned:
+            self._executor.submit(self.services.storage.put, key, data).add_done_callback(
+                self._check
+            )
 
     @property
     def live_playlist(self) -> bytes:

@@ -53,7 +53,7 @@ class LiveRooms:
         )
         room = LiveRoom(self, state, started_at, recording_id)
         self.rooms[space_id] = room
-        await self.engine.open_room(space_id, room)
+        await self.engine.open_room(space_id, room, tracks=room.recording_id is not None)
         room.recorder.room_opened()
 
     def _start_in_db(self, space_id: str, user_id: int) -> tuple[RoomState, datetime, int | None]:
@@ -167,7 +167,7 @@ class LiveRooms:
             return False
         room = LiveRoom(self, taken.state, taken.started_at, taken.recording_id, taken.resume)
         self.rooms[space_id] = room
-        await self.engine.open_room(space_id, room)
+        await self.engine.open_room(space_id, room, tracks=room.recording_id is not None)
         room.recorder.room_opened()
         room.expect_back()
         room.publish(room.state.event("moved", node=self.services.settings.node_id))

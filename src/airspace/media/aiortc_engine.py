@@ -45,6 +45,7 @@ from airspace.media.link_quality import QualityMeter
 from airspace.media.mixer import FRAME_SAMPLES, mix_minus_one, mix_program
 from airspace.media.opus import MIX_COMPLEXITY, VoiceEncoder
 from airspace.media.opus_sdp import LOSS_PROTECTION, asks_for_fec, with_opus_parameters
+from airspace.media.speaker_tracks import SpeakerTracks
 from airspace.media.voice_receiver import VoiceReceiver, receive_voice
 
 FRAME_SECONDS = FRAME_SAMPLES / SAMPLE_RATE
@@ -190,9 +191,12 @@ class _Leg:
 
 
 class _Room:
-    def __init__(self, name: str, callbacks: RoomCallbacks, speaker_timeout: float) -> None:
+    def __init__(
+        self, name: str, callbacks: RoomCallbacks, speaker_timeout: float, tracks: bool
+    ) -> None:
         self.name = name
         self.callbacks = callbacks
+        self.tracks = SpeakerTracks(callbacks.speaker_track) if tracks else None
         self.speaker_timeout = speaker_timeout
         self.legs: dict[str, _Leg] = {}
         self.muted: set[str] = set()
@@ -249,6 +253,8 @@ class _Room:
             if change is not None:
                 self.callbacks.activity(change)
         self.callbacks.program(mix_program(frames))
+        if self.tracks is not None:
+            self.tracks.add(self.ticks, self.legs, frames)
         if self.legs:
             for speaker, mix in mix_minus_one(frames, list(self.legs)).items():
                 self.legs[speaker].returns.put(mix)
@@ -319,10 +325,10 @@ class AiortcMediaEngine:
         except KeyError:
             raise KeyError(f"no open room {room!r}") from None
 
-    async def open_room(self, room: str, callbacks: RoomCallbacks) -> None:
+    async def open_room(self, room: str, callbacks: RoomCallbacks, tracks: bool = False) -> None:
         if room in self._rooms:
             raise ValueError(f"room {room!r} is already open")
-        opened = _Room(room, callbacks, self.speaker_timeout)
+        opened = _Room(room, callbacks, self.speaker_timeout, tracks)
         self._rooms[room] = opened
         opened.clock = asyncio.create_task(opened.run(), name=f"room-clock-{room}")
         opened.metering = asyncio.create_task(opened.measure_links(), name=f"room-links-{room}")
@@ -389,6 +395,8 @@ class AiortcMediaEngine:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        if closing.tracks is not None:
+            closing.tracks.flush()
         for speaker in list(closing.legs):
             await closing.remove(speaker)
 

@@ -13,6 +13,7 @@ import numpy as np
 from airspace.errors import AirspaceError
 from airspace.media.activity import ActivityChange
 from airspace.media.link_quality import LinkQuality
+from airspace.media.speaker_tracks import TrackPart
 
 
 class InvalidOffer(AirspaceError):
@@ -49,6 +50,11 @@ class RoomCallbacks(Protocol):
         """How a speaker's connection is doing (every few seconds while connected)."""
         ...
 
+    def speaker_track(self, part: TrackPart) -> None:
+        """The next part of a speaker's own track (rooms opened with ``tracks``): every
+        10 s while the room runs, and what is left as it closes."""
+        ...
+
     def speaker_lost(self, speaker: str) -> None:
         """A speaker's connection dropped and stayed down past the timeout; the engine has
         already removed them."""
@@ -60,8 +66,9 @@ class RoomCallbacks(Protocol):
 
 
 class MediaEngine(Protocol):
-    async def open_room(self, room: str, callbacks: RoomCallbacks) -> None:
-        """Start the room's program clock; ``callbacks.program`` runs from now on."""
+    async def open_room(self, room: str, callbacks: RoomCallbacks, tracks: bool = False) -> None:
+        """Start the room's program clock; ``callbacks.program`` runs from now on. With
+        ``tracks``, each speaker's voice is also kept as a track of its own."""
         ...
 
     async def add_speaker(self, room: str, speaker: str, offer_sdp: str) -> str:

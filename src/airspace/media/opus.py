@@ -74,14 +74,19 @@ class VoiceEncoder:
 
     def encode(self, pcm: np.ndarray) -> av.Packet[Any]:
         """The packet for one frame of FRAME_SAMPLES float32 mono samples in [-1, 1]."""
-        packet = av.Packet(self._payload(pcm))
+        packet = av.Packet(self.payload(pcm))
         # RTP timestamps count from the first packet sent.
         packet.pts = self._sent
         packet.time_base = TIME_BASE
         self._sent += FRAME_SAMPLES
         return packet
 
-    def _payload(self, pcm: np.ndarray) -> bytes:
+    @property
+    def steady_silence(self) -> bytes | None:
+        """The packet repeated while silence is steady (None while it is not)."""
+        return self._steady_silence
+
+    def payload(self, pcm: np.ndarray) -> bytes:
         """Digital silence (what a lone speaker hears) is most of a room's return
         frames: once the codec has given the same packet for two silent frames running,
         its state is steady, and that packet is sent again without encoding, until

@@ -27,6 +27,7 @@ from airspace.media.activity import ActivityChange
 from airspace.media.engine import InvalidOffer, MediaOverloaded, RoomCallbacks
 from airspace.media.ice import IceSettings
 from airspace.media.link_quality import LinkQuality
+from airspace.media.speaker_tracks import TrackPart
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +99,9 @@ class _Relay:
     def link_quality(self, speaker: str, quality: LinkQuality) -> None:
         self.outbox.send(("link", self.room, speaker, quality))
 
+    def speaker_track(self, part: TrackPart) -> None:
+        self.outbox.send(("track", self.room, part))
+
     def speaker_lost(self, speaker: str) -> None:
         self.outbox.send(("lost", self.room, speaker))
 
@@ -150,7 +154,7 @@ async def _handle(engine: Any, outbox: _Outbox, message: Message) -> None:
     kind, request, room, *rest = message
     try:
         if kind == "open":
-            result: Any = await engine.open_room(room, _Relay(room, outbox))
+            result: Any = await engine.open_room(room, _Relay(room, outbox), *rest)
         elif kind == "add":
             result = await engine.add_speaker(room, *rest)
         elif kind == "remove":
@@ -256,6 +260,8 @@ class ProcessMediaEngine:
             callbacks.activity(ActivityChange(message[2], message[3], message[4]))
         elif kind == "link":
             callbacks.link_quality(message[2], message[3])
+        elif kind == "track":
+            callbacks.speaker_track(message[2])
         elif kind == "lost":
             self._connected.get(message[1], set()).discard(message[2])
             callbacks.speaker_lost(message[2])
@@ -278,7 +284,7 @@ class ProcessMediaEngine:
         worker.conn.send((command[0], request, *command[1:]))
         return await future
 
-    async def open_room(self, room: str, callbacks: RoomCallbacks) -> None:
+    async def open_room(self, room: str, callbacks: RoomCallbacks, tracks: bool = False) -> None:
         if not self._workers:
             self._start()
         if room in self._placement:
@@ -288,7 +294,7 @@ class ProcessMediaEngine:
         self._placement[room] = worker
         self._callbacks[room] = callbacks
         self._connected[room] = set()
-        await self._call(worker, "open", room)
+        await self._call(worker, "open", room, tracks)
 
     def _worker_of(self, room: str) -> _Worker:
         try:

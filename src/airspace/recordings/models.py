@@ -108,6 +108,27 @@ class SpeakerTurn(Base):
     end_seconds: Mapped[float] = mapped_column(Float)
 
 
+class SpeakerTrack(Base):
+    """One speaker's own voice through the whole recording (Ogg Opus, on the recording's
+    timeline from its start): for captions and for the host's multitrack download."""
+
+    __tablename__ = "speaker_tracks"
+    __table_args__ = (UniqueConstraint("recording_id", "username"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recording_id: Mapped[int] = mapped_column(
+        ForeignKey("recordings.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    username: Mapped[str] = mapped_column(String(50))
+    speaker_name: Mapped[str] = mapped_column(String(50))
+    key: Mapped[str] = mapped_column(String(300))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    seconds: Mapped[float] = mapped_column(Float)
+
+
 class ReplayPlay(Base):
     """A counted play: one per listener session per 30 minutes."""
 

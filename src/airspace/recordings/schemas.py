@@ -115,3 +115,18 @@ class ChapterOut(BaseModel):
 class ChaptersOut(BaseModel):
     edited: bool = Field(description="Whether the host set them (else made from who spoke when).")
     chapters: list[ChapterOut] = Field(description="On the replay's clock.")
+
+
+class SpeakerTrackOut(BaseModel):
+    username: str
+    speaker: str = Field(description="The name they spoke under.")
+    seconds: float = Field(description="The track's length; every track starts at 0.")
+    size_bytes: int
+    url: str = Field(description="The Ogg Opus file (a redirect to it, for the host).")
+
+
+class SpeakerTracksOut(BaseModel):
+    """Each speaker's own voice, one file each, all on the recording's timeline: drop
+    them in at 0 in an editor and they line up."""
+
+    tracks: list[SpeakerTrackOut]

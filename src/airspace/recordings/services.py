@@ -17,7 +17,7 @@ from airspace.errors import Conflict, Forbidden, Gone, Invalid, NotFound
 from airspace.jobs.models import JobRun, JobStatus
 from airspace.media.constants import SAMPLE_RATE
 from airspace.media.live_segmenter import StoredSegment
-from airspace.recordings import lifecycle
+from airspace.recordings import lifecycle, speaker_tracks
 from airspace.recordings.models import (
     Recording,
     RecordingSegment,
@@ -141,6 +141,7 @@ def advance_all(services: Services) -> dict[str, int]:
                 services.storage.delete_prefix(recording.media_prefix)  # clips' files too
                 session.execute(delete(Clip).where(Clip.recording_id == recording.id))
                 replace_segments(session, recording.id, [])  # its captions and their index
+                speaker_tracks.forget(session, recording.id)
                 lifecycle.mark_purged(recording, now)
                 space = session.get(Space, recording.space_id)
                 if space is not None:

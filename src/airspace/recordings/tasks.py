@@ -5,12 +5,14 @@ from __future__ import annotations
 from airspace.downloader import pending
 from airspace.jobs.registry import JobContext, JobFailed, job, periodic_job
 from airspace.jobs.status import set_result
-from airspace.recordings import renditions, services
+from airspace.recordings import renditions, services, speaker_tracks
 from airspace.recordings.models import Recording
 
 
 @job("recordings.finalize", retries=5, retry_delay_seconds=2.0)
 def finalize_recording(ctx: JobContext, *, recording_id: int) -> None:
+    # The tracks first: the captions job that publishing queues transcribes them.
+    speaker_tracks.assemble(ctx.services, recording_id)
     space_id = services.finalize(ctx.services, recording_id)
     if space_id is not None:
         pending.start_downloads(ctx.services, space_id)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from airspace.accounts.auth import CurrentUser, OptionalUser
 from airspace.accounts.listeners import listener_of, remember_listener
 from airspace.api_contract import errors
+from airspace.delivery.access import tracks_grant
 from airspace.delivery.generations import revoke_media
 from airspace.dependencies import DbDep, ServicesDep
 from airspace.errors import Forbidden, Gone, NotFound
@@ -17,7 +18,7 @@ from airspace.jobs.models import JobStatus
 from airspace.jobs.schemas import JobRunOut
 from airspace.jobs.status import latest_run
 from airspace.moderation import audit
-from airspace.recordings import chapters, lifecycle, replay
+from airspace.recordings import chapters, lifecycle, replay, speaker_tracks
 from airspace.recordings import services as recordings
 from airspace.recordings.models import PLAYABLE, Recording, RecordingState
 from airspace.recordings.renditions import rendition_key
@@ -32,6 +33,8 @@ from airspace.recordings.schemas import (
     RenditionOut,
     RenditionRequest,
     SpeakerTimeline,
+    SpeakerTrackOut,
+    SpeakerTracksOut,
     SpeakerTurnOut,
     Waveform,
 )
@@ -193,6 +196,28 @@ def get_speakers(
             SpeakerTurnOut(speaker=t.speaker, username=t.username, start=t.start, end=t.end)
             for t in turns
         ],
+    )
+
+
+@router.get("/tracks", responses=errors(*REPLAY_ERRORS))
+def get_speaker_tracks(
+    space_id: str, services: ServicesDep, db: DbDep, user: OptionalUser
+) -> SpeakerTracksOut:
+    """The speakers' own tracks (the host's alone): empty until the Space's end has
+    been processed, and for recordings made before tracks were kept."""
+    _, space, recording = tracks_grant(db, space_id, user, services.clock.now())
+    base = f"{services.settings.public_url}/i/spaces/{space.id}/tracks"
+    return SpeakerTracksOut(
+        tracks=[
+            SpeakerTrackOut(
+                username=t.username,
+                speaker=t.speaker_name,
+                seconds=t.seconds,
+                size_bytes=t.size_bytes,
+                url=f"{base}/{t.username}.ogg",
+            )
+            for t in speaker_tracks.tracks_of(db, recording.id)
+        ]
     )
 
 

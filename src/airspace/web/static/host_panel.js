@@ -107,3 +107,25 @@ panel.querySelector(".save-chapters").addEventListener("click", async () => {
   chaptersText.value = body.chapters.map((c) => `${clock(c.start)} ${c.title}`).join("\n");
   status.textContent = body.edited ? "Chapters saved." : "Back to the automatic chapters.";
 });
+
+// Each speaker's own track, for the host to download.
+const trackList = panel.querySelector(".track-list");
+function megabytes(bytes) { return `${(bytes / 1e6).toFixed(1)} MB`; }
+fetch(`${api}/tracks`).then((r) => (r.ok ? r.json() : { tracks: [] })).then(({ tracks }) => {
+  trackList.replaceChildren();
+  if (!tracks.length) {
+    const none = document.createElement("li");
+    none.className = "muted";
+    none.textContent = "No speaker tracks for this recording.";
+    trackList.append(none);
+  }
+  for (const track of tracks) {
+    const item = document.createElement("li");
+    const link = document.createElement("a");
+    link.href = track.url;
+    link.download = "";
+    link.textContent = track.speaker;
+    item.append(link, ` · ${clock(track.seconds)} · ${megabytes(track.size_bytes)}`);
+    trackList.append(item);
+  }
+});
