@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 
 from airspace.media.activity import ActivityChange
-from airspace.media.aiortc_engine import AiortcMediaEngine, ReturnTrack
+from airspace.media.aiortc_engine import AiortcMediaEngine
 from airspace.media.engine import InvalidOffer, MediaOverloaded
 from airspace.media.link_quality import LinkQuality
 from airspace.media.ogg_opus import ogg_opus
 from airspace.media.peer import SpeakerPeer, tone
+from airspace.media.speaker_leg import ReturnTrack
 from airspace.media.speaker_tracks import TrackPart
 from tests.audio import band_share
 from tests.media.test_ogg_opus import decoded

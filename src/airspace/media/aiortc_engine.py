@@ -1,16 +1,11 @@
 """The in-process media engine: aiortc peer connections, a 20 ms mixing clock per room.
 
-Each speaker leg receives Opus (decoded on arrival, see airspace.media.voice_receiver)
-into a short queue;
-every 20 ms of wall-clock time the room takes one frame from each queue, mixes the
-program and, for each speaker, the mix of everyone else, which goes back on the leg's
-return track. The clock is absolute: after a stall the room catches up frame by frame,
-so the program always holds exactly as much audio as time has passed.
-
-Each queue is the speaker's adaptive jitter buffer: it may hold more frames the more
-that speaker's packets jitter (from 3 up to 8, measured every 2 s) and shrinks back as
-the jitter does. A frame the clock needs while a speaker's voice is flowing but the
-next packet is late is made up by concealment rather than heard as a gap.
+Each speaker leg (airspace.media.speaker_leg) receives Opus, decoded on arrival (see
+airspace.media.voice_receiver), into its adaptive jitter buffer; every 20 ms of
+wall-clock time the room takes one frame from each, mixes the program and, for each
+speaker, the mix of everyone else, which goes back on the leg's return track. The clock
+is absolute: after a stall the room catches up frame by frame, so the program always
+holds exactly as much audio as time has passed.
 """
 
 from __future__ import annotations
@@ -18,48 +13,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import re
 import time
-from collections import deque
-from dataclasses import dataclass, field
-from typing import Any
 
-import av
 import numpy as np
 from aiortc import (
-    MediaStreamTrack,
     RTCConfiguration,
     RTCIceServer,
     RTCPeerConnection,
     RTCSessionDescription,
 )
-from aiortc.mediastreams import MediaStreamError
 
 from airspace.media.activity import ActivityDetector
 from airspace.media.candidates import advertise
 from airspace.media.constants import SAMPLE_RATE
 from airspace.media.engine import InvalidOffer, MediaOverloaded, RoomCallbacks
 from airspace.media.ice import IceSettings, turn_credentials
-from airspace.media.link_quality import QualityMeter
 from airspace.media.mixer import FRAME_SAMPLES, mix_minus_one, mix_program
-from airspace.media.opus import MIX_COMPLEXITY, VoiceEncoder
 from airspace.media.opus_sdp import LOSS_PROTECTION, asks_for_fec, with_opus_parameters
+from airspace.media.speaker_leg import ReturnTrack, SpeakerLeg, depth_for
 from airspace.media.speaker_tracks import SpeakerTracks
-from airspace.media.voice_receiver import VoiceReceiver, receive_voice
+from airspace.media.voice_receiver import receive_voice
 
 FRAME_SECONDS = FRAME_SAMPLES / SAMPLE_RATE
-MAX_QUEUED_FRAMES = 3
-"""Frames a leg may hold in either direction; older ones are dropped to bound the delay.
-A speaker's inbound queue holds more while their packets jitter (``depth_for``)."""
-MOST_QUEUED_FRAMES = 8
-"""The most an inbound queue holds, however much a speaker's packets jitter."""
-OVERFILL = 2
-"""Frames a speaker's queue may run over its depth while it holds no quiet frame."""
-QUIET_LEVEL = 0.01
-"""A frame peaking below this (-40 dBFS) is a pause, the first to go from a full queue."""
-MAX_CONCEALED_TICKS = 3
-"""Ticks in a row made up while a flowing voice's next frame is late; then a pause."""
 SILENCE = np.zeros(FRAME_SAMPLES, dtype=np.float32)
 MAX_OFFER_BYTES = 64_000
 WATCHDOG_SECONDS = 1.0
@@ -76,120 +52,6 @@ LATENESS_WINDOW_SECONDS = 2.0
 logger = logging.getLogger(__name__)
 
 
-class ReturnTrack(MediaStreamTrack):
-    """What one speaker hears: the mix of everyone else, 20 ms at a time, as mono Opus
-    packets the track encodes itself (see airspace.media.opus)."""
-
-    kind = "audio"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._packets: asyncio.Queue[av.Packet[Any]] = asyncio.Queue()
-        self._encoder = VoiceEncoder(MIX_COMPLEXITY)
-
-    def protect_measured(self, lost_fraction: float) -> None:
-        """Carry FEC for a path measured to lose ``lost_fraction`` of packets."""
-        self._encoder.protect_measured(lost_fraction)
-
-    def put(self, pcm: np.ndarray) -> None:
-        while self._packets.qsize() >= MAX_QUEUED_FRAMES:
-            self._packets.get_nowait()
-        self._packets.put_nowait(self._encoder.encode(pcm))
-
-    async def recv(self) -> av.Packet[Any]:
-        if self.readyState != "live":
-            raise MediaStreamError
-        return await self._packets.get()
-
-
-def depth_for(jitter_ms: float) -> int:
-    """Frames a speaker's queue may hold for packets jittering by ``jitter_ms`` (RFC
-    3550's estimate, about the mean deviation): room for three deviations."""
-    return max(MAX_QUEUED_FRAMES, min(MOST_QUEUED_FRAMES, 2 + math.ceil(3 * jitter_ms / 20)))
-
-
-@dataclass
-class _Leg:
-    pc: RTCPeerConnection
-    returns: ReturnTrack
-    last_heard: float
-    inbound: deque[np.ndarray] = field(default_factory=deque)
-    pending: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
-    muted: bool = False
-    meter: QualityMeter = field(default_factory=QualityMeter)
-    voice: VoiceReceiver | None = None
-    """What decodes the speaker's packets, when losses are repaired (None: not)."""
-    depth: int = MAX_QUEUED_FRAMES
-    """Frames the inbound queue may hold now (see ``depth_for``)."""
-    flowing: bool = False
-    """Whether the last tick took a frame of this speaker's voice from the queue."""
-    talking: bool = False
-    """Whether that frame was more than a pause."""
-    concealed_run: int = 0
-    protect_returns: bool = False
-    """Whether the speaker asked for FEC in what they hear (their offer's Opus line)."""
-
-    def next_frame(self) -> np.ndarray | None:
-        if self.voice is None:  # no repair: the frame if it is there
-            return self.inbound.popleft() if self.inbound else None
-        return self._next_repaired()
-
-    def _next_repaired(self) -> np.ndarray | None:
-        """The frame for this tick: the next received one; while the voice is flowing
-        and it is late, a made-up one (a few in a row at most); else None. A voice that
-        starts again (after a pause the sender did not send, or a gap) waits until the
-        queue holds what the jitter calls for, so it does not run dry at once."""
-        voice = self.voice
-        assert voice is not None
-        if not self.flowing and len(self.inbound) < max(1, self.depth - 2):
-            return None
-        if not self.inbound and self.flowing:
-            voice.pull()  # a packet is missing: go on from the ones behind it
-        if self.inbound:
-            self.flowing, self.concealed_run = True, 0
-            frame = self.inbound.popleft()
-            self.talking = float(np.abs(frame).max()) >= QUIET_LEVEL
-            return frame
-        # Late in the middle of a word: made up. After a quiet frame the sender has most
-        # likely paused (DTX sends nothing in silence): a pause is not made up.
-        if self.flowing and self.talking and self.concealed_run < MAX_CONCEALED_TICKS:
-            self.concealed_run += 1
-            return voice.conceal(FRAME_SAMPLES)
-        self.flowing = False
-        return None
-
-    def accept(self, samples: np.ndarray) -> None:
-        """Queue received samples as whole 20 ms frames, whatever size they came in."""
-        if self.pending.size:
-            samples = np.concatenate([self.pending, samples])
-        whole = len(samples) // FRAME_SAMPLES * FRAME_SAMPLES
-        for start in range(0, whole, FRAME_SAMPLES):
-            self.inbound.append(samples[start : start + FRAME_SAMPLES])
-        self.pending = samples[whole:]
-        self._trim()
-
-    def _trim(self) -> None:
-        """Keep the queue at its depth: a frame over it goes when it is a quiet one (a
-        pause shortened by 20 ms goes unheard), or, past OVERFILL frames more, the
-        oldest, whatever it holds (the delay stays bounded)."""
-        while len(self.inbound) > self.depth:
-            if self.voice is None:  # no repair: the oldest goes
-                self.inbound.popleft()
-                continue
-            levels = [float(np.abs(frame).max()) for frame in self.inbound]
-            quietest = int(np.argmin(levels))
-            if levels[quietest] < QUIET_LEVEL:
-                del self.inbound[quietest]
-            elif len(self.inbound) > self.depth + OVERFILL:
-                self.inbound.popleft()
-            else:
-                return
-
-    async def close(self) -> None:
-        self.returns.stop()
-        await self.pc.close()
-
-
 class _Room:
     def __init__(
         self, name: str, callbacks: RoomCallbacks, speaker_timeout: float, tracks: bool
@@ -198,7 +60,7 @@ class _Room:
         self.callbacks = callbacks
         self.tracks = SpeakerTracks(callbacks.speaker_track) if tracks else None
         self.speaker_timeout = speaker_timeout
-        self.legs: dict[str, _Leg] = {}
+        self.legs: dict[str, SpeakerLeg] = {}
         self.muted: set[str] = set()
         self.detector = ActivityDetector(frame_seconds=FRAME_SECONDS)
         self.ticks = 0
@@ -254,7 +116,10 @@ class _Room:
                 self.callbacks.activity(change)
         self.callbacks.program(mix_program(frames))
         if self.tracks is not None:
-            self.tracks.add(self.ticks, self.legs, frames)
+            heard = {
+                speaker: (frame, self.legs[speaker].packet) for speaker, frame in frames.items()
+            }
+            self.tracks.add(self.ticks, self.legs, heard)
         if self.legs:
             for speaker, mix in mix_minus_one(frames, list(self.legs)).items():
                 self.legs[speaker].returns.put(mix)
@@ -348,17 +213,18 @@ class AiortcMediaEngine:
             )
         loop = asyncio.get_running_loop()
         pc = RTCPeerConnection(RTCConfiguration(iceServers=aiortc_ice_servers(self.ice)))
-        leg = _Leg(pc=pc, returns=ReturnTrack(), last_heard=loop.time())
+        leg = SpeakerLeg(
+            pc=pc, returns=ReturnTrack(), last_heard=loop.time(), repair=self.repair_losses
+        )
 
         def heard(samples: np.ndarray) -> None:
-            leg.accept(samples)
+            leg.accept(samples, leg.receiver.last_packet if leg.receiver else None)
             leg.last_heard = loop.time()
 
         leg.protect_returns = asks_for_fec(offer_sdp)
         try:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
-            voice = receive_voice(pc, self.receive_buffer_packets, heard, self.repair_losses)
-            leg.voice = voice if self.repair_losses else None
+            leg.receiver = receive_voice(pc, self.receive_buffer_packets, heard, self.repair_losses)
             pc.addTrack(leg.returns)
             answer = await pc.createAnswer()
             await pc.setLocalDescription(answer)

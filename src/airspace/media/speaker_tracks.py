@@ -1,18 +1,19 @@
 """Each speaker's own voice as a track of its own, beside the program mix.
 
 From the tick a speaker first connects, every 20 ms of the room adds one Opus packet to
-their track: what the room took from them that tick (after loss repair), or silence
-when they said nothing, were muted or away. Silence costs no codec work (the encoder's
-steady silent packet is repeated), so a track costs an encode only while its speaker
-talks; a steady silence is stored as one-byte packets (frames with no data, which a
-decoder plays as the silence before them). Every ``PART_FRAMES`` ticks each track is
-handed over as a ``TrackPart``; the server stores the parts and, when the Space ends,
-joins them into an Ogg Opus file per speaker on the recording's timeline
+their track: the packet the room's frame of them was decoded from, as they sent it (no
+encoding, no loss of quality), or, for a frame recovered or made up after a loss, that
+frame encoded; when they were not heard (silent, muted, away) a packet with no data,
+one byte, which a decoder plays as the continuation of what came before (silence, or
+the fade of concealment). Every ``PART_FRAMES`` ticks each track is handed over as a
+``TrackPart``; the server stores the parts and, when the Space ends, joins them into an
+Ogg Opus file per speaker on the recording's timeline
 (``airspace.recordings.speaker_tracks``).
 """
 
 from __future__ import annotations
 
+import functools
 import struct
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -23,8 +24,8 @@ from airspace.media.mixer import FRAME_SAMPLES
 from airspace.media.opus import VoiceEncoder
 
 TRACK_COMPLEXITY = 4
-"""As the mixes sent back to speakers (airspace.media.opus): half libopus's default
-cost for nearly the same voice at 32 kb/s."""
+"""For the few frames encoded here (recovered or made up), as the mixes sent back to
+speakers (airspace.media.opus)."""
 PART_FRAMES = 500
 """Ticks (10 s) of each track handed over at a time: what a crashed worker can lose."""
 SILENCE = np.zeros(FRAME_SAMPLES, dtype=np.float32)
@@ -65,11 +66,32 @@ def packets_of(data: bytes) -> list[bytes]:
     return packets
 
 
+@functools.cache
+def silent_packet() -> bytes:
+    """20 ms of silence as a track holds it: a packet with no data (``no_data``)."""
+    return no_data(VoiceEncoder(TRACK_COMPLEXITY).payload(SILENCE))
+
+
 @dataclass
 class _Track:
     first_frame: int
-    encoder: VoiceEncoder = field(default_factory=lambda: VoiceEncoder(TRACK_COMPLEXITY))
     packets: list[bytes] = field(default_factory=list)
+    quiet: bytes = field(default_factory=silent_packet)
+    """The no-data packet in the mode of the last packet stored."""
+    encoder: VoiceEncoder | None = None
+    """Made for the first frame that has no packet of its own."""
+
+    def add(self, heard: tuple[np.ndarray, bytes | None] | None) -> None:
+        if heard is None:
+            self.packets.append(self.quiet)
+            return
+        frame, packet = heard
+        if not packet:
+            if self.encoder is None:
+                self.encoder = VoiceEncoder(TRACK_COMPLEXITY)
+            packet = self.encoder.payload(frame)
+        self.packets.append(packet)
+        self.quiet = no_data(packet)
 
 
 class SpeakerTracks:
@@ -79,17 +101,20 @@ class SpeakerTracks:
         self.deliver = deliver
         self._tracks: dict[str, _Track] = {}
 
-    def add(self, tick: int, speakers: Iterable[str], frames: Mapping[str, np.ndarray]) -> None:
-        """Tick number ``tick``: ``speakers`` are connected, ``frames`` what the room took
-        from those who were heard (muted speakers left out)."""
+    def add(
+        self,
+        tick: int,
+        speakers: Iterable[str],
+        heard: Mapping[str, tuple[np.ndarray, bytes | None]],
+    ) -> None:
+        """Tick number ``tick``: ``speakers`` are connected; ``heard``, the frame the room
+        took from each speaker it heard (muted ones left out) with the packet it was
+        decoded from (None: recovered, made up)."""
         for speaker in speakers:
             if speaker not in self._tracks:
                 self._tracks[speaker] = _Track(first_frame=tick)
         for speaker, track in self._tracks.items():
-            packet = track.encoder.payload(frames.get(speaker, SILENCE))
-            if packet == track.encoder.steady_silence:
-                packet = no_data(packet)
-            track.packets.append(packet)
+            track.add(heard.get(speaker))
             if len(track.packets) >= PART_FRAMES:
                 self._hand_over(speaker, track)
 

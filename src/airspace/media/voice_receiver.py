@@ -70,6 +70,9 @@ class VoiceReceiver:
         """Lost frames decoded from the next packet's FEC (or concealed by it)."""
         self.concealed = 0
         """Lost frames (and late ones, see ``conceal``) made up by concealment."""
+        self.last_packet: bytes | None = None
+        """The packet the samples ``on_audio`` is hearing were decoded from (None for
+        samples recovered or made up)."""
 
     def pull(self) -> bool:
         """Decode the next frame the jitter buffer holds now, giving up on any missing
@@ -98,6 +101,7 @@ class VoiceReceiver:
         each = span // (frame.lost_before + 1)
         if not 0 < each <= 5760:  # a jump no lost packets explain: a new stream
             each = FRAME_TICKS
+        self.last_packet = None
         for _ in range(lost - 1):
             self.on_audio(self.conceal(each))
         self.on_audio(self._decoder.recover(frame.data, each))
@@ -123,6 +127,7 @@ class VoiceReceiver:
             self.dropped += 1
             logger.debug("dropped an undecodable Opus packet: %s", error)
             return
+        self.last_packet = frame.data
         try:
             self.on_audio(samples)
         except Exception:

@@ -23,8 +23,7 @@ from airspace.errors import NotFound
 from airspace.media.constants import SAMPLE_RATE
 from airspace.media.mixer import FRAME_SAMPLES
 from airspace.media.ogg_opus import PRE_SKIP, ogg_opus
-from airspace.media.opus import VoiceEncoder
-from airspace.media.speaker_tracks import SILENCE, TRACK_COMPLEXITY, no_data, packets_of
+from airspace.media.speaker_tracks import packets_of, silent_packet
 from airspace.recordings.lifecycle import media_prefix_for
 from airspace.recordings.models import Recording, SpeakerTrack, SpeakerTurn
 from airspace.spaces.models import Space
@@ -46,11 +45,6 @@ def track_part_key(space_id: str, user_id: int, first_sample: int) -> str:
 
 def track_key(space_id: str, username: str) -> str:
     return f"{tracks_prefix(space_id)}{username}.ogg"
-
-
-def silent_packet() -> bytes:
-    """20 ms of silence as a track holds it (see ``no_data``)."""
-    return no_data(VoiceEncoder(TRACK_COMPLEXITY).payload(SILENCE))
 
 
 def joined_packets(parts: list[tuple[int, bytes]], silence: bytes) -> list[bytes]:
