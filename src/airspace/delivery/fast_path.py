@@ -214,7 +214,7 @@ class ListenerFastPath:
             return self._live_playlist(headers, room, grant, now) if room is not None else None
         if not STORED_NAME.fullmatch(name):
             return None
-        data = room.recorder.hot_segment(name[5:]) if room is not None else None
+        data = room.segment(name[5:]) if room is not None else None
         if data is None:
             data = self.segments.get(media_prefix_for(space_id) + name)
         return self._segment(headers, grant, name, data, now) if data is not None else None
@@ -266,7 +266,7 @@ class ListenerFastPath:
                 )
             )
         room.state.heard_listener(listener, now)
-        return MediaAnswer(200, sent, room.recorder.live_playlist)
+        return MediaAnswer(200, sent, room.playlist())
 
     def _segment(
         self,

@@ -89,6 +89,17 @@ class LiveRoom:
     def space_id(self) -> str:
         return self.state.space_id
 
+    # -- what live listeners fetch from this node ----------------------------------------
+
+    def playlist(self) -> bytes:
+        """The live playlist of the last few segments (made once per new segment)."""
+        return self.recorder.live_playlist
+
+    def segment(self, name: str) -> bytes | None:
+        """A segment at the live edge (``000042.ts``), from memory; None once it has left
+        the window (it is in storage by then)."""
+        return self.recorder.hot_segment(name)
+
     # -- RoomCallbacks -----------------------------------------------------------------
 
     def program(self, frame: np.ndarray) -> None:

@@ -3,7 +3,8 @@ on its own event loop, so one machine's speaker legs are not bound to one core.
 
 The server process keeps the room rules, the recorder and the API; it sends a worker
 commands (open a room, answer an offer, mute, remove, close) over a pipe, and the
-worker sends back each room's program frames and its activity events.
+worker sends back each room's program frames, its activity events, link quality and
+speaker track parts: the messages of ``airspace.media.worker_messages``.
 """
 
 from __future__ import annotations
@@ -28,10 +29,27 @@ from airspace.media.engine import InvalidOffer, MediaOverloaded, RoomCallbacks
 from airspace.media.ice import IceSettings
 from airspace.media.link_quality import LinkQuality
 from airspace.media.speaker_tracks import TrackPart
+from airspace.media.worker_messages import (
+    Activity,
+    AddSpeaker,
+    Batch,
+    CloseRoom,
+    Command,
+    Event,
+    Link,
+    OpenRoom,
+    ProgramFrame,
+    RemoveSpeaker,
+    Reply,
+    RoomFailed,
+    SetMuted,
+    Shutdown,
+    SpeakerLost,
+    Track,
+)
 
 logger = logging.getLogger(__name__)
 
-Message = tuple[Any, ...]
 MAX_BATCH = 64
 
 
@@ -55,12 +73,12 @@ class _Outbox:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self._queue: queue.SimpleQueue[Message | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Event | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="media-outbox", daemon=True)
         self._thread.start()
 
-    def send(self, message: Message) -> None:
-        self._queue.put(message)
+    def send(self, event: Event) -> None:
+        self._queue.put(event)
 
     def close(self) -> None:
         self._queue.put(None)
@@ -78,9 +96,9 @@ class _Outbox:
                     batch.append(following)
             self._send(batch)
 
-    def _send(self, batch: list[Message]) -> None:
+    def _send(self, batch: list[Event]) -> None:
         with contextlib.suppress(OSError):
-            self.conn.send(batch[0] if len(batch) == 1 else ("batch", batch))
+            self.conn.send(batch[0] if len(batch) == 1 else Batch(batch))
 
 
 class _Relay:
@@ -91,22 +109,22 @@ class _Relay:
         self.outbox = outbox
 
     def program(self, frame: np.ndarray) -> None:
-        self.outbox.send(("program", self.room, frame.astype(np.float32).tobytes()))
+        self.outbox.send(ProgramFrame(self.room, frame.astype(np.float32).tobytes()))
 
     def activity(self, change: ActivityChange) -> None:
-        self.outbox.send(("activity", self.room, change.speaker, change.speaking, change.at))
+        self.outbox.send(Activity(self.room, change))
 
     def link_quality(self, speaker: str, quality: LinkQuality) -> None:
-        self.outbox.send(("link", self.room, speaker, quality))
+        self.outbox.send(Link(self.room, speaker, quality))
 
     def speaker_track(self, part: TrackPart) -> None:
-        self.outbox.send(("track", self.room, part))
+        self.outbox.send(Track(self.room, part))
 
     def speaker_lost(self, speaker: str) -> None:
-        self.outbox.send(("lost", self.room, speaker))
+        self.outbox.send(SpeakerLost(self.room, speaker))
 
     def failed(self, error: BaseException) -> None:
-        self.outbox.send(("failed", self.room, f"{type(error).__name__}: {error}"))
+        self.outbox.send(RoomFailed(self.room, f"{type(error).__name__}: {error}"))
 
 
 def _worker(
@@ -131,7 +149,7 @@ async def _serve(
     engine = AiortcMediaEngine(speaker_timeout, receive_buffer_packets, address, ice)
     outbox = _Outbox(conn)
     loop = asyncio.get_running_loop()
-    inbox: asyncio.Queue[Message | None] = asyncio.Queue()
+    inbox: asyncio.Queue[Command | Shutdown | None] = asyncio.Queue()
 
     def readable() -> None:
         try:
@@ -141,8 +159,8 @@ async def _serve(
 
     watch_messages(loop, conn, readable)
     running: set[asyncio.Task[None]] = set()
-    while (message := await inbox.get()) is not None and message[0] != "shutdown":
-        task = asyncio.create_task(_handle(engine, outbox, message))
+    while (command := await inbox.get()) is not None and not isinstance(command, Shutdown):
+        task = asyncio.create_task(_handle(engine, outbox, command))
         running.add(task)
         task.add_done_callback(running.discard)
     loop.remove_reader(conn.fileno())
@@ -150,28 +168,28 @@ async def _serve(
     outbox.close()
 
 
-async def _handle(engine: Any, outbox: _Outbox, message: Message) -> None:
-    kind, request, room, *rest = message
+async def _handle(engine: Any, outbox: _Outbox, command: Command) -> None:
     try:
-        if kind == "open":
-            result: Any = await engine.open_room(room, _Relay(room, outbox), *rest)
-        elif kind == "add":
-            result = await engine.add_speaker(room, *rest)
-        elif kind == "remove":
-            result = await engine.remove_speaker(room, *rest)
-        elif kind == "mute":
-            result = await engine.set_muted(room, *rest)
-        elif kind == "close":
-            result = await engine.close_room(room)
-        else:
-            raise ValueError(f"unknown command {kind!r}")
-        outbox.send(("reply", request, True, result))
+        match command:
+            case OpenRoom(_, room, tracks):
+                await engine.open_room(room, _Relay(room, outbox), tracks)
+                result: Any = None
+            case AddSpeaker(_, room, speaker, offer_sdp):
+                result = await engine.add_speaker(room, speaker, offer_sdp)
+            case RemoveSpeaker(_, room, speaker):
+                result = await engine.remove_speaker(room, speaker)
+            case SetMuted(_, room, speaker, muted):
+                result = await engine.set_muted(room, speaker, muted)
+            case CloseRoom(_, room):
+                result = await engine.close_room(room)
+        outbox.send(Reply(command.request, result))
     except InvalidOffer as error:
-        outbox.send(("reply", request, False, ("offer", error.detail)))
+        outbox.send(Reply(command.request, refused="offer", detail=error.detail))
     except MediaOverloaded as error:
-        outbox.send(("reply", request, False, ("overloaded", error.detail)))
+        outbox.send(Reply(command.request, refused="overloaded", detail=error.detail))
     except Exception as error:
-        outbox.send(("reply", request, False, ("error", f"{type(error).__name__}: {error}")))
+        detail = f"{type(error).__name__}: {error}"
+        outbox.send(Reply(command.request, refused="error", detail=detail))
 
 
 @dataclass
@@ -229,44 +247,47 @@ class ProcessMediaEngine:
 
     def _readable(self, worker: _Worker) -> None:
         try:
-            message = worker.conn.recv()
+            message: Event | Batch = worker.conn.recv()
         except (EOFError, OSError):
             self._lost_worker(worker)
             return
-        for each in message[1] if message[0] == "batch" else [message]:
-            self._dispatch(each)
+        for event in message.events if isinstance(message, Batch) else [message]:
+            self._dispatch(event)
 
-    def _dispatch(self, message: Message) -> None:
-        kind = message[0]
-        if kind == "reply":
-            _, request, ok, result = message
-            future = self._replies.pop(request, None)
-            if future is not None and not future.done():
-                if ok:
-                    future.set_result(result)
-                elif result[0] == "offer":
-                    future.set_exception(InvalidOffer(result[1]))
-                elif result[0] == "overloaded":
-                    future.set_exception(MediaOverloaded(result[1]))
-                else:
-                    future.set_exception(RuntimeError(result[1]))
+    def _dispatch(self, event: Event) -> None:
+        if isinstance(event, Reply):
+            self._answer(event)
             return
-        callbacks = self._callbacks.get(message[1])
+        callbacks = self._callbacks.get(event.room)
         if callbacks is None:
             return
-        if kind == "program":
-            callbacks.program(np.frombuffer(message[2], dtype=np.float32))
-        elif kind == "activity":
-            callbacks.activity(ActivityChange(message[2], message[3], message[4]))
-        elif kind == "link":
-            callbacks.link_quality(message[2], message[3])
-        elif kind == "track":
-            callbacks.speaker_track(message[2])
-        elif kind == "lost":
-            self._connected.get(message[1], set()).discard(message[2])
-            callbacks.speaker_lost(message[2])
-        elif kind == "failed":
-            callbacks.failed(RuntimeError(message[2]))
+        match event:
+            case ProgramFrame(_, pcm):
+                callbacks.program(np.frombuffer(pcm, dtype=np.float32))
+            case Activity(_, change):
+                callbacks.activity(change)
+            case Link(_, speaker, quality):
+                callbacks.link_quality(speaker, quality)
+            case Track(_, part):
+                callbacks.speaker_track(part)
+            case SpeakerLost(room, speaker):
+                self._connected.get(room, set()).discard(speaker)
+                callbacks.speaker_lost(speaker)
+            case RoomFailed(_, reason):
+                callbacks.failed(RuntimeError(reason))
+
+    def _answer(self, reply: Reply) -> None:
+        future = self._replies.pop(reply.request, None)
+        if future is None or future.done():
+            return
+        if reply.refused is None:
+            future.set_result(reply.result)
+        elif reply.refused == "offer":
+            future.set_exception(InvalidOffer(reply.detail))
+        elif reply.refused == "overloaded":
+            future.set_exception(MediaOverloaded(reply.detail))
+        else:
+            future.set_exception(RuntimeError(reply.detail))
 
     def _lost_worker(self, worker: _Worker) -> None:
         asyncio.get_running_loop().remove_reader(worker.conn.fileno())
@@ -277,11 +298,10 @@ class ProcessMediaEngine:
             if callbacks is not None:
                 callbacks.failed(RuntimeError("the media worker process stopped"))
 
-    async def _call(self, worker: _Worker, *command: Any) -> Any:
-        request = next(self._requests)
+    async def _call(self, worker: _Worker, command: Command) -> Any:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._replies[request] = future
-        worker.conn.send((command[0], request, *command[1:]))
+        self._replies[command.request] = future
+        worker.conn.send(command)
         return await future
 
     async def open_room(self, room: str, callbacks: RoomCallbacks, tracks: bool = False) -> None:
@@ -294,7 +314,7 @@ class ProcessMediaEngine:
         self._placement[room] = worker
         self._callbacks[room] = callbacks
         self._connected[room] = set()
-        await self._call(worker, "open", room, tracks)
+        await self._call(worker, OpenRoom(next(self._requests), room, tracks))
 
     def _worker_of(self, room: str) -> _Worker:
         try:
@@ -303,17 +323,20 @@ class ProcessMediaEngine:
             raise KeyError(f"no open room {room!r}") from None
 
     async def add_speaker(self, room: str, speaker: str, offer_sdp: str) -> str:
-        answer: str = await self._call(self._worker_of(room), "add", room, speaker, offer_sdp)
+        add = AddSpeaker(next(self._requests), room, speaker, offer_sdp)
+        answer: str = await self._call(self._worker_of(room), add)
         self._connected[room].add(speaker)
         return answer
 
     async def remove_speaker(self, room: str, speaker: str) -> None:
         if room in self._placement:
-            await self._call(self._placement[room], "remove", room, speaker)
+            remove = RemoveSpeaker(next(self._requests), room, speaker)
+            await self._call(self._placement[room], remove)
             self._connected[room].discard(speaker)
 
     async def set_muted(self, room: str, speaker: str, muted: bool) -> None:
-        await self._call(self._worker_of(room), "mute", room, speaker, muted)
+        mute = SetMuted(next(self._requests), room, speaker, muted)
+        await self._call(self._worker_of(room), mute)
 
     def connected(self, room: str) -> set[str]:
         return set(self._connected.get(room, set()))
@@ -323,7 +346,7 @@ class ProcessMediaEngine:
         if worker is None:
             return
         with contextlib.suppress(RuntimeError, OSError):
-            await self._call(worker, "close", room)
+            await self._call(worker, CloseRoom(next(self._requests), room))
         worker.rooms.discard(room)
         self._callbacks.pop(room, None)
         self._connected.pop(room, None)
@@ -335,7 +358,7 @@ class ProcessMediaEngine:
         for worker in self._workers:
             loop.remove_reader(worker.conn.fileno())
             with contextlib.suppress(OSError):
-                worker.conn.send(("shutdown", 0, ""))
+                worker.conn.send(Shutdown())
             worker.process.join(timeout=5)
             if worker.process.is_alive():
                 worker.process.kill()
