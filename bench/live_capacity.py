@@ -1,13 +1,15 @@
 """Benchmark: live rooms of synthetic WebRTC speakers against a real Airspace server.
 
-    .venv/bin/python bench/live_capacity.py [--rooms 10] [--speakers 4] [--seconds 60]
+    .venv/bin/python bench/live_capacity.py [--rooms 10] [--speakers 4] [--quiet 0] [--seconds 60]
         [--client-processes 2]
 
 The server runs as its own process (`airspace db upgrade`, then `airspace serve` on a
 fresh data directory, on loopback). The speakers are aiortc peers (airspace.media.peer),
 spread room by room over client processes. In each room the host sends a 5 ms noise
 click every second and silence otherwise; every other speaker sends a quiet tone of its
-own pitch, and the first of them keeps what it hears. Over the measured window it prints:
+own pitch, and the first of them keeps what it hears; with ``--quiet N`` the last N of
+each room are on stage but silent, as most of a Space's stage is most of the time. Over
+the measured window it prints:
 
 - server CPU seconds per speaker leg per second (the server process and its media
   worker processes, read from /proc; the client processes' CPU is reported apart),
@@ -65,7 +67,7 @@ class Leg:
     room: int
     space_id: str
     token: str
-    role: str  # "click", "ear" (tone, and keeps what it hears) or "tone"
+    role: str  # "click", "ear" (tone, and keeps what it hears), "tone" or "quiet" (silence)
     frequency: float = 0.0
 
 
@@ -90,6 +92,11 @@ def click() -> FrameSource:
     return frame
 
 
+def silence(number: int) -> np.ndarray:
+    """A speaker on stage saying nothing (most of a Space's stage, most of the time)."""
+    return np.zeros(FRAME, dtype=np.float32)
+
+
 def tone_frequency(speaker: int) -> float:
     """Whole cycles in 20 ms (multiples of 50 Hz), so one FFT bin per speaker."""
     return 400.0 + 150.0 * speaker
@@ -108,7 +115,11 @@ def run_clients(base: str, legs: list[Leg], conn: Connection, buffer: int, nicen
 async def clients(base: str, legs: list[Leg], conn: Connection, buffer: int) -> dict[str, Any]:
     peers = [
         SpeakerPeer(
-            click() if leg.role == "click" else tone(leg.frequency, TONE_LEVEL),
+            click()
+            if leg.role == "click"
+            else silence
+            if leg.role == "quiet"
+            else tone(leg.frequency, TONE_LEVEL),
             receive_buffer_packets=buffer,
         )
         for leg in legs
@@ -190,7 +201,9 @@ def click_latencies(
 # --- server and rooms --------------------------------------------------------------
 
 
-async def open_rooms(base: str, data: Path, rooms: int, speakers: int) -> list[Room]:
+async def open_rooms(
+    base: str, data: Path, rooms: int, speakers: int, quiet: int = 0
+) -> list[Room]:
     names = [[f"r{r}s{s}" for s in range(speakers)] for r in range(rooms)]
     tokens = await tokens_by_command(data, [n for row in names for n in row])
     out = []
@@ -217,7 +230,15 @@ async def open_rooms(base: str, data: Path, rooms: int, speakers: int) -> list[R
                     (
                         await post(host, f"/spaces/{sid}/room/speakers", {"username": names[r][s]})
                     ).raise_for_status()
-                role = "click" if s == 0 else "ear" if s == 1 else "tone"
+                role = (
+                    "click"
+                    if s == 0
+                    else "ear"
+                    if s == 1
+                    else "quiet"
+                    if s >= speakers - quiet
+                    else "tone"
+                )
                 room.legs.append(Leg(r, sid, token, role, tone_frequency(s)))
             out.append(room)
     return out
@@ -276,7 +297,7 @@ def dropouts(
     bins = [
         int(leg.frequency / (RATE / FRAME))
         for leg in room.legs
-        if leg.role != "click" and (room.index, leg.frequency) not in refused
+        if leg.role in ("tone", "ear") and (room.index, leg.frequency) not in refused
     ]
     spectrum = np.abs(np.fft.rfft(frames, axis=1)) * 2 / FRAME
     return int((spectrum[:, bins] < TONE_LEVEL / 2).sum()), len(frames) * len(bins)
@@ -311,9 +332,19 @@ def main() -> None:
         metavar="PACKETS",
         help="20 ms packets a synthetic speaker buffers before decoding (default: aiortc's 4)",
     )
+    parser.add_argument(
+        "--quiet",
+        type=int,
+        default=0,
+        metavar="N",
+        help="speakers per room on stage but silent (the last N; not the clicking host "
+        "nor the listening speaker)",
+    )
     args = parser.parse_args()
     if args.speakers < 2:
         parser.error("--speakers must be at least 2 (one clicks, one listens)")
+    if not 0 <= args.quiet <= args.speakers - 2:
+        parser.error("--quiet must leave the host and one listening speaker")
     print("$", shlex.join(sys.orig_argv), "\n")
     data = Path(tempfile.mkdtemp(prefix="airspace-bench-"))
     port = free_port()
@@ -337,7 +368,7 @@ def report(
     args: argparse.Namespace, data: Path, base: str, server: subprocess.Popen[bytes]
 ) -> None:
     setup = time.monotonic()
-    rooms = asyncio.run(open_rooms(base, data, args.rooms, args.speakers))
+    rooms = asyncio.run(open_rooms(base, data, args.rooms, args.speakers, args.quiet))
     processes = max(1, min(args.client_processes, len(rooms)))
     spawn = multiprocessing.get_context("spawn")
     workers = []
@@ -359,7 +390,7 @@ def report(
         raise SystemExit("a client process failed (its traceback is above)") from None
     legs = args.rooms * args.speakers
     print(
-        f"{args.rooms} rooms x {args.speakers} speakers = {legs} legs; setup {time.monotonic() - setup:.1f} s; {processes} client processes; "
+        f"{args.rooms} rooms x {args.speakers} speakers ({args.quiet} silent) = {legs} legs; setup {time.monotonic() - setup:.1f} s; {processes} client processes; "
         f"client receive buffer {args.client_buffer} packets; clients at nice {args.client_nice}\n"
     )
     start = time.monotonic()

@@ -15,7 +15,7 @@ from airspace.media.aiortc_engine import AiortcMediaEngine
 from airspace.media.engine import InvalidOffer, MediaOverloaded
 from airspace.media.link_quality import LinkQuality
 from airspace.media.ogg_opus import ogg_opus
-from airspace.media.peer import SpeakerPeer, tone
+from airspace.media.peer import SpeakerPeer, recording, tone
 from airspace.media.speaker_leg import ReturnTrack
 from airspace.media.speaker_tracks import TrackPart
 from tests.audio import band_share
@@ -244,5 +244,36 @@ def test_each_speaker_is_kept_on_a_track_of_their_own() -> None:
         assert np.abs(tracks["alice"][middle : middle + 24_000]).max() < 0.01
         # After the reconnection her voice is back on the same track.
         assert band_share(tracks["alice"][-48_000:], 520) > 0.8
+
+    asyncio.run(scenario())
+
+
+def test_everyone_not_talking_hears_one_shared_encoding_of_the_program() -> None:
+    """Alice talks, Bob and Carol listen: the mix both of them hear is the program,
+    encoded once a tick for the two of them, and Alice's own mix (silence) costs nothing."""
+
+    async def scenario() -> None:
+        engine = AiortcMediaEngine(speaker_timeout=30)
+        room = Collected()
+        await engine.open_room("room", room)
+        quiet = np.zeros(48_000, np.float32)
+        alice, bob, carol = (
+            SpeakerPeer(tone(520)),
+            SpeakerPeer(recording(quiet)),
+            SpeakerPeer(recording(quiet)),
+        )
+        for name, peer in (("alice", alice), ("bob", bob), ("carol", carol)):
+            await connect(engine, name, peer)
+        await asyncio.sleep(2.5)
+        mixing = engine._rooms["room"]
+        ticks = mixing.ticks
+        shared = mixing.program_for_listeners.encoded
+        for listener in (bob, carol):
+            assert band_share(listener.heard.audio()[-48_000:], 520) > 0.8
+        assert np.abs(alice.heard.audio()[-48_000:]).max() < 0.01
+        assert ticks - 60 <= shared <= ticks  # one encode a tick for both listeners
+        for peer in (alice, bob, carol):
+            await peer.close()
+        await engine.close()
 
     asyncio.run(scenario())

@@ -30,6 +30,7 @@ from airspace.media.constants import SAMPLE_RATE
 from airspace.media.engine import InvalidOffer, MediaOverloaded, RoomCallbacks
 from airspace.media.ice import IceSettings, turn_credentials
 from airspace.media.mixer import FRAME_SAMPLES, mix_minus_one, mix_program
+from airspace.media.opus import MIX_COMPLEXITY, VoiceEncoder
 from airspace.media.opus_sdp import LOSS_PROTECTION, asks_for_fec, with_opus_parameters
 from airspace.media.speaker_leg import ReturnTrack, SpeakerLeg, depth_for
 from airspace.media.speaker_tracks import SpeakerTracks
@@ -59,6 +60,8 @@ class _Room:
         self.name = name
         self.callbacks = callbacks
         self.tracks = SpeakerTracks(callbacks.speaker_track) if tracks else None
+        self.program_for_listeners = VoiceEncoder(MIX_COMPLEXITY)
+        """What every speaker not talking hears (the program), encoded once for all."""
         self.speaker_timeout = speaker_timeout
         self.legs: dict[str, SpeakerLeg] = {}
         self.muted: set[str] = set()
@@ -114,15 +117,22 @@ class _Room:
             change = self.detector.feed(speaker, frames.get(speaker, SILENCE), at)
             if change is not None:
                 self.callbacks.activity(change)
-        self.callbacks.program(mix_program(frames))
+        program = mix_program(frames)
+        self.callbacks.program(program)
         if self.tracks is not None:
             heard = {
                 speaker: (frame, self.legs[speaker].packet) for speaker, frame in frames.items()
             }
             self.tracks.add(self.ticks, self.legs, heard)
-        if self.legs:
-            for speaker, mix in mix_minus_one(frames, list(self.legs)).items():
-                self.legs[speaker].returns.put(mix)
+        talking = [speaker for speaker in self.legs if speaker in frames]
+        for speaker, mix in mix_minus_one(frames, talking).items():
+            self.legs[speaker].returns.put(mix)
+        if len(talking) < len(self.legs):
+            # Whoever is not talking hears everyone: the program, encoded once for all.
+            shared = self.program_for_listeners.payload(program)
+            for speaker, leg in self.legs.items():
+                if speaker not in frames:
+                    leg.returns.put_encoded(shared)
         self.ticks += 1
 
     async def measure_links(self) -> None:
@@ -137,11 +147,16 @@ class _Room:
                     logger.debug("no stats for %s in room %s", speaker, self.name, exc_info=True)
                     continue
                 if quality is not None and speaker in self.legs:
+                    leg.lost_fraction = quality.loss
                     if leg.voice is not None:
                         leg.depth = depth_for(quality.jitter_ms)
                     if leg.protect_returns:
                         leg.returns.protect_measured(quality.loss)
                     self.callbacks.link_quality(speaker, quality)
+            # The shared encoding carries FEC for the worst path of those who asked.
+            asked = [leg.lost_fraction for leg in self.legs.values() if leg.protect_returns]
+            if asked:
+                self.program_for_listeners.protect_measured(max(asked))
 
     async def drop_lost_legs(self, now: float) -> None:
         for speaker, leg in list(self.legs.items()):

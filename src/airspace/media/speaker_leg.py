@@ -23,7 +23,7 @@ from aiortc.mediastreams import MediaStreamError
 
 from airspace.media.link_quality import QualityMeter
 from airspace.media.mixer import FRAME_SAMPLES
-from airspace.media.opus import MIX_COMPLEXITY, VoiceEncoder
+from airspace.media.opus import MIX_COMPLEXITY, TIME_BASE, VoiceEncoder
 from airspace.media.voice_receiver import VoiceReceiver
 
 MAX_QUEUED_FRAMES = 3
@@ -41,7 +41,9 @@ MAX_CONCEALED_TICKS = 3
 
 class ReturnTrack(MediaStreamTrack):
     """What one speaker hears: the mix of everyone else, 20 ms at a time, as mono Opus
-    packets the track encodes itself (see airspace.media.opus)."""
+    packets: encoded by the track itself (see airspace.media.opus) while its speaker
+    talks, else the room's one encoding of the program, which is what everyone who is
+    not talking hears (``put_encoded``)."""
 
     kind = "audio"
 
@@ -49,15 +51,25 @@ class ReturnTrack(MediaStreamTrack):
         super().__init__()
         self._packets: asyncio.Queue[av.Packet[Any]] = asyncio.Queue()
         self._encoder = VoiceEncoder(MIX_COMPLEXITY)
+        self._sent = 0
 
     def protect_measured(self, lost_fraction: float) -> None:
         """Carry FEC for a path measured to lose ``lost_fraction`` of packets."""
         self._encoder.protect_measured(lost_fraction)
 
     def put(self, pcm: np.ndarray) -> None:
+        """Encode and send the next 20 ms."""
+        self.put_encoded(self._encoder.payload(pcm))
+
+    def put_encoded(self, payload: bytes) -> None:
+        """Send the next 20 ms, already encoded."""
         while self._packets.qsize() >= MAX_QUEUED_FRAMES:
             self._packets.get_nowait()
-        self._packets.put_nowait(self._encoder.encode(pcm))
+        packet = av.Packet(payload)
+        packet.pts = self._sent  # RTP timestamps count from the first packet sent
+        packet.time_base = TIME_BASE
+        self._sent += FRAME_SAMPLES
+        self._packets.put_nowait(packet)
 
     async def recv(self) -> av.Packet[Any]:
         if self.readyState != "live":
@@ -98,6 +110,8 @@ class SpeakerLeg:
     concealed_run: int = 0
     protect_returns: bool = False
     """Whether the speaker asked for FEC in what they hear (their offer's Opus line)."""
+    lost_fraction: float = 0.0
+    """The share of packets lost on the way to the room, as last measured."""
     packet: bytes | None = None
     """The packet the frame of the last tick was decoded from (see ``Queued``)."""
 
