@@ -9,14 +9,15 @@ import time
 import av
 import numpy as np
 import pytest
+from aiortc import RTCPeerConnection
 
 from airspace.media.activity import ActivityChange
-from airspace.media.aiortc_engine import AiortcMediaEngine
+from airspace.media.aiortc_engine import OWN_MIX_HANGOVER_TICKS, AiortcMediaEngine, _Room
 from airspace.media.engine import InvalidOffer, MediaOverloaded
 from airspace.media.link_quality import LinkQuality
 from airspace.media.ogg_opus import ogg_opus
 from airspace.media.peer import SpeakerPeer, recording, tone
-from airspace.media.speaker_leg import ReturnTrack
+from airspace.media.speaker_leg import ReturnTrack, SpeakerLeg
 from airspace.media.speaker_tracks import TrackPart
 from tests.audio import band_share
 from tests.media.test_ogg_opus import decoded
@@ -275,5 +276,33 @@ def test_everyone_not_talking_hears_one_shared_encoding_of_the_program() -> None
         for peer in (alice, bob, carol):
             await peer.close()
         await engine.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_speaker_hears_their_own_mix_until_half_a_second_after_they_stop() -> None:
+    """Every leg gets exactly one packet a tick, from its own encoder while its speaker
+    talks and for OWN_MIX_HANGOVER_TICKS after, then the shared one."""
+
+    async def scenario() -> None:
+        room = _Room("room", Collected(), speaker_timeout=30, tracks=False)
+        for name in ("alice", "bob", "carol"):
+            room.legs[name] = SpeakerLeg(
+                pc=RTCPeerConnection(), returns=ReturnTrack(), last_heard=0.0, repair=False
+            )
+        voice, quiet = tone(520), np.zeros(960, np.float32)
+        talked = 10
+        for tick in range(talked + OWN_MIX_HANGOVER_TICKS + 5):
+            room.legs["alice"].accept(voice(tick) if tick < talked else quiet)
+            room.legs["bob"].accept(tone(1310)(tick))  # Bob talks all along
+            room.tick()
+            last = {name: leg.returns._packets._queue[-1] for name, leg in room.legs.items()}
+            from_shared = bytes(last["carol"])
+            alice_shared = bytes(last["alice"]) == from_shared
+            assert alice_shared == (tick >= talked + OWN_MIX_HANGOVER_TICKS), tick
+            assert bytes(last["bob"]) != from_shared  # he does not hear himself
+        for leg in room.legs.values():
+            assert leg.returns._sent == room.ticks * 960  # one packet a tick, no more
+            await leg.close()
 
     asyncio.run(scenario())

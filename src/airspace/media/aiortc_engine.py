@@ -32,7 +32,7 @@ from airspace.media.ice import IceSettings, turn_credentials
 from airspace.media.mixer import FRAME_SAMPLES, mix_minus_one, mix_program
 from airspace.media.opus import MIX_COMPLEXITY, VoiceEncoder
 from airspace.media.opus_sdp import LOSS_PROTECTION, asks_for_fec, with_opus_parameters
-from airspace.media.speaker_leg import ReturnTrack, SpeakerLeg, depth_for
+from airspace.media.speaker_leg import QUIET_LEVEL, ReturnTrack, SpeakerLeg, depth_for
 from airspace.media.speaker_tracks import SpeakerTracks
 from airspace.media.voice_receiver import receive_voice
 
@@ -49,6 +49,8 @@ frames: what a speaker's queue holds before frames are dropped), within the last
 LATENESS_WINDOW_SECONDS, is falling behind: its process takes no new microphone until
 it has kept up again."""
 LATENESS_WINDOW_SECONDS = 2.0
+OWN_MIX_HANGOVER_TICKS = 25
+"""Ticks (0.5 s) a speaker who stopped talking keeps hearing a mix encoded for them."""
 
 logger = logging.getLogger(__name__)
 
@@ -124,14 +126,25 @@ class _Room:
                 speaker: (frame, self.legs[speaker].packet) for speaker, frame in frames.items()
             }
             self.tracks.add(self.ticks, self.legs, heard)
-        talking = [speaker for speaker in self.legs if speaker in frames]
-        for speaker, mix in mix_minus_one(frames, talking).items():
+        # Whoever is not talking hears everyone: the program, encoded once for all. (A
+        # frame under QUIET_LEVEL is not talking: hearing it back at -40 dBFS goes
+        # unheard.) A speaker keeps a mix of their own for a moment after they stop, so
+        # that what they hear does not change encoder at every pause between words.
+        own: set[str] = set()
+        for speaker, leg in self.legs.items():
+            frame = frames.get(speaker)
+            if frame is not None and float(np.abs(frame).max()) >= QUIET_LEVEL:
+                leg.own_mix_ticks = OWN_MIX_HANGOVER_TICKS
+                own.add(speaker)
+            elif leg.own_mix_ticks > 0:
+                leg.own_mix_ticks -= 1
+                own.add(speaker)
+        for speaker, mix in mix_minus_one(frames, list(own)).items():
             self.legs[speaker].returns.put(mix)
-        if len(talking) < len(self.legs):
-            # Whoever is not talking hears everyone: the program, encoded once for all.
+        if len(own) < len(self.legs):
             shared = self.program_for_listeners.payload(program)
             for speaker, leg in self.legs.items():
-                if speaker not in frames:
+                if speaker not in own:
                     leg.returns.put_encoded(shared)
         self.ticks += 1
 

@@ -110,6 +110,9 @@ class SpeakerLeg:
     concealed_run: int = 0
     protect_returns: bool = False
     """Whether the speaker asked for FEC in what they hear (their offer's Opus line)."""
+    own_mix_ticks: int = 0
+    """Ticks left in which this speaker hears a mix encoded for them alone (they talked
+    lately); at 0 they hear the program encoded for everyone not talking."""
     lost_fraction: float = 0.0
     """The share of packets lost on the way to the room, as last measured."""
     packet: bytes | None = None
