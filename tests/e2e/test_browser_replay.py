@@ -206,8 +206,21 @@ def test_the_host_moves_the_start_and_deletes_in_chromium(
         page, f"document.querySelector('.player audio').duration < {full - 2}", timeout=30_000
     )
     page.screenshot(path=str(SCREENSHOTS / "host-panel.png"))
+    # Each speaker's own track, to download for editing.
+    panel.locator(".speaker-tracks summary").click()
+    track = panel.locator(".track-list a")
+    track.wait_for()
+    assert track.inner_text() == "Alice Host"
+    href = track.get_attribute("href") or ""
+    assert href.endswith(f"/i/spaces/{space_id}/tracks/alice.ogg")
+    panel.locator(".speaker-tracks").screenshot(path=str(SCREENSHOTS / "speaker-tracks.png"))
+    download = context.request.get(href)
+    assert download.status == 200
+    assert download.headers["content-type"] == "audio/ogg"
+    assert download.body().startswith(b"OggS")
     with httpx.Client(follow_redirects=True, base_url=base, timeout=20) as http:
         recording = http.get(f"/api/v1/spaces/{space_id}/recording").json()
+        assert http.get(href).status_code == 403  # the host's alone
     assert recording["start_offset_seconds"] == 2.5
 
     # Deleting asks first; declining keeps it, accepting removes it for everyone.

@@ -110,7 +110,9 @@ panel.querySelector(".save-chapters").addEventListener("click", async () => {
 
 // Each speaker's own track, for the host to download.
 const trackList = panel.querySelector(".track-list");
-function megabytes(bytes) { return `${(bytes / 1e6).toFixed(1)} MB`; }
+function fileSize(bytes) {
+  return bytes < 1e6 ? `${Math.max(1, Math.round(bytes / 1e3))} kB` : `${(bytes / 1e6).toFixed(1)} MB`;
+}
 fetch(`${api}/tracks`).then((r) => (r.ok ? r.json() : { tracks: [] })).then(({ tracks }) => {
   trackList.replaceChildren();
   if (!tracks.length) {
@@ -125,7 +127,7 @@ fetch(`${api}/tracks`).then((r) => (r.ok ? r.json() : { tracks: [] })).then(({ t
     link.href = track.url;
     link.download = "";
     link.textContent = track.speaker;
-    item.append(link, ` · ${clock(track.seconds)} · ${megabytes(track.size_bytes)}`);
+    item.append(link, ` · ${clock(track.seconds)} · ${fileSize(track.size_bytes)}`);
     trackList.append(item);
   }
 });
