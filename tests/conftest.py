@@ -236,3 +236,13 @@ def live_server(services: Services) -> Iterator[LiveServer]:
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+SLOW_FOLDERS = ("e2e", "chaos")
+"""Whole folders of tests that run servers, browsers and outages in real time."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.parent.name in SLOW_FOLDERS:
+            item.add_marker(pytest.mark.slow)

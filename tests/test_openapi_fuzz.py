@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
@@ -56,6 +57,7 @@ ENDLESS = {"GET /api/v1/me/notifications/stream"}
 """Streams that answer for as long as the client listens: their own tests read them."""
 
 
+@pytest.mark.slow
 def test_every_operation_keeps_to_its_description(services: Services) -> None:
     load_all_checks()
     checks = CHECKS.get_all()

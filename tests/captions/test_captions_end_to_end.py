@@ -67,6 +67,7 @@ def wait_for_captions(http: httpx.Client, space_id: str) -> dict[str, Any]:
     raise AssertionError(f"captions not done: {body}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_captions_name_speakers_leave_out_who_opted_out_and_are_searchable(
     live_server: LiveServer, clock: SettableClock

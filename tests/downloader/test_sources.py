@@ -434,6 +434,7 @@ def published_after(server: FakeServer, seconds: float) -> list[float]:
     return asked
 
 
+@pytest.mark.slow
 def test_a_replay_not_published_yet_is_waited_for(server: FakeServer, tmp_path: Path) -> None:
     fake_x(server)
     asked = published_after(server, 20.0)

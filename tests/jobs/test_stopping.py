@@ -13,6 +13,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from airspace.config import Settings
 from airspace.jobs import status
 from airspace.jobs.models import JobStatus
@@ -22,6 +24,7 @@ from tests.downloader.hls_server import FakeServer, Reply
 from tests.e2e.processes import free_port
 
 
+@pytest.mark.slow
 def test_sigterm_stops_a_server_in_the_middle_of_a_long_job(
     settings: Settings, server: FakeServer, tmp_path: Path
 ) -> None:

@@ -75,6 +75,7 @@ def test_a_dropped_speaker_is_removed_while_the_mix_goes_on(live_server: LiveSer
         assert after.first_sample == before.first_sample + before.samples
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_storage_refusing_segments_for_a_while_loses_nothing(
     live_server: LiveServer, tmp_path: Path

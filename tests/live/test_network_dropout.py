@@ -23,6 +23,7 @@ from tests.conftest import LiveServer
 CUT_SECONDS = 3.0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_3_second_network_cut_mid_sentence(live_server: LiveServer) -> None:
     host = live_server.register("host")

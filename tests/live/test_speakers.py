@@ -185,6 +185,7 @@ def speakers_hear_each_other(live_server: LiveServer) -> None:
     assert all(0 <= t.start_seconds < t.end_seconds <= recorded + 0.1 for t in turns)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_minute_of_recording_matches_the_wall_clock(live_server: LiveServer) -> None:
     host = live_server.register("host")

@@ -69,6 +69,7 @@ def owner_of(services: Services, space_id: str) -> str | None:
         return session.get_one(Space, space_id).owner_node
 
 
+@pytest.mark.slow
 def test_a_room_whose_owner_stops_renewing_is_taken_over_and_carries_on(
     settings: Settings, clock: SettableClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -9,6 +9,7 @@ import asyncio
 import time
 
 import numpy as np
+import pytest
 from bench.udp_impairment import ImpairedRelay, Impairment, candidate_host
 
 from airspace.media.aiortc_engine import FRAME_SECONDS, AiortcMediaEngine
@@ -62,6 +63,7 @@ def tone_gaps(repair: bool) -> tuple[float, float]:
     return asyncio.run(scenario())
 
 
+@pytest.mark.slow
 def test_lost_packets_are_recovered_or_concealed_not_heard_as_gaps() -> None:
     repaired, lost = tone_gaps(repair=True)
     assert lost > 0.05  # the path really did lose packets
@@ -70,6 +72,7 @@ def test_lost_packets_are_recovered_or_concealed_not_heard_as_gaps() -> None:
     assert repaired < 0.02
 
 
+@pytest.mark.slow
 def test_a_speaker_whose_network_drops_out_for_3_seconds_is_back_at_once() -> None:
     async def scenario() -> None:
         engine = AiortcMediaEngine(speaker_timeout=10)
