@@ -25,9 +25,24 @@ def decoded(data: bytes) -> tuple[np.ndarray, dict[str, str]]:
         return pcm, dict(stream.metadata)
 
 
+def bitwise_crc(data: bytes) -> int:
+    """Ogg's CRC the way RFC 3533 describes it: bit by bit, most significant first."""
+    crc = 0
+    for byte in data:
+        crc ^= byte << 24
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x04C11DB7) if crc & 0x80000000 else crc << 1
+            crc &= 0xFFFFFFFF
+    return crc
+
+
 def test_the_crc_is_oggs() -> None:
     # Ogg's CRC (0x04C11DB7, zero start, no reflection, no final xor) of "123456789".
     assert ogg_crc(b"123456789") == 0x89A1897F
+    rng = np.random.default_rng(3)
+    for size in (0, 1, 27, 255, 4096):
+        data = rng.integers(0, 256, size, dtype=np.uint8).tobytes()
+        assert ogg_crc(data) == bitwise_crc(data)
 
 
 def test_a_track_plays_its_sound_where_it_was_and_is_tagged() -> None:

@@ -41,24 +41,39 @@ if TYPE_CHECKING:
 FINALIZE_WAIT_SECONDS = 120.0
 
 
+class _ForRecognition:
+    """Decoded audio frames in; float32 mono at 16 kHz out, as the recogniser takes it."""
+
+    def __init__(self) -> None:
+        self._resampler = av.AudioResampler(format="flt", layout="mono", rate=ASR_SAMPLE_RATE)
+        self._blocks: list[np.ndarray] = []
+
+    def add(self, data: bytes, format: str) -> None:
+        with av.open(io.BytesIO(data), mode="r", format=format) as container:
+            for frame in container.decode(audio=0):
+                self._keep(self._resampler.resample(frame))
+
+    def audio(self) -> np.ndarray:
+        self._keep(self._resampler.resample(None))
+        blocks = self._blocks
+        return np.concatenate(blocks).astype(np.float32) if blocks else np.zeros(0, np.float32)
+
+    def _keep(self, frames: list[av.AudioFrame]) -> None:
+        self._blocks.extend(out.to_ndarray().reshape(-1) for out in frames)
+
+
 def recording_audio(
     read: Callable[[str], bytes],
     segments: Sequence[RecordingSegment],
     progress: Callable[[float], None] | None = None,
 ) -> np.ndarray:
     """The recording decoded and resampled for recognition (float32 mono, 16 kHz)."""
-    resampler = av.AudioResampler(format="flt", layout="mono", rate=ASR_SAMPLE_RATE)
-    blocks: list[np.ndarray] = []
+    audio = _ForRecognition()
     for number, segment in enumerate(segments):
-        with av.open(io.BytesIO(read(segment.key)), mode="r", format="mpegts") as container:
-            for frame in container.decode(audio=0):
-                for out in resampler.resample(frame):
-                    blocks.append(out.to_ndarray().reshape(-1))
+        audio.add(read(segment.key), "mpegts")
         if progress is not None:
             progress((number + 1) / len(segments))
-    for out in resampler.resample(None):
-        blocks.append(out.to_ndarray().reshape(-1))
-    return np.concatenate(blocks).astype(np.float32) if blocks else np.zeros(0, np.float32)
+    return audio.audio()
 
 
 def opted_out_speakers(session: Session, recording_id: int) -> set[str]:
@@ -73,13 +88,9 @@ def opted_out_speakers(session: Session, recording_id: int) -> set[str]:
 
 def track_audio(data: bytes) -> np.ndarray:
     """A speaker track (Ogg Opus) decoded and resampled for recognition."""
-    resampler = av.AudioResampler(format="flt", layout="mono", rate=ASR_SAMPLE_RATE)
-    blocks: list[np.ndarray] = []
-    with av.open(io.BytesIO(data), mode="r", format="ogg") as container:
-        for frame in container.decode(audio=0):
-            blocks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(frame))
-    blocks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(None))
-    return np.concatenate(blocks).astype(np.float32) if blocks else np.zeros(0, np.float32)
+    audio = _ForRecognition()
+    audio.add(data, "ogg")
+    return audio.audio()
 
 
 def wait_until_finalized(services: Services, recording_id: int) -> None:
