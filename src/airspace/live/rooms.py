@@ -53,7 +53,11 @@ class LiveRooms:
         )
         room = LiveRoom(self, state, started_at, recording_id)
         self.rooms[space_id] = room
-        await self.engine.open_room(space_id, room, tracks=room.recording_id is not None)
+        await self._open_media(room)
+
+    async def _open_media(self, room: LiveRoom) -> None:
+        """Start the room's program clock; a recorded room keeps each speaker's track."""
+        await self.engine.open_room(room.space_id, room, tracks=room.recording_id is not None)
         room.recorder.room_opened()
 
     def _start_in_db(self, space_id: str, user_id: int) -> tuple[RoomState, datetime, int | None]:
@@ -167,8 +171,7 @@ class LiveRooms:
             return False
         room = LiveRoom(self, taken.state, taken.started_at, taken.recording_id, taken.resume)
         self.rooms[space_id] = room
-        await self.engine.open_room(space_id, room, tracks=room.recording_id is not None)
-        room.recorder.room_opened()
+        await self._open_media(room)
         room.expect_back()
         room.publish(room.state.event("moved", node=self.services.settings.node_id))
         logger.warning(

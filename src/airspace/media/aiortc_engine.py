@@ -29,7 +29,7 @@ from airspace.media.candidates import advertise
 from airspace.media.constants import SAMPLE_RATE
 from airspace.media.engine import InvalidOffer, MediaOverloaded, RoomCallbacks
 from airspace.media.ice import IceSettings, turn_credentials
-from airspace.media.mixer import FRAME_SAMPLES, mix_minus_one, mix_program
+from airspace.media.mixer import FRAME_SAMPLES, SILENCE, mix_minus_one, mix_program
 from airspace.media.opus import MIX_COMPLEXITY, VoiceEncoder
 from airspace.media.opus_sdp import LOSS_PROTECTION, asks_for_fec, with_opus_parameters
 from airspace.media.speaker_leg import QUIET_LEVEL, ReturnTrack, SpeakerLeg, depth_for
@@ -37,7 +37,6 @@ from airspace.media.speaker_tracks import SpeakerTracks
 from airspace.media.voice_receiver import receive_voice
 
 FRAME_SECONDS = FRAME_SAMPLES / SAMPLE_RATE
-SILENCE = np.zeros(FRAME_SAMPLES, dtype=np.float32)
 MAX_OFFER_BYTES = 64_000
 WATCHDOG_SECONDS = 1.0
 """How often the room looks for speakers whose connection died."""

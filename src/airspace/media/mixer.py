@@ -9,6 +9,8 @@ import numpy as np
 
 FRAME_SAMPLES = 960
 """20 ms at 48 kHz."""
+SILENCE = np.zeros(FRAME_SAMPLES, dtype=np.float32)
+"""One frame of silence (never written to)."""
 HEADROOM = 0.9
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from airspace.media.mixer import FRAME_SAMPLES
+from airspace.media.mixer import SILENCE
 from airspace.media.opus import VoiceEncoder
 
 TRACK_COMPLEXITY = 4
@@ -28,7 +28,6 @@ TRACK_COMPLEXITY = 4
 speakers (airspace.media.opus)."""
 PART_FRAMES = 500
 """Ticks (10 s) of each track handed over at a time: what a crashed worker can lose."""
-SILENCE = np.zeros(FRAME_SAMPLES, dtype=np.float32)
 
 
 @dataclass(frozen=True)
