@@ -297,6 +297,9 @@ SPACE_CARD = {
             f"https://mobile.twitter.com/grace/status/{TWEET_ID}/photo/1",
             tweet_with(None, [f"https://twitter.com/i/spaces/{SPACE_ID}?s=20"]),
         ),
+        (f"https://vxtwitter.com/grace/status/{TWEET_ID}", tweet_with(SPACE_CARD)),
+        (f"https://fxtwitter.com/grace/status/{TWEET_ID}?s=46", tweet_with(SPACE_CARD)),
+        (f"https://fixupx.com/grace/status/{TWEET_ID}", tweet_with(SPACE_CARD)),
         (
             f"https://x.com/i/web/status/{TWEET_ID}",
             {

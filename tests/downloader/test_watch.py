@@ -132,6 +132,8 @@ def test_x_account_links_are_watched() -> None:
         "https://x.com/grace",
         "https://mobile.twitter.com/grace/",
         "https://x.com/@grace",
+        "https://www.twitter.com/grace",
+        "https://fxtwitter.com/grace",
     ):
         assert watched_host(link) == WatchedXAccount("grace")
     with pytest.raises(UnsupportedURL, match="not an X account"):

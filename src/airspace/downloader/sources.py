@@ -24,8 +24,11 @@ from airspace.downloader.net import Fetched, Http
 SPACE_PATH = re.compile(r"^/i/spaces/([A-Za-z0-9]{13})(?:/embed|/peek)?/?$")
 TWEET_PATH = re.compile(r"^/(?:[A-Za-z0-9_]{1,15}|i/web|i)/status(?:es)?/(\d{1,25})(?:/.*)?$")
 """A tweet on X (``/<user>/status/<id>``, with any suffix: ``/photo/1``, a share query)."""
+X_DOMAINS = ("x.com", "twitter.com", "vxtwitter.com", "fxtwitter.com", "fixupx.com", "fixvx.com")
+"""X and the mirrors people paste links of (they fix X's embeds in chat apps and keep X's
+paths: ``vxtwitter.com/<user>/status/<id>`` is the tweet ``x.com/<user>/status/<id>``)."""
 X_HOSTS = frozenset(
-    {"x.com", "www.x.com", "mobile.x.com", "twitter.com", "www.twitter.com", "mobile.twitter.com"}
+    f"{prefix}{domain}" for domain in X_DOMAINS for prefix in ("", "www.", "mobile.", "m.", "d.")
 )
 PLAYLIST_MAX_BYTES = 8 * 1024 * 1024
 

@@ -23,11 +23,11 @@ from urllib.parse import urlsplit
 from airspace.downloader.errors import DownloadError, SpacePrivate, UnsupportedURL
 from airspace.downloader.net import Http, read_netscape_cookies
 from airspace.downloader.pipeline import DownloadOptions, DownloadResult, download_async
+from airspace.downloader.sources import X_HOSTS
 from airspace.downloader.x import live_space_of, x_account_id
 
 PROFILE_PATH = re.compile(r"^/@([A-Za-z0-9_]{3,30})/?$")
 X_PROFILE_PATH = re.compile(r"^/@?([A-Za-z0-9_]{1,15})/?$")
-X_HOSTS = {"x.com", "twitter.com", "mobile.twitter.com", "mobile.x.com"}
 X_RESERVED = {"i", "home", "explore", "search", "settings", "messages", "notifications"}
 """First path parts of x.com that are pages, not accounts."""
 STATE_FILE = ".airspace-watch.json"
@@ -57,7 +57,7 @@ def watched_host(url: str) -> WatchedHost | WatchedXAccount:
     """An Airspace profile link (``https://instance/@username``) or an X account's
     (``https://x.com/handle``, twitter.com and mobile forms too)."""
     parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower().removeprefix("www.")
+    host = (parts.hostname or "").lower()
     if host in X_HOSTS:
         account = X_PROFILE_PATH.match(parts.path)
         if account is None or account.group(1).lower() in X_RESERVED:
