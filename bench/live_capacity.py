@@ -1,7 +1,7 @@
 """Benchmark: live rooms of synthetic WebRTC speakers against a real Airspace server.
 
     .venv/bin/python bench/live_capacity.py [--rooms 10] [--speakers 4] [--quiet 0] [--seconds 60]
-        [--client-processes 2]
+        [--client-processes 2] [--server-cpus 0 --client-cpus 1]
 
 The server runs as its own process (`airspace db upgrade`, then `airspace serve` on a
 fresh data directory, on loopback). The speakers are aiortc peers (airspace.media.peer),
@@ -47,7 +47,7 @@ from typing import Any
 import av
 import httpx
 import numpy as np
-from server_process import cpu_seconds, free_port, start_server, tokens_by_command
+from server_process import cpu_list, cpu_seconds, free_port, pin, start_server, tokens_by_command
 
 from airspace.media.peer import FrameSource, SpeakerPeer, tone
 
@@ -105,10 +105,19 @@ def tone_frequency(speaker: int) -> float:
 # --- client processes --------------------------------------------------------------
 
 
-def run_clients(base: str, legs: list[Leg], conn: Connection, buffer: int, niceness: int) -> None:
+def run_clients(
+    base: str,
+    legs: list[Leg],
+    conn: Connection,
+    buffer: int,
+    niceness: int,
+    cpus: set[int] | None,
+) -> None:
     # The synthetic speakers share this machine's cores with the server: at low priority
     # they take only what the server leaves, so the bench measures the server.
     os.nice(niceness)
+    if cpus is not None:
+        os.sched_setaffinity(0, cpus)
     conn.send(asyncio.run(clients(base, legs, conn, buffer)))
 
 
@@ -333,6 +342,14 @@ def main() -> None:
         help="20 ms packets a synthetic speaker buffers before decoding (default: aiortc's 4)",
     )
     parser.add_argument(
+        "--server-cpus",
+        type=cpu_list,
+        metavar="LIST",
+        help="CPUs the server and its media workers may use (e.g. 0): with the clients on "
+        "the others, the server's own limit shows before the clients'",
+    )
+    parser.add_argument("--client-cpus", type=cpu_list, metavar="LIST", help="e.g. 1")
+    parser.add_argument(
         "--quiet",
         type=int,
         default=0,
@@ -350,6 +367,8 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = start_server(data, port)
+    if args.server_cpus:
+        pin(server.pid, args.server_cpus)  # before the first room starts the media workers
     try:
         report(args, data, base, server)
     finally:
@@ -377,7 +396,7 @@ def report(
         legs = [leg for room in rooms[w::processes] for leg in room.legs]
         worker = spawn.Process(
             target=run_clients,
-            args=(base, legs, theirs, args.client_buffer, args.client_nice),
+            args=(base, legs, theirs, args.client_buffer, args.client_nice, args.client_cpus),
             daemon=True,
         )
         worker.start()
@@ -391,7 +410,9 @@ def report(
     legs = args.rooms * args.speakers
     print(
         f"{args.rooms} rooms x {args.speakers} speakers ({args.quiet} silent) = {legs} legs; setup {time.monotonic() - setup:.1f} s; {processes} client processes; "
-        f"client receive buffer {args.client_buffer} packets; clients at nice {args.client_nice}\n"
+        f"client receive buffer {args.client_buffer} packets; clients at nice {args.client_nice}"
+        f"{f'; server on CPUs {sorted(args.server_cpus)}' if args.server_cpus else ''}"
+        f"{f', clients on {sorted(args.client_cpus)}' if args.client_cpus else ''}\n"
     )
     start = time.monotonic()
     deadline = start + args.seconds
@@ -448,8 +469,8 @@ def report(
     print(f"""
 measured window:  {window:.1f} s, {legs} speaker legs, {os.cpu_count()} CPUs, load average {load}
 server CPU:       {server_cpu:.1f} s = {server_cpu / window:.2f} cores = {server_cpu * per_leg:.1f} ms per leg per second
-  media workers:  {media_cpu:.1f} s = {media_cpu * per_leg:.1f} ms per leg per second (speaker legs, mixing)
-  main process:   {main_cpu:.1f} s = {main_cpu * per_leg:.1f} ms per leg per second (API, recording: AAC, storage)
+  media workers:  {media_cpu:.1f} s = {media_cpu * per_leg:.1f} ms per leg per second (speaker legs, mixing, recording: AAC, storage)
+  main process:   {main_cpu:.1f} s = {main_cpu * per_leg:.1f} ms per leg per second (API, listing segments)
 client CPU:       {client_cpu:.1f} s = {client_cpu / window:.2f} cores = {client_cpu * per_leg:.1f} ms per leg per second ({len(workers)} processes)
 recordings:       {"all contiguous" if intact else "NOT all contiguous"}; {gaps} frames missing against the wall clock
 program dropouts: {lost} of {looked} tone-speaker frames ({lost / max(1, looked):.2%})

@@ -21,6 +21,17 @@ def _stat(pid: int) -> list[str]:
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
 
+def pin(pid: int, cpus: set[int]) -> None:
+    """Keep every thread of ``pid`` (and whatever it starts later) on ``cpus``."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        os.sched_setaffinity(int(task.name), cpus)
+
+
+def cpu_list(text: str) -> set[int]:
+    """``0`` or ``0,1`` as a set of CPU numbers."""
+    return {int(part) for part in text.split(",")}
+
+
 def cpu_seconds(pid: int) -> tuple[float, float]:
     """utime + stime of a process (all threads) and of every process under it (the
     server's media workers), from /proc/<pid>/stat: (the process, those under it)."""

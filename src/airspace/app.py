@@ -108,7 +108,7 @@ def create_app(services: Services, *, run_jobs: bool = False) -> AirspaceApp:
             logger.info("job consumer running in process")
         await asyncio.to_thread(_load_generations, services)
         reloading = asyncio.create_task(_reload_generations(services))
-        rooms = LiveRooms(services, create_media_engine(services.settings))
+        rooms = LiveRooms(services, create_media_engine(services))
         app.state.rooms = rooms
         await rooms.recover()
         leasing = asyncio.create_task(rooms.run())

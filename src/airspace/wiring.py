@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,9 +31,8 @@ from airspace.sharing.doorbell import (
     RedisDoorbell,
     ring_after_commit,
 )
+from airspace.storage import create_storage
 from airspace.storage.interfaces import Storage
-from airspace.storage.local import LocalStorage
-from airspace.storage.s3 import S3Storage
 
 
 @dataclass
@@ -57,13 +55,6 @@ class Services:
         self.generations.close()
         self.doorbell.close()
         self.engine.dispose()
-
-
-def create_storage(url: str) -> Storage:
-    parts = urlsplit(url)
-    if parts.scheme == "s3":
-        return S3Storage.from_url(url)
-    return LocalStorage(Path(unquote(parts.path)))
 
 
 def create_room_events(url: str) -> RoomEvents:
@@ -100,9 +91,11 @@ def create_doorbell(url: str) -> Doorbell:
     return LocalDoorbell()
 
 
-def create_media_engine(settings: Settings) -> MediaEngine:
+def create_media_engine(services: Services) -> MediaEngine:
     """The media engine for live rooms: aiortc, in worker processes (one per core by
-    default) or inside the server process."""
+    default) or inside the server process. Either stores the rooms' programs in the
+    services' storage (a worker opens the same storage for itself)."""
+    settings = services.settings
     buffer_packets = max(1, min(16, settings.speaker_buffer_ms // 20))
     if settings.media_workers > 0:
         from airspace.media.process_engine import ProcessMediaEngine
@@ -113,11 +106,17 @@ def create_media_engine(settings: Settings) -> MediaEngine:
             buffer_packets,
             settings.media_address,
             settings.ice,
+            storage_url=settings.storage_url,
         )
     from airspace.media.aiortc_engine import AiortcMediaEngine  # loads aiortc and PyAV
 
     return AiortcMediaEngine(
-        settings.speaker_timeout_seconds, buffer_packets, settings.media_address, settings.ice
+        settings.speaker_timeout_seconds,
+        buffer_packets,
+        settings.media_address,
+        settings.ice,
+        storage=services.storage,
+        clock=services.clock,
     )
 
 

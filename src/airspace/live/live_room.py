@@ -1,11 +1,13 @@
-"""One live Space in this process: the room rules, the media engine, the program
-recorder and the room's event channel joined, from go-live (or takeover) to the end."""
+"""One live Space in this process: the room rules, the media engine (which stores the
+program), the recording's listing and the room's event channel joined, from go-live (or
+takeover) to the end."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Coroutine
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -14,16 +16,16 @@ import numpy as np
 
 from airspace.http_errors import OUTAGE_KINDS, outage_of
 from airspace.live.events import follow
-from airspace.live.recorder import ProgramRecorder, live_prefix
+from airspace.live.recorder import LiveEdge, SegmentLister, live_prefix
 from airspace.live.room import Event, RoomState
 from airspace.media.activity import ActivityChange
 from airspace.media.constants import SAMPLE_RATE
 from airspace.media.link_quality import LinkQuality
 from airspace.media.live_segmenter import Resume
-from airspace.media.mixer import FRAME_SAMPLES
-from airspace.media.speaker_tracks import TrackPart, part_bytes
+from airspace.media.program_recorder import SegmentPlan, SegmentStored
+from airspace.media.speaker_tracks import TrackPart
 from airspace.recordings.models import SpeakerTurn
-from airspace.recordings.speaker_tracks import track_part_key
+from airspace.recordings.speaker_tracks import track_parts_prefix
 from airspace.spaces.models import Space
 
 if TYPE_CHECKING:
@@ -65,9 +67,24 @@ class LiveRoom:
         self.services = rooms.services
         self.state = state
         self.recording_id = recording_id
-        self.recorder = ProgramRecorder(
-            self.services, state.space_id, started_at, recording_id, self.failed, resume
+        self.segments = SegmentPlan(
+            live_prefix(state.space_id),
+            started_at,
+            resume,
+            track_parts_prefix(state.space_id) if recording_id is not None else None,
         )
+        """How the media engine stores the program (and each speaker's track, recorded)."""
+        self.edge = LiveEdge()
+        self.lister = (
+            SegmentLister(self.services, recording_id, self.failed)
+            if recording_id is not None
+            else None
+        )
+        self.room_start = 0
+        """Where the room's program starts on the recording's timeline, in samples
+        (after the lead-in, or a resumed recording's earlier part): set as it opens."""
+        self.ended_at: float | None = None
+        """When the Space ended (``time.monotonic()``): the recording stops there."""
         self.saved_roster: str | None = None
         """The roster as last saved with the lease (see ``LiveRooms._renew_leases``)."""
         self.open_turns: dict[int, float] = {}
@@ -93,23 +110,29 @@ class LiveRoom:
 
     def playlist(self) -> bytes:
         """The live playlist of the last few segments (made once per new segment)."""
-        return self.recorder.live_playlist
+        return self.edge.playlist
 
     def segment(self, name: str) -> bytes | None:
         """A segment at the live edge (``000042.ts``), from memory; None once it has left
         the window (it is in storage by then)."""
-        return self.recorder.hot_segment(name)
+        return self.edge.segment(name)
 
     # -- RoomCallbacks -----------------------------------------------------------------
 
     def program(self, frame: np.ndarray) -> None:
-        self.recorder.program(frame)
+        """Not called: the room is opened with a SegmentPlan (see ``segment_stored``)."""
+
+    def segment_stored(self, stored: SegmentStored) -> None:
+        """Serve it at the live edge, and list it on the recording."""
+        self.edge.stored(stored)
+        if self.lister is not None:
+            self.lister.list(stored.segment)
 
     def activity(self, change: ActivityChange) -> None:
         self.last_active = asyncio.get_running_loop().time()
         user_id = int(change.speaker)
         member = self.state.members.get(user_id)
-        at = change.at + self.recorder.room_start / SAMPLE_RATE  # on the recording's timeline
+        at = change.at + self.room_start / SAMPLE_RATE  # on the recording's timeline
         if change.speaking:
             self.open_turns[user_id] = at
         else:
@@ -133,13 +156,13 @@ class LiveRoom:
             self.publish(self.state.event("connection", member))
 
     def speaker_track(self, part: TrackPart) -> None:
-        """Store the part where the Space's end will find it, placed on the recording's
-        timeline (see airspace.recordings.speaker_tracks)."""
-        if self.recording_id is None or not part.packets:
-            return
-        start = self.recorder.room_start + part.first_frame * FRAME_SAMPLES
-        key = track_part_key(self.space_id, int(part.speaker), start)
-        self.recorder.store(key, part_bytes(part.packets))
+        """Not called: the engine stores the tracks (``SegmentPlan.tracks_prefix``)."""
+
+    def stop_now(self) -> None:
+        """The Space ended now: the program is recorded up to this moment (what is still
+        in flight while the room closes is not part of it)."""
+        if self.ended_at is None:
+            self.ended_at = time.monotonic()
 
     def speaker_lost(self, speaker: str) -> None:
         member = self.state.members.get(int(speaker))
@@ -257,8 +280,9 @@ class LiveRoom:
         self._closing = True
         for timer in self._leave_timers.values():
             timer.cancel()
-        self.recorder.abandon()
-        await self.rooms.engine.close_room(self.space_id)
+        if self.lister is not None:
+            self.lister.abandon()
+        await self.rooms.engine.close_room(self.space_id, abandon=True)
         self.publish(self.state.event("ended"))
         await self._drain_events()
 
@@ -276,10 +300,11 @@ class LiveRoom:
         self._closing = True
         for timer in self._leave_timers.values():
             timer.cancel()
-        await self.rooms.engine.close_room(self.space_id)
-        await self.recorder.close()
+        await self.rooms.engine.close_room(self.space_id, self.ended_at)
+        if self.lister is not None:
+            await self.lister.close()
         for user_id, started in list(self.open_turns.items()):
-            self._save_turn(user_id, started, self.recorder.duration)
+            self._save_turn(user_id, started, self.edge.duration)
         self.open_turns.clear()
         await asyncio.gather(*self._tasks)
         await asyncio.to_thread(

@@ -56,9 +56,9 @@ class LiveRooms:
         await self._open_media(room)
 
     async def _open_media(self, room: LiveRoom) -> None:
-        """Start the room's program clock; a recorded room keeps each speaker's track."""
-        await self.engine.open_room(room.space_id, room, tracks=room.recording_id is not None)
-        room.recorder.room_opened()
+        """Start the room's program clock: the engine stores its program (and, recorded,
+        each speaker's track) as ``room.segments`` says."""
+        room.room_start = await self.engine.open_room(room.space_id, room, segments=room.segments)
 
     def _start_in_db(self, space_id: str, user_id: int) -> tuple[RoomState, datetime, int | None]:
         with self.services.sessions() as session:
@@ -93,7 +93,7 @@ class LiveRooms:
         if room is not None:
             # The Space ended now: program that arrives after (in flight while the
             # room closes) is not part of it.
-            room.recorder.stop_now()
+            room.stop_now()
         task = asyncio.create_task(self._close_and_finalize(space_id, recording_id))
         self._ending[space_id] = task
         try:

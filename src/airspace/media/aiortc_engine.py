@@ -24,6 +24,7 @@ from aiortc import (
     RTCSessionDescription,
 )
 
+from airspace.clock import Clock, SystemClock
 from airspace.media.activity import ActivityDetector
 from airspace.media.candidates import advertise
 from airspace.media.constants import SAMPLE_RATE
@@ -32,9 +33,11 @@ from airspace.media.ice import IceSettings, turn_credentials
 from airspace.media.mixer import FRAME_SAMPLES, SILENCE, mix_minus_one, mix_program
 from airspace.media.opus import MIX_COMPLEXITY, VoiceEncoder
 from airspace.media.opus_sdp import LOSS_PROTECTION, asks_for_fec, with_opus_parameters
+from airspace.media.program_recorder import ProgramRecorder, SegmentPlan
 from airspace.media.speaker_leg import QUIET_LEVEL, ReturnTrack, SpeakerLeg, depth_for
 from airspace.media.speaker_tracks import SpeakerTracks
 from airspace.media.voice_receiver import receive_voice
+from airspace.storage.interfaces import Storage
 
 FRAME_SECONDS = FRAME_SAMPLES / SAMPLE_RATE
 MAX_OFFER_BYTES = 64_000
@@ -56,11 +59,20 @@ logger = logging.getLogger(__name__)
 
 class _Room:
     def __init__(
-        self, name: str, callbacks: RoomCallbacks, speaker_timeout: float, tracks: bool
+        self,
+        name: str,
+        callbacks: RoomCallbacks,
+        speaker_timeout: float,
+        tracks: bool,
+        recorder: ProgramRecorder | None = None,
     ) -> None:
         self.name = name
         self.callbacks = callbacks
-        self.tracks = SpeakerTracks(callbacks.speaker_track) if tracks else None
+        self.recorder = recorder
+        self.program = recorder.program if recorder is not None else callbacks.program
+        """Where each tick's program goes: stored here, or handed to the callbacks."""
+        keep = recorder.track if recorder is not None else callbacks.speaker_track
+        self.tracks = SpeakerTracks(keep) if tracks else None
         self.program_for_listeners = VoiceEncoder(MIX_COMPLEXITY)
         """What every speaker not talking hears (the program), encoded once for all."""
         self.speaker_timeout = speaker_timeout
@@ -119,7 +131,7 @@ class _Room:
             if change is not None:
                 self.callbacks.activity(change)
         program = mix_program(frames)
-        self.callbacks.program(program)
+        self.program(program)
         if self.tracks is not None:
             heard = {
                 speaker: (frame, self.legs[speaker].packet) for speaker, frame in frames.items()
@@ -200,11 +212,16 @@ class AiortcMediaEngine:
         media_address: str | None = None,
         ice: IceSettings | None = None,
         repair_losses: bool = True,
+        storage: Storage | None = None,
+        clock: Clock | None = None,
     ) -> None:
         """``repair_losses``: ask speakers for FEC and DTX, recover and conceal lost
         frames, and send FEC back at the measured loss (off only to measure what that
-        buys, as ``bench/network.py`` does)."""
+        buys, as ``bench/network.py`` does). ``storage``: where rooms opened with a
+        SegmentPlan store their program (``clock`` dates it)."""
         self.repair_losses = repair_losses
+        self.storage = storage
+        self.clock = clock or SystemClock()
         self.speaker_timeout = speaker_timeout
         self.receive_buffer_packets = receive_buffer_packets
         self.media_address = media_address
@@ -217,13 +234,28 @@ class AiortcMediaEngine:
         except KeyError:
             raise KeyError(f"no open room {room!r}") from None
 
-    async def open_room(self, room: str, callbacks: RoomCallbacks, tracks: bool = False) -> None:
+    async def open_room(
+        self,
+        room: str,
+        callbacks: RoomCallbacks,
+        tracks: bool = False,
+        segments: SegmentPlan | None = None,
+    ) -> int:
         if room in self._rooms:
             raise ValueError(f"room {room!r} is already open")
-        opened = _Room(room, callbacks, self.speaker_timeout, tracks)
+        recorder = None
+        if segments is not None:
+            if self.storage is None:
+                raise ValueError("this engine has no storage to store a room's program in")
+            recorder = ProgramRecorder(
+                self.storage, segments, self.clock, callbacks.segment_stored, callbacks.failed
+            )
+            tracks = tracks or segments.tracks_prefix is not None
+        opened = _Room(room, callbacks, self.speaker_timeout, tracks, recorder)
         self._rooms[room] = opened
         opened.clock = asyncio.create_task(opened.run(), name=f"room-clock-{room}")
         opened.metering = asyncio.create_task(opened.measure_links(), name=f"room-links-{room}")
+        return recorder.room_start if recorder is not None else 0
 
     def lateness(self) -> float:
         """Seconds the most behind room of this engine has lately run late."""
@@ -279,10 +311,17 @@ class AiortcMediaEngine:
     def connected(self, room: str) -> set[str]:
         return set(self._room(room).legs)
 
-    async def close_room(self, room: str) -> None:
+    async def close_room(
+        self, room: str, ended_at: float | None = None, abandon: bool = False
+    ) -> None:
         closing = self._rooms.pop(room, None)
         if closing is None:
             return
+        recorder = closing.recorder
+        if recorder is not None and abandon:
+            recorder.abandon()
+        elif recorder is not None and ended_at is not None:
+            recorder.stop_at(ended_at)
         for task in (closing.clock, closing.metering):
             if task is not None:
                 task.cancel()
@@ -292,6 +331,8 @@ class AiortcMediaEngine:
             closing.tracks.flush()
         for speaker in list(closing.legs):
             await closing.remove(speaker)
+        if recorder is not None and not abandon:
+            await recorder.close()
 
     async def close(self) -> None:
         for room in list(self._rooms):

@@ -13,6 +13,7 @@ import numpy as np
 from airspace.errors import AirspaceError
 from airspace.media.activity import ActivityChange
 from airspace.media.link_quality import LinkQuality
+from airspace.media.program_recorder import SegmentPlan, SegmentStored
 from airspace.media.speaker_tracks import TrackPart
 
 
@@ -39,7 +40,14 @@ class RoomCallbacks(Protocol):
 
     def program(self, frame: np.ndarray) -> None:
         """The next 20 ms of the program mix (float32 mono, 48 kHz): one call every 20 ms
-        of wall-clock time from the opening of the room, silence when nobody talks."""
+        of wall-clock time from the opening of the room, silence when nobody talks.
+        Rooms opened with a SegmentPlan store their program instead (see
+        ``segment_stored``) and never call this."""
+        ...
+
+    def segment_stored(self, stored: SegmentStored) -> None:
+        """A segment of the program is durable in storage (rooms opened with a
+        SegmentPlan), in order; the last ones before ``close_room`` returns."""
         ...
 
     def activity(self, change: ActivityChange) -> None:
@@ -51,8 +59,9 @@ class RoomCallbacks(Protocol):
         ...
 
     def speaker_track(self, part: TrackPart) -> None:
-        """The next part of a speaker's own track (rooms opened with ``tracks``): every
-        10 s while the room runs, and what is left as it closes."""
+        """The next part of a speaker's own track (rooms opened with ``tracks`` and no
+        SegmentPlan, which stores them itself): every 10 s while the room runs, and what
+        is left as it closes."""
         ...
 
     def speaker_lost(self, speaker: str) -> None:
@@ -66,9 +75,19 @@ class RoomCallbacks(Protocol):
 
 
 class MediaEngine(Protocol):
-    async def open_room(self, room: str, callbacks: RoomCallbacks, tracks: bool = False) -> None:
-        """Start the room's program clock; ``callbacks.program`` runs from now on. With
-        ``tracks``, each speaker's voice is also kept as a track of its own."""
+    async def open_room(
+        self,
+        room: str,
+        callbacks: RoomCallbacks,
+        tracks: bool = False,
+        segments: SegmentPlan | None = None,
+    ) -> int:
+        """Start the room's program clock; its program goes to ``callbacks.program``
+        from now on, or, with ``segments``, is encoded and stored where the room is mixed
+        (AAC in HLS segments, and each speaker's track when the plan names where). With
+        ``tracks``, each speaker's voice is also kept as a track of its own. Returns
+        where the room's program starts on the recording's timeline, in samples (0
+        without ``segments``)."""
         ...
 
     async def add_speaker(self, room: str, speaker: str, offer_sdp: str) -> str:
@@ -88,8 +107,13 @@ class MediaEngine(Protocol):
         """The speakers whose media is connected."""
         ...
 
-    async def close_room(self, room: str) -> None:
-        """Disconnect everyone and stop the clock; no callbacks after this returns."""
+    async def close_room(
+        self, room: str, ended_at: float | None = None, abandon: bool = False
+    ) -> None:
+        """Disconnect everyone and stop the clock; no callbacks after this returns. A
+        room with a SegmentPlan stores what is left of its program first, up to
+        ``ended_at`` (``time.monotonic()``: when the Space ended), or, with ``abandon``
+        (another node ended the Space), stores nothing more at once."""
         ...
 
     async def close(self) -> None:

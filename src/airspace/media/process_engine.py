@@ -1,10 +1,12 @@
 """Rooms spread over worker processes, one per core: each worker runs the aiortc engine
 on its own event loop, so one machine's speaker legs are not bound to one core.
 
-The server process keeps the room rules, the recorder and the API; it sends a worker
-commands (open a room, answer an offer, mute, remove, close) over a pipe, and the
-worker sends back each room's program frames, its activity events, link quality and
-speaker track parts: the messages of ``airspace.media.worker_messages``.
+The server process keeps the room rules, the recording's rows and the API; it sends a
+worker commands (open a room, answer an offer, mute, remove, close) over a pipe. The
+worker mixes each room, encodes its program, cuts it into segments and stores them
+with the speaker tracks, and sends back what it stored (the segment, its bytes for the
+live edge, the playlist), activity events and link quality: the messages of
+``airspace.media.worker_messages``. The program itself never crosses the pipe.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from airspace.media.activity import ActivityChange
 from airspace.media.engine import InvalidOffer, MediaOverloaded, RoomCallbacks
 from airspace.media.ice import IceSettings
 from airspace.media.link_quality import LinkQuality
+from airspace.media.program_recorder import SegmentPlan, SegmentStored
 from airspace.media.speaker_tracks import TrackPart
 from airspace.media.worker_messages import (
     Activity,
@@ -45,6 +48,7 @@ from airspace.media.worker_messages import (
     SetMuted,
     Shutdown,
     SpeakerLost,
+    Stored,
     Track,
 )
 
@@ -111,6 +115,9 @@ class _Relay:
     def program(self, frame: np.ndarray) -> None:
         self.outbox.send(ProgramFrame(self.room, frame.astype(np.float32).tobytes()))
 
+    def segment_stored(self, stored: SegmentStored) -> None:
+        self.outbox.send(Stored(self.room, stored))
+
     def activity(self, change: ActivityChange) -> None:
         self.outbox.send(Activity(self.room, change))
 
@@ -127,26 +134,33 @@ class _Relay:
         self.outbox.send(RoomFailed(self.room, f"{type(error).__name__}: {error}"))
 
 
-def _worker(
-    conn: Connection,
-    speaker_timeout: float,
-    receive_buffer_packets: int,
-    address: str | None,
-    ice: IceSettings,
-) -> None:
-    asyncio.run(_serve(conn, speaker_timeout, receive_buffer_packets, address, ice))
+@dataclass(frozen=True)
+class WorkerSettings:
+    """What a media worker is started with."""
+
+    speaker_timeout: float
+    receive_buffer_packets: int
+    address: str | None
+    ice: IceSettings
+    storage_url: str | None
+    """Where the worker stores its rooms' programs (the server's own storage)."""
 
 
-async def _serve(
-    conn: Connection,
-    speaker_timeout: float,
-    receive_buffer_packets: int,
-    address: str | None,
-    ice: IceSettings,
-) -> None:
+def _worker(conn: Connection, settings: WorkerSettings) -> None:
+    asyncio.run(_serve(conn, settings))
+
+
+async def _serve(conn: Connection, settings: WorkerSettings) -> None:
     from airspace.media.aiortc_engine import AiortcMediaEngine
+    from airspace.storage import create_storage
 
-    engine = AiortcMediaEngine(speaker_timeout, receive_buffer_packets, address, ice)
+    engine = AiortcMediaEngine(
+        settings.speaker_timeout,
+        settings.receive_buffer_packets,
+        settings.address,
+        settings.ice,
+        storage=create_storage(settings.storage_url) if settings.storage_url else None,
+    )
     outbox = _Outbox(conn)
     loop = asyncio.get_running_loop()
     inbox: asyncio.Queue[Command | Shutdown | None] = asyncio.Queue()
@@ -171,17 +185,16 @@ async def _serve(
 async def _handle(engine: Any, outbox: _Outbox, command: Command) -> None:
     try:
         match command:
-            case OpenRoom(_, room, tracks):
-                await engine.open_room(room, _Relay(room, outbox), tracks)
-                result: Any = None
+            case OpenRoom(_, room, tracks, segments):
+                result: Any = await engine.open_room(room, _Relay(room, outbox), tracks, segments)
             case AddSpeaker(_, room, speaker, offer_sdp):
                 result = await engine.add_speaker(room, speaker, offer_sdp)
             case RemoveSpeaker(_, room, speaker):
                 result = await engine.remove_speaker(room, speaker)
             case SetMuted(_, room, speaker, muted):
                 result = await engine.set_muted(room, speaker, muted)
-            case CloseRoom(_, room):
-                result = await engine.close_room(room)
+            case CloseRoom(_, room, ended_at, abandon):
+                result = await engine.close_room(room, ended_at, abandon)
         outbox.send(Reply(command.request, result))
     except InvalidOffer as error:
         outbox.send(Reply(command.request, refused="offer", detail=error.detail))
@@ -209,12 +222,18 @@ class ProcessMediaEngine:
         receive_buffer_packets: int = 2,
         media_address: str | None = None,
         ice: IceSettings | None = None,
+        storage_url: str | None = None,
     ) -> None:
+        """``storage_url``: the storage rooms opened with a SegmentPlan store their
+        program in (each worker opens it for itself)."""
         self.size = workers
-        self.speaker_timeout = speaker_timeout
-        self.receive_buffer_packets = receive_buffer_packets
-        self.media_address = media_address
-        self.ice = ice or IceSettings()
+        self.settings = WorkerSettings(
+            speaker_timeout,
+            receive_buffer_packets,
+            media_address,
+            ice or IceSettings(),
+            storage_url,
+        )
         self._workers: list[_Worker] = []
         self._callbacks: dict[str, RoomCallbacks] = {}
         self._placement: dict[str, _Worker] = {}
@@ -229,13 +248,7 @@ class ProcessMediaEngine:
             ours, theirs = context.Pipe()
             process = context.Process(
                 target=_worker,
-                args=(
-                    theirs,
-                    self.speaker_timeout,
-                    self.receive_buffer_packets,
-                    self.media_address,
-                    self.ice,
-                ),
+                args=(theirs, self.settings),
                 name=f"airspace-media-{number}",
                 daemon=True,
             )
@@ -264,6 +277,8 @@ class ProcessMediaEngine:
         match event:
             case ProgramFrame(_, pcm):
                 callbacks.program(np.frombuffer(pcm, dtype=np.float32))
+            case Stored(_, stored):
+                callbacks.segment_stored(stored)
             case Activity(_, change):
                 callbacks.activity(change)
             case Link(_, speaker, quality):
@@ -304,7 +319,13 @@ class ProcessMediaEngine:
         worker.conn.send(command)
         return await future
 
-    async def open_room(self, room: str, callbacks: RoomCallbacks, tracks: bool = False) -> None:
+    async def open_room(
+        self,
+        room: str,
+        callbacks: RoomCallbacks,
+        tracks: bool = False,
+        segments: SegmentPlan | None = None,
+    ) -> int:
         if not self._workers:
             self._start()
         if room in self._placement:
@@ -314,7 +335,10 @@ class ProcessMediaEngine:
         self._placement[room] = worker
         self._callbacks[room] = callbacks
         self._connected[room] = set()
-        await self._call(worker, OpenRoom(next(self._requests), room, tracks))
+        room_start: int = await self._call(
+            worker, OpenRoom(next(self._requests), room, tracks, segments)
+        )
+        return room_start
 
     def _worker_of(self, room: str) -> _Worker:
         try:
@@ -341,12 +365,14 @@ class ProcessMediaEngine:
     def connected(self, room: str) -> set[str]:
         return set(self._connected.get(room, set()))
 
-    async def close_room(self, room: str) -> None:
+    async def close_room(
+        self, room: str, ended_at: float | None = None, abandon: bool = False
+    ) -> None:
         worker = self._placement.pop(room, None)
         if worker is None:
             return
         with contextlib.suppress(RuntimeError, OSError):
-            await self._call(worker, CloseRoom(next(self._requests), room))
+            await self._call(worker, CloseRoom(next(self._requests), room, ended_at, abandon))
         worker.rooms.discard(room)
         self._callbacks.pop(room, None)
         self._connected.pop(room, None)

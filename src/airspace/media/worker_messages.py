@@ -1,8 +1,9 @@
 """What the server process and a media worker say to each other over their pipe.
 
 The server sends commands, each with a request number the worker's ``Reply`` carries
-back; the worker sends what its rooms produce as it comes (program frames, activity,
-link quality, track parts, a lost speaker, a failed room), several at once as a
+back; the worker sends what its rooms produce as it comes (stored segments, activity,
+link quality, a lost speaker, a failed room; program frames and track parts only for
+rooms opened without a SegmentPlan, which store nothing), several at once as a
 ``Batch`` when they pile up.
 """
 
@@ -13,6 +14,7 @@ from typing import Any, Literal
 
 from airspace.media.activity import ActivityChange
 from airspace.media.link_quality import LinkQuality
+from airspace.media.program_recorder import SegmentPlan, SegmentStored
 from airspace.media.speaker_tracks import TrackPart
 
 # -- server → worker ------------------------------------------------------------------
@@ -23,6 +25,7 @@ class OpenRoom:
     request: int
     room: str
     tracks: bool
+    segments: SegmentPlan | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,8 @@ class SetMuted:
 class CloseRoom:
     request: int
     room: str
+    ended_at: float | None = None
+    abandon: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +90,12 @@ class ProgramFrame:
 
 
 @dataclass(frozen=True, slots=True)
+class Stored:
+    room: str
+    stored: SegmentStored
+
+
+@dataclass(frozen=True, slots=True)
 class Activity:
     room: str
     change: ActivityChange
@@ -115,7 +126,7 @@ class RoomFailed:
     reason: str
 
 
-RoomEvent = ProgramFrame | Activity | Link | Track | SpeakerLost | RoomFailed
+RoomEvent = ProgramFrame | Stored | Activity | Link | Track | SpeakerLost | RoomFailed
 Event = Reply | RoomEvent
 
 

@@ -39,8 +39,10 @@ def tracks_prefix(space_id: str) -> str:
     return f"{media_prefix_for(space_id)}tracks/"
 
 
-def track_part_key(space_id: str, user_id: int, first_sample: int) -> str:
-    return f"{tracks_prefix(space_id)}parts/{user_id}/{first_sample:012d}"
+def track_parts_prefix(space_id: str) -> str:
+    """Where the media engine stores each speaker's track parts while the Space is live
+    (``<user id>/<first sample, 12 digits>``), for the end to join."""
+    return f"{tracks_prefix(space_id)}parts/"
 
 
 def track_key(space_id: str, username: str) -> str:
@@ -63,7 +65,7 @@ def joined_packets(parts: list[tuple[int, bytes]], silence: bytes) -> list[bytes
 
 def _parts_by_user(services: Services, space_id: str) -> dict[int, list[str]]:
     by_user: dict[int, list[str]] = defaultdict(list)
-    prefix = f"{tracks_prefix(space_id)}parts/"
+    prefix = track_parts_prefix(space_id)
     for key in services.storage.list(prefix):
         user, _, name = key.removeprefix(prefix).partition("/")
         if user.isdigit() and name.isdigit():
@@ -124,7 +126,7 @@ def assemble(services: Services, recording_id: int) -> list[SpeakerTrack]:
         for track in tracks:
             session.refresh(track)
         session.expunge_all()
-    services.storage.delete_prefix(f"{tracks_prefix(space_id)}parts/")
+    services.storage.delete_prefix(track_parts_prefix(space_id))
     return tracks
 
 
