@@ -4,21 +4,27 @@ what it does with an offer it cannot answer."""
 from __future__ import annotations
 
 import asyncio
-import time
+import itertools
+from datetime import UTC, datetime
+from pathlib import Path
 
 import av
 import numpy as np
 import pytest
 from aiortc import RTCPeerConnection
 
+from airspace.clock import SettableClock
 from airspace.media.activity import ActivityChange
 from airspace.media.aiortc_engine import OWN_MIX_HANGOVER_TICKS, AiortcMediaEngine, _Room
 from airspace.media.engine import InvalidOffer, MediaOverloaded
+from airspace.media.frame_clock import SteppedFrameClock
 from airspace.media.link_quality import LinkQuality
 from airspace.media.ogg_opus import ogg_opus
 from airspace.media.peer import SpeakerPeer, recording, tone
+from airspace.media.program_recorder import SegmentPlan, SegmentStored
 from airspace.media.speaker_leg import ReturnTrack, SpeakerLeg
 from airspace.media.speaker_tracks import TrackPart
+from airspace.storage.local import LocalStorage
 from tests.audio import band_share
 from tests.media.test_ogg_opus import decoded
 
@@ -31,9 +37,13 @@ class Collected:
         self.errors: list[BaseException] = []
         self.links: list[tuple[str, LinkQuality]] = []
         self.track_parts: list[TrackPart] = []
+        self.stored: list[SegmentStored] = []
 
     def program(self, frame: np.ndarray) -> None:
         self.frames.append(frame)
+
+    def segment_stored(self, stored: SegmentStored) -> None:
+        self.stored.append(stored)
 
     def activity(self, change: ActivityChange) -> None:
         self.changes.append(change)
@@ -167,33 +177,39 @@ def test_an_offer_must_prefer_opus_and_carry_one_microphone() -> None:
     asyncio.run(scenario())
 
 
-class Slow(Collected):
-    """A room whose program takes longer than real time to handle, while ``busy``."""
+class Costly(Collected):
+    """A room whose next ``costly_ticks`` programs each cost 30 ms of its 20 ms tick."""
 
-    busy = True
+    def __init__(self, clock: SteppedFrameClock) -> None:
+        super().__init__()
+        self.clock = clock
+        self.costly_ticks = 0
 
     def program(self, frame: np.ndarray) -> None:
         super().program(frame)
-        if self.busy:
-            time.sleep(0.03)  # 30 ms of work for every 20 ms frame
+        if self.costly_ticks > 0:
+            self.costly_ticks -= 1
+            self.clock.spend(0.03)
 
 
 def test_a_room_falling_behind_refuses_new_microphones_until_it_catches_up() -> None:
     async def scenario() -> None:
-        engine = AiortcMediaEngine(speaker_timeout=30)
-        room = Slow()
-        room.busy = False
+        clock = SteppedFrameClock()
+        engine = AiortcMediaEngine(speaker_timeout=30, frame_clock=clock)
+        room = Costly(clock)
         await engine.open_room("room", room)
+        await clock.advance(1.0)
+        assert engine.lateness() == 0  # keeping up
         turned_away = SpeakerPeer(tone(520))
-        offer = await turned_away.offer()  # ready before the room slows everything down
-        room.busy = True
-        await asyncio.sleep(0.6)
+        offer = await turned_away.offer()
+        room.costly_ticks = 30  # 0.9 s of work for 0.6 s of program
+        await clock.advance(0.6)
         assert engine.lateness() > 0.06
         with pytest.raises(MediaOverloaded, match="too busy to take another microphone"):
             await engine.add_speaker("room", "alice", offer)
-        room.busy = False
-        await asyncio.sleep(2.5)  # caught up, and the window of bad ticks has passed
+        await clock.advance(3.0)  # caught up, and the window of late ticks has passed
         assert engine.lateness() < 0.06
+        assert len(room.frames) == pytest.approx(clock.now() / 0.02, abs=1)  # none left out
         peer = SpeakerPeer(tone(520))
         await connect(engine, "alice", peer)
         assert engine.connected("room") == {"alice"}
@@ -202,6 +218,37 @@ def test_a_room_falling_behind_refuses_new_microphones_until_it_catches_up() -> 
         await engine.close()
 
     asyncio.run(scenario())
+
+
+def test_a_minute_of_a_room_is_stored_in_a_moment_on_a_stepped_clock(tmp_path: Path) -> None:
+    """The room and its recorder run on the frame clock: 61 s of ticks without waiting
+    for them, stored as 30 segments of 2 s and the rest, one timeline."""
+    started = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    storage = LocalStorage(tmp_path)
+
+    async def scenario() -> list[SegmentStored]:
+        clock = SteppedFrameClock()
+        engine = AiortcMediaEngine(
+            speaker_timeout=30, storage=storage, clock=SettableClock(started), frame_clock=clock
+        )
+        room = Collected()
+        assert await engine.open_room("room", room, segments=SegmentPlan("live/", started)) == 0
+        await clock.advance(61.0)
+        await engine.close_room("room")
+        assert room.frames == []  # the program went to storage, not to the callbacks
+        assert room.errors == []
+        return room.stored
+
+    stored = asyncio.run(scenario())
+    segments = [notice.segment for notice in stored]
+    assert len(segments) == 31
+    assert all(s.duration == pytest.approx(2.0, abs=0.03) for s in segments[:-1])
+    for before, after in itertools.pairwise(segments):
+        assert after.first_sample == before.first_sample + before.samples
+        assert after.sequence == before.sequence + 1
+    ticks = 61.0 / 0.02 + 1  # the first tick runs as the room opens
+    assert stored[-1].duration == pytest.approx(ticks * 0.02, abs=1024 / 48_000)
+    assert storage.list("live/") == [s.key for s in segments]
 
 
 def test_each_speaker_is_kept_on_a_track_of_their_own() -> None:

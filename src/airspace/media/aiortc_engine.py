@@ -5,7 +5,8 @@ airspace.media.voice_receiver), into its adaptive jitter buffer; every 20 ms of
 wall-clock time the room takes one frame from each, mixes the program and, for each
 speaker, the mix of everyone else, which goes back on the leg's return track. The clock
 is absolute: after a stall the room catches up frame by frame, so the program always
-holds exactly as much audio as time has passed.
+holds exactly as much audio as time has passed. Rooms tick on a FrameClock
+(airspace.media.frame_clock): the event loop's, or one a test steps.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from airspace.media.activity import ActivityDetector
 from airspace.media.candidates import advertise
 from airspace.media.constants import SAMPLE_RATE
 from airspace.media.engine import InvalidOffer, MediaOverloaded, RoomCallbacks
+from airspace.media.frame_clock import FrameClock, LoopFrameClock
 from airspace.media.ice import IceSettings, turn_credentials
 from airspace.media.mixer import FRAME_SAMPLES, SILENCE, mix_minus_one, mix_program
 from airspace.media.opus import MIX_COMPLEXITY, VoiceEncoder
@@ -65,8 +67,10 @@ class _Room:
         speaker_timeout: float,
         tracks: bool,
         recorder: ProgramRecorder | None = None,
+        frame_clock: FrameClock | None = None,
     ) -> None:
         self.name = name
+        self.frame_clock = frame_clock or LoopFrameClock()
         self.callbacks = callbacks
         self.recorder = recorder
         self.program = recorder.program if recorder is not None else callbacks.program
@@ -87,22 +91,22 @@ class _Room:
         self.lateness_since = 0.0
 
     async def run(self) -> None:
-        loop = asyncio.get_running_loop()
-        started = loop.time()
+        clock = self.frame_clock
+        started = clock.now()
         next_check = started + WATCHDOG_SECONDS
         try:
             while True:
-                due = int((loop.time() - started) / FRAME_SECONDS) + 1
+                due = int((clock.now() - started) / FRAME_SECONDS) + 1
                 while self.ticks < due:
                     self.tick()
                 # Still behind after catching up: the ticks cost more than real time. (A
                 # pause elsewhere, the process starting, is caught up at once: not this.)
-                now = loop.time()
+                now = clock.now()
                 self.note_lateness(now - (started + self.ticks * FRAME_SECONDS), now)
-                if loop.time() >= next_check:
-                    next_check = loop.time() + WATCHDOG_SECONDS
-                    await self.drop_lost_legs(loop.time())
-                await asyncio.sleep(started + (self.ticks + 1) * FRAME_SECONDS - loop.time())
+                if now >= next_check:
+                    next_check = now + WATCHDOG_SECONDS
+                    await self.drop_lost_legs(now)
+                await clock.sleep_until(started + (self.ticks + 1) * FRAME_SECONDS)
         except asyncio.CancelledError:
             raise
         except Exception as error:  # the room must end cleanly, whatever broke
@@ -214,14 +218,17 @@ class AiortcMediaEngine:
         repair_losses: bool = True,
         storage: Storage | None = None,
         clock: Clock | None = None,
+        frame_clock: FrameClock | None = None,
     ) -> None:
         """``repair_losses``: ask speakers for FEC and DTX, recover and conceal lost
         frames, and send FEC back at the measured loss (off only to measure what that
         buys, as ``bench/network.py`` does). ``storage``: where rooms opened with a
-        SegmentPlan store their program (``clock`` dates it)."""
+        SegmentPlan store their program (``clock`` dates it). ``frame_clock``: what
+        the rooms' 20 ms ticks run on (the event loop's clock; tests step their own)."""
         self.repair_losses = repair_losses
         self.storage = storage
         self.clock = clock or SystemClock()
+        self.frame_clock = frame_clock or LoopFrameClock()
         self.speaker_timeout = speaker_timeout
         self.receive_buffer_packets = receive_buffer_packets
         self.media_address = media_address
@@ -251,7 +258,7 @@ class AiortcMediaEngine:
                 self.storage, segments, self.clock, callbacks.segment_stored, callbacks.failed
             )
             tracks = tracks or segments.tracks_prefix is not None
-        opened = _Room(room, callbacks, self.speaker_timeout, tracks, recorder)
+        opened = _Room(room, callbacks, self.speaker_timeout, tracks, recorder, self.frame_clock)
         self._rooms[room] = opened
         opened.clock = asyncio.create_task(opened.run(), name=f"room-clock-{room}")
         opened.metering = asyncio.create_task(opened.measure_links(), name=f"room-links-{room}")
@@ -270,15 +277,15 @@ class AiortcMediaEngine:
                 "this server is too busy to take another microphone right now (its audio "
                 f"is running {late * 1000:.0f} ms late); try again in a minute"
             )
-        loop = asyncio.get_running_loop()
+        clock = self.frame_clock
         pc = RTCPeerConnection(RTCConfiguration(iceServers=aiortc_ice_servers(self.ice)))
         leg = SpeakerLeg(
-            pc=pc, returns=ReturnTrack(), last_heard=loop.time(), repair=self.repair_losses
+            pc=pc, returns=ReturnTrack(), last_heard=clock.now(), repair=self.repair_losses
         )
 
         def heard(samples: np.ndarray) -> None:
             leg.accept(samples, leg.receiver.last_packet if leg.receiver else None)
-            leg.last_heard = loop.time()
+            leg.last_heard = clock.now()
 
         leg.protect_returns = asks_for_fec(offer_sdp)
         try:
