@@ -112,16 +112,21 @@ def run_clients(
     buffer: int,
     niceness: int,
     cpus: set[int] | None,
+    stagger: float,
 ) -> None:
     # The synthetic speakers share this machine's cores with the server: at low priority
     # they take only what the server leaves, so the bench measures the server.
     os.nice(niceness)
     if cpus is not None:
         os.sched_setaffinity(0, cpus)
-    conn.send(asyncio.run(clients(base, legs, conn, buffer)))
+    conn.send(asyncio.run(clients(base, legs, conn, buffer, stagger)))
 
 
-async def clients(base: str, legs: list[Leg], conn: Connection, buffer: int) -> dict[str, Any]:
+async def clients(
+    base: str, legs: list[Leg], conn: Connection, buffer: int, stagger: float = 0.0
+) -> dict[str, Any]:
+    """Every microphone connects before the window opens, or, with ``stagger``, room
+    ``n`` connects ``n * stagger`` seconds into it (the load grows room by room)."""
     peers = [
         SpeakerPeer(
             click()
@@ -134,6 +139,11 @@ async def clients(base: str, legs: list[Leg], conn: Connection, buffer: int) -> 
         for leg in legs
     ]
     refused: list[tuple[int, float, str]] = []
+    loop = asyncio.get_running_loop()
+    if stagger:
+        conn.send("ready")
+        window_start, deadline = await loop.run_in_executor(None, conn.recv)
+        cpu = time.process_time()
     async with httpx.AsyncClient(base_url=base, timeout=60) as http:
 
         async def connect(leg: Leg, peer: SpeakerPeer) -> bool:
@@ -150,19 +160,24 @@ async def clients(base: str, legs: list[Leg], conn: Connection, buffer: int) -> 
             await peer.accept(answer.json()["sdp"])
             return True
 
-        # Every offer at once, as when a whole room reconnects.
+        async def connect_at(leg: Leg, peer: SpeakerPeer) -> bool:
+            if stagger:
+                await asyncio.sleep(window_start + leg.room * stagger - time.monotonic())
+            return await connect(leg, peer)
+
+        # A room's offers all at once, as when a whole room (re)connects.
         accepted = await asyncio.gather(
-            *(connect(leg, peer) for leg, peer in zip(legs, peers, strict=True))
+            *(connect_at(leg, peer) for leg, peer in zip(legs, peers, strict=True))
         )
     joined = [p for p, ok in zip(peers, accepted, strict=True) if ok]
     for _ in range(300):
         if all(p.pc.connectionState == "connected" for p in joined):
             break
         await asyncio.sleep(0.1)
-    conn.send("ready")
-    loop = asyncio.get_running_loop()
-    window_start, deadline = await loop.run_in_executor(None, conn.recv)
-    cpu = time.process_time()
+    if not stagger:
+        conn.send("ready")
+        window_start, deadline = await loop.run_in_executor(None, conn.recv)
+        cpu = time.process_time()
     await asyncio.sleep(max(0.0, deadline - time.monotonic()))
     cpu = time.process_time() - cpu
     latencies: dict[int, list[float]] = {}
@@ -316,6 +331,22 @@ def pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) * 1000 if values else float("nan")
 
 
+def spin(cpu: int) -> None:
+    """Keep one CPU busy (other work on the server's machine) until killed."""
+    os.sched_setaffinity(0, {cpu})
+    while True:
+        pass
+
+
+def cliff(rooms: list[Room], refused: list[tuple[Any, ...]], args: argparse.Namespace) -> str:
+    """Where the server started refusing microphones, as the rooms came in one by one."""
+    if not args.stagger or not refused:
+        return ""
+    first = min(r[0] for r in refused)
+    admitted = sum(len(room.legs) for room in rooms[:first])
+    return f"\ncliff:            room {first} was the first refused, after {admitted} legs came in"
+
+
 # --- main --------------------------------------------------------------------------
 
 
@@ -349,6 +380,21 @@ def main() -> None:
         "the others, the server's own limit shows before the clients'",
     )
     parser.add_argument("--client-cpus", type=cpu_list, metavar="LIST", help="e.g. 1")
+    parser.add_argument(
+        "--busy-cpus",
+        type=cpu_list,
+        metavar="LIST",
+        help="keep these CPUs busy at normal priority meanwhile (other work on the server's "
+        "machine: with --server-cpus, a server with less than a core)",
+    )
+    parser.add_argument(
+        "--stagger",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="room n's microphones connect n * SECONDS into the window instead of before "
+        "it: the load grows room by room, and shows where the server starts refusing",
+    )
     parser.add_argument(
         "--quiet",
         type=int,
@@ -396,7 +442,15 @@ def report(
         legs = [leg for room in rooms[w::processes] for leg in room.legs]
         worker = spawn.Process(
             target=run_clients,
-            args=(base, legs, theirs, args.client_buffer, args.client_nice, args.client_cpus),
+            args=(
+                base,
+                legs,
+                theirs,
+                args.client_buffer,
+                args.client_nice,
+                args.client_cpus,
+                args.stagger,
+            ),
             daemon=True,
         )
         worker.start()
@@ -414,6 +468,9 @@ def report(
         f"{f'; server on CPUs {sorted(args.server_cpus)}' if args.server_cpus else ''}"
         f"{f', clients on {sorted(args.client_cpus)}' if args.client_cpus else ''}\n"
     )
+    busy = [spawn.Process(target=spin, args=(cpu,), daemon=True) for cpu in args.busy_cpus or ()]
+    for each in busy:
+        each.start()
     start = time.monotonic()
     deadline = start + args.seconds
     main_cpu, media_cpu = cpu_seconds(server.pid)
@@ -424,6 +481,8 @@ def report(
     main_cpu, media_cpu = main_after - main_cpu, media_after - media_cpu
     server_cpu = main_cpu + media_cpu
     window = time.monotonic() - start
+    for each in busy:
+        each.kill()
     asyncio.run(end_rooms(base, rooms))
     results = [conn.recv() for _, conn in workers]
     for worker, _ in workers:
@@ -435,32 +494,41 @@ def report(
     refused_legs = {(r[0], r[1]) for r in refused}
 
     print(
-        "| room | legs | wall s | recorded s | gap frames | contiguous | dropouts | clicks heard | median ms | p95 ms |"
+        "| room | legs | refused | wall s | recorded s | gap frames | contiguous | dropouts | clicks heard | median ms | p95 ms |"
     )
-    print("|---:|---:|---:|---:|---:|:---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|:---:|---:|---:|---:|---:|")
     everyone: list[float] = []
-    gaps = lost = looked = 0
+    gaps = lost = looked = steady_lost = steady_looked = 0
+    ramp_end = start + args.rooms * args.stagger + 2.0  # the last room's microphones in
     intact = True
     for room in rooms:
         contiguous, recorded, keys = recording_of(data, room.space_id)
         contiguous = contiguous and bool(keys)
         wall = room.ending - room.started
         missing = max(0, round((wall - recorded) / 0.02))
+        settle = 2.0 if args.stagger else 0.0  # a room joining mid-window connects first
+        joined = start + room.index * args.stagger + settle
         dropped, counted = (
-            dropouts(data, keys, room, start + 1, deadline - 1, refused_legs) if keys else (0, 0)
+            dropouts(data, keys, room, joined + 1, deadline - 1, refused_legs) if keys else (0, 0)
         )
+        turned_away = sum(1 for r in refused if r[0] == room.index)
+        if args.stagger and keys and deadline - 1 > ramp_end:
+            dropped_late, counted_late = dropouts(
+                data, keys, room, ramp_end, deadline - 1, refused_legs
+            )
+            steady_lost, steady_looked = steady_lost + dropped_late, steady_looked + counted_late
         found = latencies.get(room.index, [])
         heard, sent = clicks.get(room.index, (0, 0))
         everyone += found
         gaps, lost, looked = gaps + missing, lost + dropped, looked + counted
         intact = intact and contiguous
         print(
-            f"| {room.index} | {len(room.legs)} | {wall:.2f} | {recorded:.2f} | {missing} | "
+            f"| {room.index} | {len(room.legs)} | {turned_away} | {wall:.2f} | {recorded:.2f} | {missing} | "
             f"{'yes' if contiguous else 'no'} | {dropped}/{counted} | {heard}/{sent} | "
             f"{pct(found, 50):.0f} | {pct(found, 95):.0f} |"
         )
     median = pct(everyone, 50)
-    per_leg = 1000 / (legs * window)
+    per_leg = 1000 / (max(1, legs - len(refused)) * window)  # legs the server carried
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     met = legs >= TARGET_LEGS and intact and gaps == 0 and median < TARGET_LATENCY_MS
     verdict = (
@@ -468,15 +536,31 @@ def report(
     )
     print(f"""
 measured window:  {window:.1f} s, {legs} speaker legs, {os.cpu_count()} CPUs, load average {load}
-server CPU:       {server_cpu:.1f} s = {server_cpu / window:.2f} cores = {server_cpu * per_leg:.1f} ms per leg per second
-  media workers:  {media_cpu:.1f} s = {media_cpu * per_leg:.1f} ms per leg per second (speaker legs, mixing, recording: AAC, storage)
-  main process:   {main_cpu:.1f} s = {main_cpu * per_leg:.1f} ms per leg per second (API, listing segments)
-client CPU:       {client_cpu:.1f} s = {client_cpu / window:.2f} cores = {client_cpu * per_leg:.1f} ms per leg per second ({len(workers)} processes)
-recordings:       {"all contiguous" if intact else "NOT all contiguous"}; {gaps} frames missing against the wall clock
-program dropouts: {lost} of {looked} tone-speaker frames ({lost / max(1, looked):.2%})
+server CPU:       {server_cpu:.1f} s = {server_cpu / window:.2f} cores = {
+        server_cpu * per_leg:.1f} ms per leg per second
+  media workers:  {media_cpu:.1f} s = {
+        media_cpu
+        * per_leg:.1f} ms per leg per second (speaker legs, mixing, recording: AAC, storage)
+  main process:   {main_cpu:.1f} s = {
+        main_cpu * per_leg:.1f} ms per leg per second (API, listing segments)
+client CPU:       {client_cpu:.1f} s = {client_cpu / window:.2f} cores = {
+        client_cpu * per_leg:.1f} ms per leg per second ({len(workers)} processes)
+recordings:       {"all contiguous" if intact else "NOT all contiguous"}; {
+        gaps
+    } frames missing against the wall clock
+program dropouts: {lost} of {looked} tone-speaker frames ({lost / max(1, looked):.2%}){
+        f"; after the last room came in, {steady_lost} of {steady_looked} "
+        f"({steady_lost / max(1, steady_looked):.2%})"
+        if args.stagger
+        else ""
+    }
 latency:          median {median:.0f} ms, p95 {pct(everyone, 95):.0f} ms over {len(everyone)} clicks
-refused:          {len(refused)} microphones{f" ({refused[0][2]})" if refused else ""}
-target ({TARGET_LEGS} legs, no gap in any recording, median < {TARGET_LATENCY_MS:.0f} ms): {verdict}""")
+refused:          {len(refused)} microphones{f" ({refused[0][2]})" if refused else ""}{
+        cliff(rooms, refused, args)
+    }
+target ({TARGET_LEGS} legs, no gap in any recording, median < {TARGET_LATENCY_MS:.0f} ms): {
+        verdict
+    }""")
 
 
 if __name__ == "__main__":

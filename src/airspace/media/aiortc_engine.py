@@ -38,6 +38,7 @@ from airspace.media.opus_sdp import LOSS_PROTECTION, asks_for_fec, with_opus_par
 from airspace.media.program_recorder import ProgramRecorder, SegmentPlan
 from airspace.media.speaker_leg import QUIET_LEVEL, ReturnTrack, SpeakerLeg, depth_for
 from airspace.media.speaker_tracks import SpeakerTracks
+from airspace.media.tick_lateness import TickLateness
 from airspace.media.voice_receiver import receive_voice
 from airspace.storage.interfaces import Storage
 
@@ -47,12 +48,6 @@ WATCHDOG_SECONDS = 1.0
 """How often the room looks for speakers whose connection died."""
 QUALITY_SECONDS = 2.0
 """How often each speaker's connection quality is measured."""
-OVERLOADED_LATE_SECONDS = 0.06
-"""A room still this far behind its 20 ms ticks after running the ones due (three
-frames: what a speaker's queue holds before frames are dropped), within the last
-LATENESS_WINDOW_SECONDS, is falling behind: its process takes no new microphone until
-it has kept up again."""
-LATENESS_WINDOW_SECONDS = 2.0
 OWN_MIX_HANGOVER_TICKS = 25
 """Ticks (0.5 s) a speaker who stopped talking keeps hearing a mix encoded for them."""
 
@@ -86,9 +81,7 @@ class _Room:
         self.ticks = 0
         self.clock: asyncio.Task[None] | None = None
         self.metering: asyncio.Task[None] | None = None
-        self.worst_lateness = 0.0
-        """Seconds the latest ticks ran behind their time (the worst of the window)."""
-        self.lateness_since = 0.0
+        self.lateness = TickLateness(name)
 
     async def run(self) -> None:
         clock = self.frame_clock
@@ -96,33 +89,23 @@ class _Room:
         next_check = started + WATCHDOG_SECONDS
         try:
             while True:
-                due = int((clock.now() - started) / FRAME_SECONDS) + 1
+                # Every tick due by now (after a pause, several: the clock is absolute).
+                due = int((clock.now() - started) / FRAME_SECONDS + 1e-9) + 1
                 while self.ticks < due:
                     self.tick()
-                # Still behind after catching up: the ticks cost more than real time. (A
-                # pause elsewhere, the process starting, is caught up at once: not this.)
                 now = clock.now()
-                self.note_lateness(now - (started + self.ticks * FRAME_SECONDS), now)
+                self.lateness.behind(now - (started + self.ticks * FRAME_SECONDS), now)
                 if now >= next_check:
                     next_check = now + WATCHDOG_SECONDS
                     await self.drop_lost_legs(now)
-                await clock.sleep_until(started + (self.ticks + 1) * FRAME_SECONDS)
+                next_tick = started + self.ticks * FRAME_SECONDS
+                await clock.sleep_until(next_tick)
+                self.lateness.woke(clock.now() - next_tick, clock.now())
         except asyncio.CancelledError:
             raise
         except Exception as error:  # the room must end cleanly, whatever broke
             logger.exception("media engine failed in room %s", self.name)
             self.callbacks.failed(error)
-
-    def note_lateness(self, late: float, now: float) -> None:
-        """Keep the worst lateness of the last LATENESS_WINDOW_SECONDS."""
-        if now - self.lateness_since > LATENESS_WINDOW_SECONDS:
-            self.worst_lateness, self.lateness_since = 0.0, now
-        if late > self.worst_lateness:
-            if late > OVERLOADED_LATE_SECONDS >= self.worst_lateness:
-                logger.warning(
-                    "room %s is falling behind: ticks %.0f ms late", self.name, late * 1000
-                )
-            self.worst_lateness = late
 
     def tick(self) -> None:
         at = self.ticks * FRAME_SECONDS
@@ -266,16 +249,20 @@ class AiortcMediaEngine:
 
     def lateness(self) -> float:
         """Seconds the most behind room of this engine has lately run late."""
-        return max((room.worst_lateness for room in self._rooms.values()), default=0.0)
+        return max((room.lateness.seconds for room in self._rooms.values()), default=0.0)
+
+    def falling_behind(self) -> bool:
+        """Whether any room of this engine is falling behind (airspace.media.tick_lateness):
+        the process takes no new microphone until they all keep up again."""
+        return any(room.lateness.falling_behind for room in self._rooms.values())
 
     async def add_speaker(self, room: str, speaker: str, offer_sdp: str) -> str:
         target = self._room(room)
         _check_offer(offer_sdp)
-        late = self.lateness()
-        if late > OVERLOADED_LATE_SECONDS and speaker not in target.legs:
+        if self.falling_behind() and speaker not in target.legs:
             raise MediaOverloaded(
                 "this server is too busy to take another microphone right now (its audio "
-                f"is running {late * 1000:.0f} ms late); try again in a minute"
+                f"is running {self.lateness() * 1000:.0f} ms late); try again in a minute"
             )
         clock = self.frame_clock
         pc = RTCPeerConnection(RTCConfiguration(iceServers=aiortc_ice_servers(self.ice)))

@@ -46,9 +46,8 @@ class SteppedFrameClock:
         return self._now
 
     async def sleep_until(self, moment: float) -> None:
-        if moment <= self._now:
-            await asyncio.sleep(0)
-            return
+        """Wait for the next ``advance`` that reaches ``moment`` (even one already past:
+        time moves only when the test moves it)."""
         woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._sleepers, (moment, next(self._order), woken))
         await woken
