@@ -187,7 +187,10 @@ def speakers_hear_each_other(live_server: LiveServer) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_a_minute_of_recording_matches_the_wall_clock(live_server: LiveServer) -> None:
+def test_a_recording_matches_the_wall_clock(live_server: LiveServer) -> None:
+    """Real time, 21 s of it: the room's clock, its recording and the wall clock agree.
+    (A minute of a room's timeline, without waiting for it, is in
+    tests/media/test_aiortc_engine.py on a stepped clock.)"""
     host = live_server.register("host")
     space_id = live_server.create_space(host, record=True)
     with httpx.Client(
@@ -195,7 +198,7 @@ def test_a_minute_of_recording_matches_the_wall_clock(live_server: LiveServer) -
     ) as http:
         http.post(f"/api/v1/spaces/{space_id}/start").raise_for_status()
         went_live = time.monotonic()
-        time.sleep(61)
+        time.sleep(21)
         ending = time.monotonic()
         http.post(f"/api/v1/spaces/{space_id}/end").raise_for_status()
         wall_clock = ending - went_live
@@ -204,7 +207,7 @@ def test_a_minute_of_recording_matches_the_wall_clock(live_server: LiveServer) -
         segments = segments_of(session, recording.id)
     recorded = sum(s.samples for s in segments) / 48_000
     assert recorded == pytest.approx(wall_clock, abs=0.5)
-    assert len(segments) == 31
+    assert len(segments) == 11
     for before, after in itertools.pairwise(segments):
         assert after.first_sample == before.first_sample + before.samples
         assert after.sequence == before.sequence + 1
