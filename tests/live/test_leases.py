@@ -76,7 +76,7 @@ def test_a_node_that_stops_renewing_has_its_spaces_ended_where_their_audio_ends(
         services.storage,
         live_prefix(space_id),
         started,
-        on_segment=lambda segment: add_segment(services, recording_id, segment),
+        on_segment=lambda segment, _: add_segment(services, recording_id, segment),
     )
     segmenter.push(np.zeros(48_000 * 5, dtype=np.float32))  # two whole segments stored
     clock.advance(leases.LEASE - timedelta(seconds=1))

@@ -35,7 +35,7 @@ def test_recovery_lists_segments_stored_but_not_listed(
 
     listed: list[StoredSegment] = []
 
-    def list_the_first_two(segment: StoredSegment) -> None:
+    def list_the_first_two(segment: StoredSegment, data: bytes) -> None:
         if segment.sequence < 2:
             add_segment(services, recording_id, segment)
             listed.append(segment)

@@ -31,9 +31,9 @@ def run(
 ) -> tuple[LiveSegmenter, list[StoredSegment], list[str]]:
     announced: list[str] = []
 
-    def on_segment(segment: StoredSegment) -> None:
-        # Durable before anything names it.
-        assert storage.exists(segment.key)
+    def on_segment(segment: StoredSegment, data: bytes) -> None:
+        # Durable before anything names it, and handed on as stored.
+        assert storage.get(segment.key) == data
         announced.append(segment.key)
 
     segmenter = LiveSegmenter(storage, "spaces/AAAAAAAAAAAAA/live", STARTED, on_segment)
@@ -56,7 +56,6 @@ def test_segments_are_two_seconds_contiguous_and_stored_first(tmp_path: Path) ->
     assert segmenter.duration == pytest.approx(61.0, abs=AAC_FRAME_SAMPLES / SAMPLE_RATE)
     offset = (stored[15].program_date_time - STARTED).total_seconds()
     assert offset == pytest.approx(stored[15].first_sample / SAMPLE_RATE, abs=1e-6)
-    assert len(segmenter.hot) == HOT_WINDOW
 
 
 def test_live_playlist_slides_then_ends(tmp_path: Path) -> None:
@@ -107,7 +106,9 @@ def test_segments_storage_refuses_wait_in_memory_and_are_stored_in_order(
 ) -> None:
     storage = FillingDisk(tmp_path)
     listed: list[StoredSegment] = []
-    segmenter = LiveSegmenter(storage, "live", datetime.now(UTC), on_segment=listed.append)
+    segmenter = LiveSegmenter(
+        storage, "live", datetime.now(UTC), on_segment=lambda segment, _: listed.append(segment)
+    )
     second = np.zeros(SAMPLE_RATE, dtype=np.float32)
     for _ in range(4):
         segmenter.push(second)
@@ -129,7 +130,9 @@ def test_segments_storage_refuses_wait_in_memory_and_are_stored_in_order(
 def test_a_space_whose_storage_stays_full_keeps_what_was_stored(tmp_path: Path) -> None:
     storage = FillingDisk(tmp_path)
     listed: list[StoredSegment] = []
-    segmenter = LiveSegmenter(storage, "live", datetime.now(UTC), on_segment=listed.append)
+    segmenter = LiveSegmenter(
+        storage, "live", datetime.now(UTC), on_segment=lambda segment, _: listed.append(segment)
+    )
     two_seconds = np.zeros(2 * SAMPLE_RATE, dtype=np.float32)
     segmenter.push(two_seconds)
     segmenter.push(two_seconds)

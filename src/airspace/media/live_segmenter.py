@@ -4,7 +4,7 @@ storage before any playlist names it, with one continuous timeline."""
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -83,7 +83,7 @@ class LiveSegmenter:
         storage: Storage,
         prefix: str,
         started_at: datetime,
-        on_segment: Callable[[StoredSegment], None] | None = None,
+        on_segment: Callable[[StoredSegment, bytes], None] | None = None,
         seconds: float = SEGMENT_SECONDS,
         resume: Resume | None = None,
     ) -> None:
@@ -94,7 +94,6 @@ class LiveSegmenter:
         self.seconds = seconds
         self.encoder = AacEncoder()
         self.segments: list[StoredSegment] = []
-        self.hot: OrderedDict[str, bytes] = OrderedDict()
         self.playlist = self.live_playlist(uri_prefix=LIVE_URI_PREFIX).encode()
         """The live playlist as listeners get it, made once per new segment."""
         self.resume = resume
@@ -210,12 +209,9 @@ class LiveSegmenter:
     def _announce(self, segment: StoredSegment, data: bytes) -> None:
         """A segment is durable: listeners and the recording may name it now."""
         self.segments.append(segment)
-        self.hot[segment.name] = data
-        while len(self.hot) > HOT_WINDOW:
-            self.hot.popitem(last=False)
         self.playlist = self.live_playlist(uri_prefix=LIVE_URI_PREFIX).encode()
         if self.on_segment is not None:
-            self.on_segment(segment)
+            self.on_segment(segment, data)
 
     @property
     def duration(self) -> float:

@@ -160,14 +160,9 @@ class ProgramRecorder:
             self.failed = error
             self._loop.call_soon_threadsafe(self.on_failure, error)
 
-    def _stored(self, segment: StoredSegment) -> None:
+    def _stored(self, segment: StoredSegment, data: bytes) -> None:
         """On the encoding thread: a segment is durable; tell the room on its loop."""
-        notice = SegmentStored(
-            segment,
-            self.segmenter.hot[segment.name],
-            self.segmenter.playlist,
-            self.segmenter.duration,
-        )
+        notice = SegmentStored(segment, data, self.segmenter.playlist, self.segmenter.duration)
         if not self._abandoned:
             self._loop.call_soon_threadsafe(self._tell, notice)
 
