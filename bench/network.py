@@ -156,6 +156,7 @@ async def run(path: Impairment, repair: bool, sources: dict[str, np.ndarray]) ->
             "concealed": voice.concealed if voice else 0,
             "lost": jitter.lost,
             "late": jitter.late,
+            "restored": jitter.restored,
             "depth": leg.depth,
         }
     latencies, _ = click_latencies(ear, clicker.track.sent, 0.0, float("inf"))
@@ -261,9 +262,10 @@ def main() -> None:
                 f"{pct(result['latencies'], 50):.0f} / p95 {pct(result['latencies'], 95):.0f} ms"
                 f" ({len(result['latencies'])} clicks); path loss "
                 + ", ".join(f"{w} {100 * v:.1f} %" for w, v in result["path_loss"].items())
-                + "; frames recovered from FEC / concealed: "
+                + "; frames restored from RED / recovered from FEC / concealed: "
                 + ", ".join(
-                    f"{w} {r['recovered']} / {r['concealed']}" for w, r in result["repairs"].items()
+                    f"{w} {r['restored']} / {r['recovered']} / {r['concealed']}"
+                    for w, r in result["repairs"].items()
                 ),
                 flush=True,
             )

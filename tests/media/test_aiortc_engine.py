@@ -161,7 +161,7 @@ def test_an_offer_must_prefer_opus_and_carry_one_microphone() -> None:
         fields = audio.split()
         pcmu_first = " ".join([*fields[:3], "0", *[f for f in fields[3:] if f != "0"]])
         assert pcmu_first != audio
-        with pytest.raises(InvalidOffer, match="must list Opus first"):
+        with pytest.raises(InvalidOffer, match=r"must list Opus \(or RED\) first"):
             await engine.add_speaker("room", "alice", offer.replace(audio, pcmu_first))
         section = offer[offer.index("m=audio") :]
         with pytest.raises(InvalidOffer, match="more than one audio section"):

@@ -29,7 +29,13 @@ def test_loss_is_measured_between_two_reports() -> None:
     assert second is not None
     assert second.loss == 0.1
     assert second.poor
-    assert second.public() == {"loss_percent": 10.0, "jitter_ms": 10.0, "rtt_ms": 50, "poor": True}
+    assert second.public() == {
+        "loss_percent": 10.0,
+        "jitter_ms": 10.0,
+        "rtt_ms": 50,
+        "poor": True,
+        "red": False,
+    }
     third = meter.measure(report(290, 10, 480))
     assert third is not None
     assert (third.loss, third.rtt_ms, third.poor) == (0.0, None, False)

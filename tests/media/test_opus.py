@@ -25,3 +25,13 @@ def test_steady_silence_skips_the_codec_and_decodes_to_silence_then_voice() -> N
     after = decoded[len(voice) + len(silence) :]
     _, correlation = best_lag(voice[FRAME_SAMPLES:], after[FRAME_SAMPLES:], max_lag=1000)
     assert correlation > 0.9  # the voice after the silence comes through as before
+
+
+def test_fec_follows_the_measured_loss_unless_red_carries_each_packet_again() -> None:
+    encoder = VoiceEncoder(MIX_COMPLEXITY)
+    encoder.protect_measured(0.05)
+    assert encoder.loss_percent == 10  # twice the loss measured
+    encoder.protect_measured(0.0)
+    assert encoder.loss_percent == 1  # never off: a loss comes before it is measured
+    encoder.protect_measured(0.05, red=True)
+    assert encoder.loss_percent == 1  # FEC only for the first of two lost in a row

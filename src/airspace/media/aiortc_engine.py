@@ -16,6 +16,7 @@ import contextlib
 import logging
 import re
 import time
+from dataclasses import replace
 
 import numpy as np
 from aiortc import (
@@ -34,6 +35,12 @@ from airspace.media.frame_clock import FrameClock, LoopFrameClock
 from airspace.media.ice import IceSettings, turn_credentials
 from airspace.media.mixer import FRAME_SAMPLES, SILENCE, mix_minus_one, mix_program
 from airspace.media.opus import MIX_COMPLEXITY, VoiceEncoder
+from airspace.media.opus_red import (
+    red_packer_for,
+    red_payload_type,
+    with_red_parameters,
+    without_red,
+)
 from airspace.media.opus_sdp import LOSS_PROTECTION, asks_for_fec, with_opus_parameters
 from airspace.media.program_recorder import ProgramRecorder, SegmentPlan
 from airspace.media.speaker_leg import QUIET_LEVEL, ReturnTrack, SpeakerLeg, depth_for
@@ -158,6 +165,8 @@ class _Room:
                     logger.debug("no stats for %s in room %s", speaker, self.name, exc_info=True)
                     continue
                 if quality is not None and speaker in self.legs:
+                    jitter = leg.receiver.jitter if leg.receiver else None
+                    quality = replace(quality, red=jitter is not None and jitter.red_packets > 0)
                     leg.lost_fraction = quality.loss
                     if leg.voice is not None:
                         leg.depth = depth_for(quality.jitter_ms)
@@ -275,9 +284,12 @@ class AiortcMediaEngine:
             leg.last_heard = clock.now()
 
         leg.protect_returns = asks_for_fec(offer_sdp)
+        if not self.repair_losses:
+            offer_sdp = without_red(offer_sdp)
         try:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
             leg.receiver = receive_voice(pc, self.receive_buffer_packets, heard, self.repair_losses)
+            leg.receiver.expect_red(red_payload_type(offer_sdp))
             pc.addTrack(leg.returns)
             answer = await pc.createAnswer()
             await pc.setLocalDescription(answer)
@@ -287,6 +299,8 @@ class AiortcMediaEngine:
         await target.remove(speaker)
         target.legs[speaker] = leg
         answer_sdp = advertise(str(pc.localDescription.sdp), self.media_address)
+        answer_sdp = with_red_parameters(answer_sdp)
+        leg.returns.red = red_packer_for(answer_sdp)
         return (
             with_opus_parameters(answer_sdp, LOSS_PROTECTION) if self.repair_losses else answer_sdp
         )
@@ -367,7 +381,8 @@ def _check_offer(sdp: str) -> None:
             raise InvalidOffer(f"the SDP offer has no {what} ({attribute.rstrip(':')})")
     if "opus/48000" not in sdp.lower():
         raise InvalidOffer("the SDP offer does not offer Opus audio")
-    # The answer keeps the offer's order, and a browser sends the first codec it lists.
-    first = sections[0][3] if len(sections[0]) > 3 else ""
-    if not re.search(rf"^a=rtpmap:{re.escape(first)} opus/48000", sdp, re.I | re.M):
-        raise InvalidOffer("the SDP offer must list Opus first in its audio section")
+    # The answer keeps the offer's order, and a browser sends the first codec it lists:
+    # Opus, or Opus in RED.
+    first = re.escape(sections[0][3] if len(sections[0]) > 3 else "")
+    if not re.search(rf"^a=rtpmap:{first} (opus|red)/48000", sdp, re.I | re.M):
+        raise InvalidOffer("the SDP offer must list Opus (or RED) first in its audio section")

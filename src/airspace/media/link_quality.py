@@ -28,6 +28,8 @@ class LinkQuality:
     jitter_ms: float
     rtt_ms: float | None
     """None until the speaker's first receiver report."""
+    red: bool = False
+    """Whether their packets each carry the one before (RED): a lost one is heard whole."""
 
     @property
     def poor(self) -> bool:
@@ -43,6 +45,7 @@ class LinkQuality:
             "jitter_ms": round(self.jitter_ms, 1),
             "rtt_ms": round(self.rtt_ms) if self.rtt_ms is not None else None,
             "poor": self.poor,
+            "red": self.red,
         }
 
 

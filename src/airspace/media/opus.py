@@ -58,11 +58,16 @@ class VoiceEncoder:
         percent = int(min(100.0, max(0.0, loss_percent)) + 0.999)
         self._set_protection(percent)
 
-    def protect_measured(self, lost_fraction: float) -> None:
+    def protect_measured(self, lost_fraction: float, red: bool = False) -> None:
         """FEC for a path measured to lose ``lost_fraction`` of packets: sized for twice
         that (losses come and go; a copy a little too good costs a few bits, one too
-        coarse is heard), and never off (a loss comes before it can be measured)."""
-        self.protect(max(1.0, 200 * lost_fraction))
+        coarse is heard), and never off (a loss comes before it can be measured).
+
+        With ``red`` (each packet also sent whole in the next, ``airspace.media.opus_red``)
+        FEC is only for the first of two packets lost in a row: it is kept at its
+        lowest, and the bits go to the voice (PESQ 0.1-0.2 higher at 5 % loss than at
+        twice the loss, ``bench/network.py``)."""
+        self.protect(1.0 if red else max(1.0, 200 * lost_fraction))
 
     def _set_protection(self, percent: int) -> None:
         if percent != self.loss_percent:

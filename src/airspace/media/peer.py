@@ -20,6 +20,7 @@ from aiortc import (
     RTCIceServer,
     RTCIceTransportPolicy,
     RTCPeerConnection,
+    RTCRtpSender,
     RTCSessionDescription,
 )
 from aiortc.mediastreams import MediaStreamError
@@ -29,6 +30,14 @@ from airspace.media.constants import SAMPLE_RATE
 from airspace.media.libopus import is_dtx
 from airspace.media.mixer import FRAME_SAMPLES
 from airspace.media.opus import MICROPHONE_COMPLEXITY, VoiceEncoder
+from airspace.media.opus_red import (
+    RED_CAPABILITY,
+    RedPacker,
+    red_packer_for,
+    red_payload_type,
+    with_red_parameters,
+    without_red,
+)
 from airspace.media.opus_sdp import allows_dtx, asks_for_fec, with_opus_parameters
 from airspace.media.voice_receiver import receive_voice
 
@@ -84,6 +93,8 @@ class SourceTrack(MediaStreamTrack):
         self.sent: dict[int, float] = {}
         self._encoder = VoiceEncoder(MICROPHONE_COMPLEXITY)
         self._unsent = 0
+        self.red: RedPacker | None = None
+        """Set when the room takes RED: each packet then carries the one before it."""
 
     @property
     def dtx(self) -> bool:
@@ -97,7 +108,7 @@ class SourceTrack(MediaStreamTrack):
 
     def protect_measured(self, lost_fraction: float) -> None:
         """FEC for the loss the room reports (see VoiceEncoder.protect_measured)."""
-        self._encoder.protect_measured(lost_fraction)
+        self._encoder.protect_measured(lost_fraction, red=self.red is not None)
 
     async def recv(self) -> av.Packet[Any]:
         while True:
@@ -118,6 +129,10 @@ class SourceTrack(MediaStreamTrack):
                     continue  # silence: nothing to send
             else:
                 self._unsent = 0
+            if self.red is not None:
+                red = av.Packet(self.red.pack(bytes(packet), int(packet.pts or 0)))
+                red.pts, red.time_base = packet.pts, packet.time_base
+                return red
             return packet
 
 
@@ -159,18 +174,27 @@ class SpeakerPeer:
         self.heard = Heard()
         self.pc.addTrack(self.track)
         self.protecting = protect
+        if protect:  # RED first: ask for it, as a browser that prefers it does
+            opus = [c for c in RTCRtpSender.getCapabilities("audio").codecs if c.name == "opus"]
+            self.pc.getTransceivers()[0].setCodecPreferences([RED_CAPABILITY, *opus])
         self.voice = receive_voice(self.pc, receive_buffer_packets, self._hear, repair=protect)
         self._adapting: asyncio.Task[None] | None = None
 
     async def offer(self) -> str:
         await self.pc.setLocalDescription(await self.pc.createOffer())
         sdp = str(self.pc.localDescription.sdp)
-        return with_opus_parameters(sdp, {"useinbandfec": "1"}) if self.protecting else sdp
+        if not self.protecting:
+            return without_red(sdp)
+        self.voice.expect_red(red_payload_type(sdp))
+        return with_red_parameters(with_opus_parameters(sdp, {"useinbandfec": "1"}))
 
     async def accept(self, answer_sdp: str) -> None:
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer_sdp, type="answer"))
+        if self.protecting:
+            self.track.red = red_packer_for(answer_sdp)
         if self.protecting and asks_for_fec(answer_sdp):
-            self.track.protect(START_LOSS_PERCENT, allows_dtx(answer_sdp))
+            start = 1 if self.track.red is not None else START_LOSS_PERCENT
+            self.track.protect(start, allows_dtx(answer_sdp))
             self._adapting = asyncio.create_task(self._follow_reported_loss())
 
     async def _follow_reported_loss(self) -> None:

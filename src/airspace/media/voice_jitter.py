@@ -8,12 +8,22 @@ everything the speaker says afterwards. Here a missing packet is given up as soo
 ``prefetch`` later ones have arrived: a loss costs 20 ms of that speaker's audio, never
 lasting delay. An Opus RTP packet is one whole frame (RFC 7587), so there is nothing to
 reassemble.
+
+A sender that sends RED (``airspace.media.opus_red``) puts the packet before each one in
+it again: a packet lost on the way is then taken from the next one, whole, when that one
+arrives in time.
 """
 
 from __future__ import annotations
 
+import logging
+
 from aiortc.jitterbuffer import JitterFrame
 from aiortc.rtp import RtpPacket
+
+from airspace.media.opus_red import MalformedRed, split_red
+
+logger = logging.getLogger(__name__)
 
 SEQUENCE_SPACE = 1 << 16
 MAX_LATE = 100
@@ -34,14 +44,22 @@ class VoiceFrame(JitterFrame):
 class VoiceJitterBuffer:
     """Takes RTP packets as they arrive; gives back frames in order, ``prefetch`` packets
     behind the newest. Has ``add`` as aiortc's JitterBuffer does, so an RTCRtpReceiver
-    can use it."""
+    can use it. Packets of ``red_payload_type`` are unpacked (RED)."""
 
-    def __init__(self, prefetch: int) -> None:
+    def __init__(self, prefetch: int, red_payload_type: int | None = None) -> None:
         self.prefetch = prefetch
+        self.red_payload_type = red_payload_type
         self._next: int | None = None
-        self._held: dict[int, RtpPacket] = {}
+        self._held: dict[int, VoiceFrame] = {}
+        self._spare: dict[int, VoiceFrame] = {}
+        """Copies of packets not (yet) received, from the RED of the ones after them."""
         self.lost = 0
         self.late = 0
+        self.restored = 0
+        """Lost packets taken whole from the RED of the next one."""
+        self.malformed = 0
+        self.red_packets = 0
+        """Packets that came as RED."""
 
     def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
         """(whether to ask for a key frame: never for audio, the next frame or None)."""
@@ -56,26 +74,61 @@ class VoiceJitterBuffer:
             self._restart(sequence)
         elif ahead > MAX_JUMP:
             self._restart(sequence)
-        self._held[sequence] = packet
+        payload: bytes = packet._data  # type: ignore[attr-defined]  # depayloaded by aiortc
+        if packet.payload_type == self.red_payload_type and payload:
+            try:
+                red = split_red(payload)
+            except MalformedRed as error:
+                self.malformed += 1
+                logger.debug("dropped a RED packet: %s", error)
+                return False, None
+            payload = red.primary
+            self.red_packets += 1
+            for back, block in enumerate(reversed(red.redundant), start=1):
+                self._keep_spare(
+                    (sequence - back) % SEQUENCE_SPACE,
+                    block.data,
+                    packet.timestamp - block.timestamp_offset,
+                )
+        self._held[sequence] = VoiceFrame(payload, packet.timestamp)
         if len(self._held) <= self.prefetch:
             return False, None
         return False, self.give_up()
 
+    def overfull(self) -> bool:
+        """Whether more is held than ``prefetch``: after a frame restored from RED (two
+        frames came in one packet), the receiver takes the next one at once, so that
+        the buffer does not stay a frame longer."""
+        return len(self._held) > self.prefetch
+
+    def _keep_spare(self, sequence: int, data: bytes, timestamp: int) -> None:
+        assert self._next is not None
+        still_due = (sequence - self._next) % SEQUENCE_SPACE < SEQUENCE_SPACE // 2
+        if still_due and sequence not in self._held and data:
+            self._spare[sequence] = VoiceFrame(data, timestamp % (1 << 32))
+
     def give_up(self) -> VoiceFrame | None:
-        """The next frame held now, the missing ones before it given up as lost: for a
-        listener that needs audio before the missing packet's wait is over."""
+        """The next frame held now, the missing ones before it given up as lost (or
+        taken from a RED copy): for a listener that needs audio before the missing
+        packet's wait is over."""
         if not self._held or self._next is None:
             return None
         lost_before = 0
-        while self._next not in self._held:
+        while self._next not in self._held and self._next not in self._spare:
             lost_before += 1
             self._next = (self._next + 1) % SEQUENCE_SPACE
         self.lost += lost_before
-        released = self._held.pop(self._next)
+        released = self._held.pop(self._next, None)
+        spare = self._spare.pop(self._next, None)
+        if released is None:
+            assert spare is not None
+            released = spare
+            self.restored += 1
         self._next = (self._next + 1) % SEQUENCE_SPACE
-        payload: bytes = released._data  # type: ignore[attr-defined]  # depayloaded by aiortc
-        return VoiceFrame(payload, released.timestamp, lost_before)
+        released.lost_before = lost_before
+        return released
 
     def _restart(self, sequence: int) -> None:
         self._held.clear()
+        self._spare.clear()
         self._next = sequence

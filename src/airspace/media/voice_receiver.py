@@ -87,6 +87,11 @@ class VoiceReceiver:
         self.put((self._codec, frame))
         return True
 
+    def expect_red(self, payload_type: int | None) -> None:
+        """Unpack packets of ``payload_type`` as RED (None: there are none)."""
+        if self.jitter is not None:
+            self.jitter.red_payload_type = payload_type
+
     def conceal(self, samples: int) -> np.ndarray:
         """``samples`` made up from the voice so far: for a frame the room's clock needs
         before it has arrived."""
@@ -115,7 +120,8 @@ class VoiceReceiver:
         self._codec = codec
         # This runs inside aiortc's receive loop: whatever goes wrong with one frame
         # costs that frame (20 ms), never the connection or the room.
-        if not frame.data or codec.name.lower() != "opus":
+        # RED is unpacked by the jitter buffer: what reaches here is Opus.
+        if not frame.data or codec.name.lower() not in ("opus", "red"):
             self.dropped += 1
             return
         try:
@@ -132,6 +138,8 @@ class VoiceReceiver:
             self.on_audio(samples)
         except Exception:
             logger.exception("the audio callback failed on a received frame")
+        if self.jitter is not None and self.jitter.overfull():
+            self.pull()
 
     def get(self) -> None:
         self._stopped.wait()

@@ -40,6 +40,7 @@ export class Microphone {
     const connection = new RTCPeerConnection({ iceServers: servers.ice_servers });
     this.connection = connection;
     for (const track of this.stream.getAudioTracks()) connection.addTrack(track, this.stream);
+    preferRed(connection);
     connection.addEventListener("track", (event) => {
       this.returnAudio.srcObject = event.streams[0] || new MediaStream([event.track]);
       this.returnAudio.play().catch(() => {});
@@ -79,5 +80,24 @@ export class Microphone {
   async disconnect() {
     this.close();
     await fetch(this.api, { method: "DELETE", headers: this.headers });
+  }
+}
+
+
+// Ask for Opus in RED (RFC 2198) where the browser has it: each packet then also carries
+// the one before it, so a packet lost on a phone's network is heard whole from the next
+// instead of patched over. The room answers in the same order, so both directions use
+// it; a browser without RED sends plain Opus as before.
+function preferRed(connection) {
+  const codecs = globalThis.RTCRtpReceiver?.getCapabilities?.("audio")?.codecs || [];
+  const named = (name) => codecs.filter((codec) => codec.mimeType.toLowerCase() === `audio/${name}`);
+  const red = named("red");
+  const opus = named("opus");
+  if (!red.length || !opus.length) return;
+  const rest = codecs.filter((codec) => !red.includes(codec) && !opus.includes(codec));
+  for (const transceiver of connection.getTransceivers()) {
+    if (transceiver.sender.track?.kind === "audio" && transceiver.setCodecPreferences) {
+      transceiver.setCodecPreferences([...red, ...opus, ...rest]);
+    }
   }
 }
