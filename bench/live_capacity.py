@@ -113,17 +113,23 @@ def run_clients(
     niceness: int,
     cpus: set[int] | None,
     stagger: float,
+    red: bool = True,
 ) -> None:
     # The synthetic speakers share this machine's cores with the server: at low priority
     # they take only what the server leaves, so the bench measures the server.
     os.nice(niceness)
     if cpus is not None:
         os.sched_setaffinity(0, cpus)
-    conn.send(asyncio.run(clients(base, legs, conn, buffer, stagger)))
+    conn.send(asyncio.run(clients(base, legs, conn, buffer, stagger, red)))
 
 
 async def clients(
-    base: str, legs: list[Leg], conn: Connection, buffer: int, stagger: float = 0.0
+    base: str,
+    legs: list[Leg],
+    conn: Connection,
+    buffer: int,
+    stagger: float = 0.0,
+    red: bool = True,
 ) -> dict[str, Any]:
     """Every microphone connects before the window opens, or, with ``stagger``, room
     ``n`` connects ``n * stagger`` seconds into it (the load grows room by room)."""
@@ -135,6 +141,7 @@ async def clients(
             if leg.role == "quiet"
             else tone(leg.frequency, TONE_LEVEL),
             receive_buffer_packets=buffer,
+            red=red,
         )
         for leg in legs
     ]
@@ -403,6 +410,11 @@ def main() -> None:
         help="speakers per room on stage but silent (the last N; not the clicking host "
         "nor the listening speaker)",
     )
+    parser.add_argument(
+        "--no-red",
+        action="store_true",
+        help="microphones send plain Opus, not Opus in RED (each packet with the one before)",
+    )
     args = parser.parse_args()
     if args.speakers < 2:
         parser.error("--speakers must be at least 2 (one clicks, one listens)")
@@ -450,6 +462,7 @@ def report(
                 args.client_nice,
                 args.client_cpus,
                 args.stagger,
+                not args.no_red,
             ),
             daemon=True,
         )
@@ -464,7 +477,8 @@ def report(
     legs = args.rooms * args.speakers
     print(
         f"{args.rooms} rooms x {args.speakers} speakers ({args.quiet} silent) = {legs} legs; setup {time.monotonic() - setup:.1f} s; {processes} client processes; "
-        f"client receive buffer {args.client_buffer} packets; clients at nice {args.client_nice}"
+        f"client receive buffer {args.client_buffer} packets; clients at nice {args.client_nice}; "
+        f"{'plain Opus' if args.no_red else 'Opus in RED'}"
         f"{f'; server on CPUs {sorted(args.server_cpus)}' if args.server_cpus else ''}"
         f"{f', clients on {sorted(args.client_cpus)}' if args.client_cpus else ''}\n"
     )

@@ -158,6 +158,7 @@ class SpeakerPeer:
         ice_servers: list[RTCIceServer] | None = None,
         relay_only: bool = False,
         protect: bool = True,
+        red: bool = True,
     ) -> None:
         """``receive_buffer_packets``: 20 ms packets held before decoding what the room
         sends back (4, aiortc's own, unless told). ``first_frame``: where in ``source``
@@ -165,7 +166,8 @@ class SpeakerPeer:
         and TURN, as the room's ``ice-servers`` answer gives them; ``relay_only``: reach
         the room through TURN alone, as a browser behind a strict NAT or firewall does.
         ``protect``: as browsers do, ask for FEC in what it hears, and send FEC (at the
-        loss the room reports) and DTX when the room asks for them."""
+        loss the room reports) and DTX when the room asks for them. ``red``: with
+        ``protect``, ask for Opus in RED, as the room page asks the browser."""
         policy = RTCIceTransportPolicy.RELAY if relay_only else RTCIceTransportPolicy.ALL
         self.pc = RTCPeerConnection(
             RTCConfiguration(iceServers=ice_servers or [], iceTransportPolicy=policy)
@@ -174,7 +176,8 @@ class SpeakerPeer:
         self.heard = Heard()
         self.pc.addTrack(self.track)
         self.protecting = protect
-        if protect:  # RED first: ask for it, as a browser that prefers it does
+        self.red = protect and red
+        if self.red:  # RED first: ask for it, as a browser that prefers it does
             opus = [c for c in RTCRtpSender.getCapabilities("audio").codecs if c.name == "opus"]
             self.pc.getTransceivers()[0].setCodecPreferences([RED_CAPABILITY, *opus])
         self.voice = receive_voice(self.pc, receive_buffer_packets, self._hear, repair=protect)
@@ -183,8 +186,10 @@ class SpeakerPeer:
     async def offer(self) -> str:
         await self.pc.setLocalDescription(await self.pc.createOffer())
         sdp = str(self.pc.localDescription.sdp)
+        if not self.red:
+            sdp = without_red(sdp)
         if not self.protecting:
-            return without_red(sdp)
+            return sdp
         self.voice.expect_red(red_payload_type(sdp))
         return with_red_parameters(with_opus_parameters(sdp, {"useinbandfec": "1"}))
 

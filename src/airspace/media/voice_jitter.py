@@ -91,15 +91,17 @@ class VoiceJitterBuffer:
                     packet.timestamp - block.timestamp_offset,
                 )
         self._held[sequence] = VoiceFrame(payload, packet.timestamp)
-        if len(self._held) <= self.prefetch:
+        self._spare.pop(sequence, None)  # the packet itself came after all
+        if not self.overfull():
             return False, None
         return False, self.give_up()
 
     def overfull(self) -> bool:
-        """Whether more is held than ``prefetch``: after a frame restored from RED (two
-        frames came in one packet), the receiver takes the next one at once, so that
-        the buffer does not stay a frame longer."""
-        return len(self._held) > self.prefetch
+        """Whether more frames are held than ``prefetch``, copies from RED included (a
+        frame restored from the next packet comes out when it would have). A packet
+        that brings two frames can leave it over by one: the receiver then takes the
+        next one at once, so that the buffer does not stay a frame longer."""
+        return len(self._held) + len(self._spare) > self.prefetch
 
     def _keep_spare(self, sequence: int, data: bytes, timestamp: int) -> None:
         assert self._next is not None
