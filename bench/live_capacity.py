@@ -177,10 +177,18 @@ async def clients(
             *(connect_at(leg, peer) for leg, peer in zip(legs, peers, strict=True))
         )
     joined = [p for p, ok in zip(peers, accepted, strict=True) if ok]
+    waited = time.monotonic()
     for _ in range(300):
         if all(p.pc.connectionState == "connected" for p in joined):
             break
         await asyncio.sleep(0.1)
+    states = [p.pc.connectionState for p in joined]
+    print(
+        f"client {os.getpid()}: {states.count('connected')} of {len(joined)} microphones "
+        f"connected after {time.monotonic() - waited:.1f} s"
+        + (f" (others: {sorted(set(states) - {'connected'})})" if len(set(states)) > 1 else ""),
+        flush=True,
+    )
     if not stagger:
         conn.send("ready")
         window_start, deadline = await loop.run_in_executor(None, conn.recv)
