@@ -206,6 +206,7 @@ def test_a_live_playlist_needs_live(server: FakeServer, tmp_path: Path) -> None:
         download(f"{server.url}/hls/live.m3u8", str(tmp_path / "x.%(ext)s"), **FAST)
 
 
+@pytest.mark.slow  # a live Space or a growing playlist, seconds of real time
 def test_live_follows_the_growing_playlist_to_its_end(server: FakeServer, tmp_path: Path) -> None:
     recording = make_recording(19.0, "ts", seed=10)
     server.serve_recording(recording)

@@ -130,6 +130,7 @@ def test_unsupported_links(tmp_path: Path, server: FakeServer) -> None:
         download(f"{server.url}/page.html", str(tmp_path / "x.%(ext)s"))
 
 
+@pytest.mark.slow  # a live Space or a growing playlist, seconds of real time
 def test_airspace_live_then_replay_joined_by_sequence(server: FakeServer, tmp_path: Path) -> None:
     recording = make_recording(21.0, "ts", seed=12)
     server.serve_recording(recording)

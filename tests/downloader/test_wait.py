@@ -32,6 +32,7 @@ def test_the_countdown_reads_as_people_say_it() -> None:
     assert countdown(None, now) == "waiting for the host to start the Space"
 
 
+@pytest.mark.slow  # a live Space or a growing playlist, seconds of real time
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_scheduled_space_is_recorded_from_its_first_second(
     live_server: LiveServer, clock: SettableClock, tmp_path: Path

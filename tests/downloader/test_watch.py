@@ -42,6 +42,7 @@ def wait_for(check: object, what: str, seconds: float = 60) -> None:
         time.sleep(0.2)
 
 
+@pytest.mark.slow  # a live Space or a growing playlist, seconds of real time
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_two_spaces_of_one_host_are_recorded_in_a_row(
     live_server: LiveServer, tmp_path: Path

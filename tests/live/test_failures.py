@@ -26,6 +26,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     return make_settings(tmp_path, database_url, speaker_timeout_seconds=2)
 
 
+@pytest.mark.slow  # a live Space or a growing playlist, seconds of real time
 def test_a_dropped_speaker_is_removed_while_the_mix_goes_on(live_server: LiveServer) -> None:
     host = live_server.register("host")
     guest = live_server.register("guest")
