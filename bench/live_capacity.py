@@ -141,7 +141,7 @@ async def clients(
             if leg.role == "quiet"
             else tone(leg.frequency, TONE_LEVEL),
             receive_buffer_packets=buffer,
-            red=red,
+            asks_for_red=red,
         )
         for leg in legs
     ]

@@ -36,8 +36,9 @@ from airspace.media.ice import IceSettings, turn_credentials
 from airspace.media.mixer import FRAME_SAMPLES, SILENCE, mix_minus_one, mix_program
 from airspace.media.opus import MIX_COMPLEXITY, VoiceEncoder
 from airspace.media.opus_red import (
+    red_format,
     red_packer_for,
-    red_payload_type,
+    teach_aiortc_red,
     with_red_parameters,
     without_red,
 )
@@ -217,6 +218,7 @@ class AiortcMediaEngine:
         buys, as ``bench/network.py`` does). ``storage``: where rooms opened with a
         SegmentPlan store their program (``clock`` dates it). ``frame_clock``: what
         the rooms' 20 ms ticks run on (the event loop's clock; tests step their own)."""
+        teach_aiortc_red()
         self.repair_losses = repair_losses
         self.storage = storage
         self.clock = clock or SystemClock()
@@ -289,7 +291,7 @@ class AiortcMediaEngine:
         try:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
             leg.receiver = receive_voice(pc, self.receive_buffer_packets, heard, self.repair_losses)
-            leg.receiver.expect_red(red_payload_type(offer_sdp))
+            leg.receiver.expect_red(red_format(offer_sdp))
             pc.addTrack(leg.returns)
             answer = await pc.createAnswer()
             await pc.setLocalDescription(answer)
@@ -300,7 +302,7 @@ class AiortcMediaEngine:
         target.legs[speaker] = leg
         answer_sdp = advertise(str(pc.localDescription.sdp), self.media_address)
         answer_sdp = with_red_parameters(answer_sdp)
-        leg.returns.red = red_packer_for(answer_sdp)
+        leg.returns.red_packer = red_packer_for(answer_sdp)
         return (
             with_opus_parameters(answer_sdp, LOSS_PROTECTION) if self.repair_losses else answer_sdp
         )

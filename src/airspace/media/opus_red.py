@@ -15,7 +15,7 @@ aiortc then sends with it too (it sends with the first negotiated codec), so bot
 directions are packed here (``RedPacker``) and unpacked by the jitter buffer
 (``split_red``, ``airspace.media.voice_jitter``).
 
-aiortc knows no ``audio/red``: importing this module adds it to aiortc's codec list
+aiortc knows no ``audio/red``: ``teach_aiortc_red`` adds it to aiortc's codec list
 (after its own, so nobody gets it unasked) and lets aiortc's sender pass RED payloads
 made here through as it passes ready-made Opus packets.
 """
@@ -54,6 +54,8 @@ class RedBlock:
     data: bytes
     timestamp_offset: int
     """RTP ticks (48 kHz) before the packet's own timestamp."""
+    payload_type: int
+    """The codec of ``data`` (Opus's payload type, from a sender that follows the SDP)."""
 
 
 @dataclass(frozen=True)
@@ -61,30 +63,40 @@ class RedPayload:
     primary: bytes
     redundant: tuple[RedBlock, ...]
     """Oldest first, as they are packed."""
+    primary_payload_type: int
+
+
+@dataclass(frozen=True)
+class RedFormat:
+    """The payload types of RED and of the Opus it carries, as one side's SDP gives them."""
+
+    red: int
+    opus: int
 
 
 def split_red(payload: bytes) -> RedPayload:
     """The blocks of one RED payload (RFC 2198 section 3)."""
-    headers: list[tuple[int, int]] = []
+    headers: list[tuple[int, int, int]] = []
     at = 0
     while True:
         if at >= len(payload):
             raise MalformedRed("RED payload ends inside its headers")
         if not payload[at] & 0x80:
+            primary_payload_type = payload[at]
             at += 1  # the primary block's 1-byte header
             break
         if at + 4 > len(payload):
             raise MalformedRed("RED payload ends inside a block header")
         word = int.from_bytes(payload[at + 1 : at + 4], "big")
-        headers.append((word >> 10, word & 0x3FF))
+        headers.append((payload[at] & 0x7F, word >> 10, word & 0x3FF))
         at += 4
     blocks: list[RedBlock] = []
-    for offset, length in headers:
+    for payload_type, offset, length in headers:
         if at + length > len(payload):
             raise MalformedRed("a RED block runs past the payload")
-        blocks.append(RedBlock(payload[at : at + length], offset))
+        blocks.append(RedBlock(payload[at : at + length], offset, payload_type))
         at += length
-    return RedPayload(payload[at:], tuple(blocks))
+    return RedPayload(payload[at:], tuple(blocks), primary_payload_type)
 
 
 class RedPacker:
@@ -132,19 +144,19 @@ def _first_audio_payload_type(sdp: str) -> str | None:
     return None
 
 
-def red_payload_type(sdp: str) -> int | None:
-    """RED's payload type in ``sdp`` when it offers or accepts RED over Opus."""
+def red_format(sdp: str) -> RedFormat | None:
+    """RED's and Opus's payload types in ``sdp`` when it offers or accepts RED over Opus."""
     red, opus = _payload_types(sdp, "red"), _payload_types(sdp, "opus")
-    return int(red[0]) if red and opus else None
+    return RedFormat(int(red[0]), int(opus[0])) if red and opus else None
 
 
 def red_packer_for(answer_sdp: str) -> RedPacker | None:
     """A packer when the negotiated audio codecs (an answer's) put RED first, which is
     what aiortc then sends with; None when it sends plain Opus."""
-    red = red_payload_type(answer_sdp)
-    if red is None or _first_audio_payload_type(answer_sdp) != str(red):
+    negotiated = red_format(answer_sdp)
+    if negotiated is None or _first_audio_payload_type(answer_sdp) != str(negotiated.red):
         return None
-    return RedPacker(int(_payload_types(answer_sdp, "opus")[0]))
+    return RedPacker(negotiated.opus)
 
 
 def with_red_parameters(sdp: str) -> str:
@@ -187,6 +199,11 @@ def _encoder(codec: RTCRtpCodecParameters) -> Encoder:
     return _aiortc_encoder(codec)
 
 
-if not any(codec.mimeType.lower() == RED_MIME for codec in CODECS["audio"]):
-    CODECS["audio"].append(RED_CODEC)
-rtcrtpsender.get_encoder = _encoder  # type: ignore[attr-defined]
+def teach_aiortc_red() -> None:
+    """Let this process's aiortc negotiate and send RED: add it to aiortc's audio codecs
+    (after its own, so nobody gets it unasked) and have its senders pass RED payloads
+    through. aiortc keeps both process-wide, so this is too; calling it again changes
+    nothing. The room engine and ``SpeakerPeer`` call it before they negotiate."""
+    if not any(codec.mimeType.lower() == RED_MIME for codec in CODECS["audio"]):
+        CODECS["audio"].append(RED_CODEC)
+    rtcrtpsender.get_encoder = _encoder  # type: ignore[attr-defined]

@@ -33,8 +33,9 @@ from airspace.media.opus import MICROPHONE_COMPLEXITY, VoiceEncoder
 from airspace.media.opus_red import (
     RED_CAPABILITY,
     RedPacker,
+    red_format,
     red_packer_for,
-    red_payload_type,
+    teach_aiortc_red,
     with_red_parameters,
     without_red,
 )
@@ -93,7 +94,7 @@ class SourceTrack(MediaStreamTrack):
         self.sent: dict[int, float] = {}
         self._encoder = VoiceEncoder(MICROPHONE_COMPLEXITY)
         self._unsent = 0
-        self.red: RedPacker | None = None
+        self.red_packer: RedPacker | None = None
         """Set when the room takes RED: each packet then carries the one before it."""
 
     @property
@@ -108,7 +109,7 @@ class SourceTrack(MediaStreamTrack):
 
     def protect_measured(self, lost_fraction: float) -> None:
         """FEC for the loss the room reports (see VoiceEncoder.protect_measured)."""
-        self._encoder.protect_measured(lost_fraction, red=self.red is not None)
+        self._encoder.protect_measured(lost_fraction, red=self.red_packer is not None)
 
     async def recv(self) -> av.Packet[Any]:
         while True:
@@ -129,8 +130,8 @@ class SourceTrack(MediaStreamTrack):
                     continue  # silence: nothing to send
             else:
                 self._unsent = 0
-            if self.red is not None:
-                red = av.Packet(self.red.pack(bytes(packet), int(packet.pts or 0)))
+            if self.red_packer is not None:
+                red = av.Packet(self.red_packer.pack(bytes(packet), int(packet.pts or 0)))
                 red.pts, red.time_base = packet.pts, packet.time_base
                 return red
             return packet
@@ -158,7 +159,7 @@ class SpeakerPeer:
         ice_servers: list[RTCIceServer] | None = None,
         relay_only: bool = False,
         protect: bool = True,
-        red: bool = True,
+        asks_for_red: bool = True,
     ) -> None:
         """``receive_buffer_packets``: 20 ms packets held before decoding what the room
         sends back (4, aiortc's own, unless told). ``first_frame``: where in ``source``
@@ -166,8 +167,9 @@ class SpeakerPeer:
         and TURN, as the room's ``ice-servers`` answer gives them; ``relay_only``: reach
         the room through TURN alone, as a browser behind a strict NAT or firewall does.
         ``protect``: as browsers do, ask for FEC in what it hears, and send FEC (at the
-        loss the room reports) and DTX when the room asks for them. ``red``: with
-        ``protect``, ask for Opus in RED, as the room page asks the browser."""
+        loss the room reports) and DTX when the room asks for them. ``asks_for_red``:
+        with ``protect``, ask for Opus in RED, as the room page asks the browser."""
+        teach_aiortc_red()
         policy = RTCIceTransportPolicy.RELAY if relay_only else RTCIceTransportPolicy.ALL
         self.pc = RTCPeerConnection(
             RTCConfiguration(iceServers=ice_servers or [], iceTransportPolicy=policy)
@@ -176,8 +178,8 @@ class SpeakerPeer:
         self.heard = Heard()
         self.pc.addTrack(self.track)
         self.protecting = protect
-        self.red = protect and red
-        if self.red:  # RED first: ask for it, as a browser that prefers it does
+        self.asks_for_red = protect and asks_for_red
+        if self.asks_for_red:  # RED first: ask for it, as a browser that prefers it does
             opus = [c for c in RTCRtpSender.getCapabilities("audio").codecs if c.name == "opus"]
             self.pc.getTransceivers()[0].setCodecPreferences([RED_CAPABILITY, *opus])
         self.voice = receive_voice(self.pc, receive_buffer_packets, self._hear, repair=protect)
@@ -186,19 +188,19 @@ class SpeakerPeer:
     async def offer(self) -> str:
         await self.pc.setLocalDescription(await self.pc.createOffer())
         sdp = str(self.pc.localDescription.sdp)
-        if not self.red:
+        if not self.asks_for_red:
             sdp = without_red(sdp)
         if not self.protecting:
             return sdp
-        self.voice.expect_red(red_payload_type(sdp))
+        self.voice.expect_red(red_format(sdp))
         return with_red_parameters(with_opus_parameters(sdp, {"useinbandfec": "1"}))
 
     async def accept(self, answer_sdp: str) -> None:
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer_sdp, type="answer"))
         if self.protecting:
-            self.track.red = red_packer_for(answer_sdp)
+            self.track.red_packer = red_packer_for(answer_sdp)
         if self.protecting and asks_for_fec(answer_sdp):
-            start = 1 if self.track.red is not None else START_LOSS_PERCENT
+            start = 1 if self.track.red_packer is not None else START_LOSS_PERCENT
             self.track.protect(start, allows_dtx(answer_sdp))
             self._adapting = asyncio.create_task(self._follow_reported_loss())
 

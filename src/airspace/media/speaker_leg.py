@@ -53,12 +53,12 @@ class ReturnTrack(MediaStreamTrack):
         self._packets: asyncio.Queue[av.Packet[Any]] = asyncio.Queue()
         self._encoder = VoiceEncoder(MIX_COMPLEXITY)
         self._sent = 0
-        self.red: RedPacker | None = None
+        self.red_packer: RedPacker | None = None
         """Set when the speaker takes RED: each packet then carries the one before it."""
 
     def protect_measured(self, lost_fraction: float) -> None:
         """Carry FEC for a path measured to lose ``lost_fraction`` of packets."""
-        self._encoder.protect_measured(lost_fraction, red=self.red is not None)
+        self._encoder.protect_measured(lost_fraction, red=self.red_packer is not None)
 
     def put(self, pcm: np.ndarray) -> None:
         """Encode and send the next 20 ms."""
@@ -68,8 +68,8 @@ class ReturnTrack(MediaStreamTrack):
         """Send the next 20 ms, already encoded."""
         while self._packets.qsize() >= MAX_QUEUED_FRAMES:
             self._packets.get_nowait()
-        if self.red is not None:
-            payload = self.red.pack(payload, self._sent)
+        if self.red_packer is not None:
+            payload = self.red_packer.pack(payload, self._sent)
         packet = av.Packet(payload)
         packet.pts = self._sent  # RTP timestamps count from the first packet sent
         packet.time_base = TIME_BASE

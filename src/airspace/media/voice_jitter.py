@@ -21,7 +21,7 @@ import logging
 from aiortc.jitterbuffer import JitterFrame
 from aiortc.rtp import RtpPacket
 
-from airspace.media.opus_red import MalformedRed, split_red
+from airspace.media.opus_red import MalformedRed, RedFormat, split_red
 
 logger = logging.getLogger(__name__)
 
@@ -44,11 +44,12 @@ class VoiceFrame(JitterFrame):
 class VoiceJitterBuffer:
     """Takes RTP packets as they arrive; gives back frames in order, ``prefetch`` packets
     behind the newest. Has ``add`` as aiortc's JitterBuffer does, so an RTCRtpReceiver
-    can use it. Packets of ``red_payload_type`` are unpacked (RED)."""
+    can use it. Packets of ``red.red`` are unpacked (RED); of what they carry, only
+    blocks of ``red.opus`` are taken (RFC 2198 allows other codecs, which are skipped)."""
 
-    def __init__(self, prefetch: int, red_payload_type: int | None = None) -> None:
+    def __init__(self, prefetch: int, red: RedFormat | None = None) -> None:
         self.prefetch = prefetch
-        self.red_payload_type = red_payload_type
+        self.red = red
         self._next: int | None = None
         self._held: dict[int, VoiceFrame] = {}
         self._spare: dict[int, VoiceFrame] = {}
@@ -75,9 +76,11 @@ class VoiceJitterBuffer:
         elif ahead > MAX_JUMP:
             self._restart(sequence)
         payload: bytes = packet._data  # type: ignore[attr-defined]  # depayloaded by aiortc
-        if packet.payload_type == self.red_payload_type and payload:
+        if self.red is not None and packet.payload_type == self.red.red and payload:
             try:
                 red = split_red(payload)
+                if red.primary_payload_type != self.red.opus:
+                    raise MalformedRed(f"RED carries payload type {red.primary_payload_type}")
             except MalformedRed as error:
                 self.malformed += 1
                 logger.debug("dropped a RED packet: %s", error)
@@ -85,6 +88,8 @@ class VoiceJitterBuffer:
             payload = red.primary
             self.red_packets += 1
             for back, block in enumerate(reversed(red.redundant), start=1):
+                if block.payload_type != self.red.opus:
+                    continue
                 self._keep_spare(
                     (sequence - back) % SEQUENCE_SPACE,
                     block.data,

@@ -26,6 +26,7 @@ from aiortc import RTCPeerConnection
 
 from airspace.media.constants import SAMPLE_RATE
 from airspace.media.libopus import OpusDecoder, OpusError
+from airspace.media.opus_red import RedFormat
 from airspace.media.voice_jitter import VoiceFrame, VoiceJitterBuffer
 
 AudioCallback = Callable[[np.ndarray], None]
@@ -87,10 +88,10 @@ class VoiceReceiver:
         self.put((self._codec, frame))
         return True
 
-    def expect_red(self, payload_type: int | None) -> None:
-        """Unpack packets of ``payload_type`` as RED (None: there are none)."""
+    def expect_red(self, red: RedFormat | None) -> None:
+        """Unpack RED packets of this format (None: there are none)."""
         if self.jitter is not None:
-            self.jitter.red_payload_type = payload_type
+            self.jitter.red = red
 
     def conceal(self, samples: int) -> np.ndarray:
         """``samples`` made up from the voice so far: for a frame the room's clock needs
