@@ -14,9 +14,7 @@ Target: ready in at most 60 s on this machine (X: "about a day", by its own help
 from __future__ import annotations
 
 import argparse
-import secrets
 import sys
-import tempfile
 import time
 import zipfile
 from datetime import UTC, datetime, timedelta
@@ -26,17 +24,13 @@ import av
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from finalize import long_recording
+from finalize import fresh_instance, long_recording
 
 from airspace.archive import services as archives
 from airspace.archive.models import Archive, ArchiveState
-from airspace.config import Settings
-from airspace.db.engine import create_database_engine
-from airspace.db.migrate import upgrade
 from airspace.media.constants import SAMPLE_RATE
 from airspace.recordings.services import finalize, recording_for_space
 from airspace.spaces import services as spaces
-from airspace.wiring import build_services
 
 
 def main() -> None:
@@ -45,20 +39,8 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="default: SQLite in a temp dir")
     args = parser.parse_args()
     print("$ " + " ".join([".venv/bin/python", *sys.argv]))
-    folder = Path(tempfile.mkdtemp(prefix="airspace-archive-"))
-    database_url = args.database_url or f"sqlite:///{folder / 'airspace.db'}"
-    engine = create_database_engine(database_url)
-    upgrade(engine)
-    engine.dispose()
-    settings = Settings(
-        data_dir=folder,
-        database_url=database_url,
-        storage_url=f"file://{folder / 'media'}",
-        queue_url=f"sqlite:///{folder / 'jobs.db'}",
-        events_url="memory://",
-        secret_key=secrets.token_urlsafe(32),
-    )
-    services = build_services(settings)
+    settings, services = fresh_instance("archive", args.database_url)
+    folder, database_url = settings.data_dir, settings.database_url
     space_id, recording_id, count = long_recording(services, args.hours, database_url)
     with services.sessions() as session:
         space = spaces.get(session, space_id)

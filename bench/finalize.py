@@ -21,6 +21,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import numpy as np
 from fastapi.testclient import TestClient
 
@@ -40,6 +41,25 @@ from airspace.spaces import services as spaces
 from airspace.wiring import Services, build_services
 
 FRAMES_PER_SEGMENT = 94  # about 2 s of AAC at 48 kHz
+
+
+def fresh_instance(name: str, database_url: str | None) -> tuple[Settings, Services]:
+    """Settings and services for a new instance in a temporary folder: its media there,
+    its database at ``database_url`` (default: SQLite there), migrated."""
+    folder = Path(tempfile.mkdtemp(prefix=f"airspace-{name}-"))
+    database_url = database_url or f"sqlite:///{folder / 'airspace.db'}"
+    engine = create_database_engine(database_url)
+    upgrade(engine)
+    engine.dispose()
+    settings = Settings(
+        data_dir=folder,
+        database_url=database_url,
+        storage_url=f"file://{folder / 'media'}",
+        queue_url=f"sqlite:///{folder / 'jobs.db'}",
+        events_url="memory://",
+        secret_key=secrets.token_urlsafe(32),
+    )
+    return settings, build_services(settings)
 
 
 def long_recording(services: Services, hours: float, database_url: str) -> tuple[str, int, int]:
@@ -93,24 +113,14 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="default: SQLite in a temp dir")
     args = parser.parse_args()
     print("$ " + " ".join([".venv/bin/python", *sys.argv]))
-    folder = Path(tempfile.mkdtemp(prefix="airspace-finalize-"))
-    database_url = args.database_url or f"sqlite:///{folder / 'airspace.db'}"
-    engine = create_database_engine(database_url)
-    upgrade(engine)
-    engine.dispose()
-    settings = Settings(
-        data_dir=folder,
-        database_url=database_url,
-        storage_url=f"file://{folder / 'media'}",
-        queue_url=f"sqlite:///{folder / 'jobs.db'}",
-        events_url="memory://",
-        secret_key=secrets.token_urlsafe(32),
-    )
-    services = build_services(settings)
-    # The app starts first: at start-up it ends Spaces left live by a stopped server.
-    client = TestClient(create_app(services))
-    client.__enter__()
+    settings, services = fresh_instance("finalize", args.database_url)
+    database_url = settings.database_url
     space_id, recording_id, count = long_recording(services, args.hours, database_url)
+    # The app serves the replay once the recording is ready; it starts after the end is
+    # timed (a running app would end this Space itself, no node holding its room, and at
+    # start-up it ends the Spaces a stopped server left live), and its start-up is not
+    # counted: a server that ends a Space is already running.
+    app = create_app(services)
 
     consumer = services.jobs.start_consumer({"jobs": settings.job_workers})
     try:
@@ -130,22 +140,29 @@ def main() -> None:
                     break
             time.sleep(0.005)
         available = time.perf_counter()
-        playlist = client.get(f"/i/spaces/{space_id}/replay.m3u8")
-        waveform = client.get(f"/api/v1/spaces/{space_id}/recording/waveform")
-        first = client.get(f"/i/spaces/{space_id}/live/000000.ts")
-        playable = time.perf_counter()
-        assert playlist.status_code == waveform.status_code == first.status_code == 200
+        with TestClient(app) as client:
+            asked = time.perf_counter()
+            playlist = client.get(f"/i/spaces/{space_id}/replay.m3u8")
+            waveform = client.get(f"/api/v1/spaces/{space_id}/recording/waveform")
+            uri = next(line for line in playlist.text.splitlines() if not line.startswith("#"))
+            first = client.get(str(httpx.URL(str(playlist.url)).join(uri)))
+            playable = time.perf_counter()
+        for answer in (playlist, waveform, first):
+            assert answer.status_code == 200, (
+                answer.request.url,
+                answer.status_code,
+                answer.text[:200],
+            )
         assert playlist.text.count("#EXTINF") == count
         assert len(waveform.json()["peaks"]) >= count * 20 - 20
     finally:
-        client.__exit__(None, None, None)
         consumer.stop(graceful=False)
         services.close()
     print(f"end (state, recording, jobs queued):  {(ended - t0) * 1000:7.0f} ms")
     print(f"finalize job picked up and done:      {(available - ended) * 1000:7.0f} ms")
-    print(f"playlist + waveform + first segment:  {(playable - available) * 1000:7.0f} ms")
+    print(f"playlist + waveform + first segment:  {(playable - asked) * 1000:7.0f} ms")
     print(
-        f"end to playable replay:               {(playable - t0) * 1000:7.0f} ms "
+        f"end to playable replay:               {((available - t0) + (playable - asked)) * 1000:7.0f} ms "
         "(target <= 2000 ms)"
     )
 

@@ -108,7 +108,9 @@ def create_app(services: Services, *, run_jobs: bool = False) -> AirspaceApp:
             logger.info("job consumer running in process")
         await asyncio.to_thread(_load_generations, services)
         reloading = asyncio.create_task(_reload_generations(services))
-        rooms = LiveRooms(services, create_media_engine(services))
+        engine = create_media_engine(services)
+        await engine.start()  # worker processes ready before the first room needs them
+        rooms = LiveRooms(services, engine)
         app.state.rooms = rooms
         await rooms.recover()
         leasing = asyncio.create_task(rooms.run())

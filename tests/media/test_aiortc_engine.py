@@ -15,7 +15,7 @@ from aiortc import RTCPeerConnection
 
 from airspace.clock import SettableClock
 from airspace.media.activity import ActivityChange
-from airspace.media.aiortc_engine import OWN_MIX_HANGOVER_TICKS, AiortcMediaEngine, _Room
+from airspace.media.aiortc_engine import OWN_MIX_HANGOVER_TICKS, AiortcMediaEngine, MixingRoom
 from airspace.media.engine import InvalidOffer, MediaOverloaded
 from airspace.media.frame_clock import SteppedFrameClock
 from airspace.media.link_quality import LinkQuality
@@ -126,7 +126,7 @@ def test_the_return_track_sends_mono_opus_at_a_speech_bit_rate() -> None:
         for number in range(100):  # 2 s
             track.put(source(number))
         packets = []
-        while not track._packets.empty():
+        for _ in track.queued():
             packets.append(await track.recv())
         assert len(packets) == 3  # the newest few: a slow reader never falls behind
         track = ReturnTrack()
@@ -318,7 +318,7 @@ def test_everyone_not_talking_hears_one_shared_encoding_of_the_program() -> None
         for name, peer in (("alice", alice), ("bob", bob), ("carol", carol)):
             await connect(engine, name, peer)
         await asyncio.sleep(2.5)
-        mixing = engine._rooms["room"]
+        mixing = engine.mixing_room("room")
         ticks = mixing.ticks
         shared = mixing.program_for_listeners.encoded
         for listener in (bob, carol):
@@ -337,7 +337,7 @@ def test_a_speaker_hears_their_own_mix_until_half_a_second_after_they_stop() -> 
     talks and for OWN_MIX_HANGOVER_TICKS after, then the shared one."""
 
     async def scenario() -> None:
-        room = _Room("room", Collected(), speaker_timeout=30, tracks=False)
+        room = MixingRoom("room", Collected(), speaker_timeout=30, tracks=False)
         for name in ("alice", "bob", "carol"):
             room.legs[name] = SpeakerLeg(
                 pc=RTCPeerConnection(), returns=ReturnTrack(), last_heard=0.0, repair=False
@@ -348,13 +348,13 @@ def test_a_speaker_hears_their_own_mix_until_half_a_second_after_they_stop() -> 
             room.legs["alice"].accept(voice(tick) if tick < talked else quiet)
             room.legs["bob"].accept(tone(1310)(tick))  # Bob talks all along
             room.tick()
-            last = {name: leg.returns._packets._queue[-1] for name, leg in room.legs.items()}
-            from_shared = bytes(last["carol"])
-            alice_shared = bytes(last["alice"]) == from_shared
+            last = {name: leg.returns.queued()[-1] for name, leg in room.legs.items()}
+            from_shared = last["carol"]
+            alice_shared = last["alice"] == from_shared
             assert alice_shared == (tick >= talked + OWN_MIX_HANGOVER_TICKS), tick
-            assert bytes(last["bob"]) != from_shared  # he does not hear himself
+            assert last["bob"] != from_shared  # he does not hear himself
         for leg in room.legs.values():
-            assert leg.returns._sent == room.ticks * 960  # one packet a tick, no more
+            assert leg.returns.sent_samples == room.ticks * 960  # one packet a tick, no more
             await leg.close()
 
     asyncio.run(scenario())

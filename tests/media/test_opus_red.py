@@ -159,7 +159,7 @@ def test_a_speaker_and_the_room_send_each_other_red() -> None:
         answer = await engine.add_speaker("room", "alice", await peer.offer())
         await peer.accept(answer)
         assert red_format(answer) is not None
-        leg = engine._rooms["room"].legs["alice"]
+        leg = engine.mixing_room("room").legs["alice"]
         assert leg.returns.red_packer is not None
         assert peer.track.red_packer is not None
         for _ in range(200):

@@ -62,7 +62,10 @@ OWN_MIX_HANGOVER_TICKS = 25
 logger = logging.getLogger(__name__)
 
 
-class _Room:
+class MixingRoom:
+    """One room in a media process: its speakers' legs, the 20 ms clock that mixes them,
+    what each speaker hears back, and where the program and tracks go."""
+
     def __init__(
         self,
         name: str,
@@ -227,13 +230,17 @@ class AiortcMediaEngine:
         self.receive_buffer_packets = receive_buffer_packets
         self.media_address = media_address
         self.ice = ice or IceSettings()
-        self._rooms: dict[str, _Room] = {}
+        self._rooms: dict[str, MixingRoom] = {}
 
-    def _room(self, room: str) -> _Room:
+    def mixing_room(self, room: str) -> MixingRoom:
+        """The open room ``room`` (KeyError when it is not open here)."""
         try:
             return self._rooms[room]
         except KeyError:
             raise KeyError(f"no open room {room!r}") from None
+
+    async def start(self) -> None:
+        """Nothing to start: rooms run on this event loop."""
 
     async def open_room(
         self,
@@ -252,7 +259,9 @@ class AiortcMediaEngine:
                 self.storage, segments, self.clock, callbacks.segment_stored, callbacks.failed
             )
             tracks = tracks or segments.tracks_prefix is not None
-        opened = _Room(room, callbacks, self.speaker_timeout, tracks, recorder, self.frame_clock)
+        opened = MixingRoom(
+            room, callbacks, self.speaker_timeout, tracks, recorder, self.frame_clock
+        )
         self._rooms[room] = opened
         opened.clock = asyncio.create_task(opened.run(), name=f"room-clock-{room}")
         opened.metering = asyncio.create_task(opened.measure_links(), name=f"room-links-{room}")
@@ -268,7 +277,7 @@ class AiortcMediaEngine:
         return any(room.lateness.falling_behind for room in self._rooms.values())
 
     async def add_speaker(self, room: str, speaker: str, offer_sdp: str) -> str:
-        target = self._room(room)
+        target = self.mixing_room(room)
         _check_offer(offer_sdp)
         if self.falling_behind() and speaker not in target.legs:
             raise MediaOverloaded(
@@ -312,14 +321,14 @@ class AiortcMediaEngine:
             await self._rooms[room].remove(speaker)
 
     async def set_muted(self, room: str, speaker: str, muted: bool) -> None:
-        target = self._room(room)
+        target = self.mixing_room(room)
         if muted:
             target.muted.add(speaker)
         else:
             target.muted.discard(speaker)
 
     def connected(self, room: str) -> set[str]:
-        return set(self._room(room).legs)
+        return set(self.mixing_room(room).legs)
 
     async def close_room(
         self, room: str, ended_at: float | None = None, abandon: bool = False

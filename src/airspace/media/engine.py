@@ -75,6 +75,12 @@ class RoomCallbacks(Protocol):
 
 
 class MediaEngine(Protocol):
+    async def start(self) -> None:
+        """Get ready to open rooms without delay (a server calls it as it starts, so that
+        its first room, or one handed over from a draining node, does not wait for worker
+        processes to start); calling it again changes nothing."""
+        ...
+
     async def open_room(
         self,
         room: str,

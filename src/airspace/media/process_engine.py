@@ -319,6 +319,15 @@ class ProcessMediaEngine:
         worker.conn.send(command)
         return await future
 
+    async def start(self) -> None:
+        """Start the worker processes (else the first room does)."""
+        if not self._workers:
+            self._start()
+
+    def worker_processes(self) -> list[BaseProcess]:
+        """The worker processes running now."""
+        return [worker.process for worker in self._workers]
+
     async def open_room(
         self,
         room: str,
@@ -326,8 +335,7 @@ class ProcessMediaEngine:
         tracks: bool = False,
         segments: SegmentPlan | None = None,
     ) -> int:
-        if not self._workers:
-            self._start()
+        await self.start()
         if room in self._placement:
             raise ValueError(f"room {room!r} is already open")
         worker = min(self._workers, key=lambda w: len(w.rooms))

@@ -50,11 +50,22 @@ class ReturnTrack(MediaStreamTrack):
 
     def __init__(self) -> None:
         super().__init__()
-        self._packets: asyncio.Queue[av.Packet[Any]] = asyncio.Queue()
+        self._packets: deque[av.Packet[Any]] = deque(maxlen=MAX_QUEUED_FRAMES)
+        """The newest few: a reader that falls behind skips the oldest."""
+        self._arrived = asyncio.Event()
         self._encoder = VoiceEncoder(MIX_COMPLEXITY)
         self._sent = 0
         self.red_packer: RedPacker | None = None
         """Set when the speaker takes RED: each packet then carries the one before it."""
+
+    @property
+    def sent_samples(self) -> int:
+        """Samples put so far (the RTP timestamp of the next packet)."""
+        return self._sent
+
+    def queued(self) -> list[bytes]:
+        """The packets waiting to be sent, oldest first."""
+        return [bytes(packet) for packet in self._packets]
 
     def protect_measured(self, lost_fraction: float) -> None:
         """Carry FEC for a path measured to lose ``lost_fraction`` of packets."""
@@ -66,20 +77,24 @@ class ReturnTrack(MediaStreamTrack):
 
     def put_encoded(self, payload: bytes) -> None:
         """Send the next 20 ms, already encoded."""
-        while self._packets.qsize() >= MAX_QUEUED_FRAMES:
-            self._packets.get_nowait()
         if self.red_packer is not None:
             payload = self.red_packer.pack(payload, self._sent)
         packet = av.Packet(payload)
         packet.pts = self._sent  # RTP timestamps count from the first packet sent
         packet.time_base = TIME_BASE
         self._sent += FRAME_SAMPLES
-        self._packets.put_nowait(packet)
+        self._packets.append(packet)
+        self._arrived.set()
 
     async def recv(self) -> av.Packet[Any]:
         if self.readyState != "live":
             raise MediaStreamError
-        return await self._packets.get()
+        while not self._packets:
+            self._arrived.clear()
+            await self._arrived.wait()
+            if self.readyState != "live":
+                raise MediaStreamError
+        return self._packets.popleft()
 
 
 def depth_for(jitter_ms: float) -> int:
