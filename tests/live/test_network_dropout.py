@@ -19,6 +19,7 @@ from airspace.recordings.models import Recording
 from airspace.recordings.services import segments_of
 from tests.audio import band_share, decode
 from tests.conftest import LiveServer
+from tests.live.test_speakers import offer_microphone
 
 CUT_SECONDS = 3.0
 
@@ -38,12 +39,8 @@ def test_a_3_second_network_cut_mid_sentence(live_server: LiveServer) -> None:
             relay = ImpairedRelay(Impairment(jitter_ms=5), Impairment(jitter_ms=5))
             offer = await peer.offer()
             await relay.start(candidate_host(offer))
-            answer = await http.post(
-                f"/api/v1/spaces/{space_id}/room/microphone",
-                json={"type": "offer", "sdp": relay.offer_through(offer)},
-            )
-            assert answer.status_code == 200, answer.text
-            await peer.accept(relay.answer_through(answer.json()["sdp"]))
+            answer = await offer_microphone(http, space_id, relay.offer_through(offer))
+            await peer.accept(relay.answer_through(answer))
             relay.impaired = True
             await asyncio.sleep(3.0)
             relay.cut = True

@@ -76,6 +76,12 @@ async def connect_microphone(
     jobs), so a test server can fall behind for a moment where a real one would not.
     Refusing is tested on its own (tests/media/test_aiortc_engine.py)."""
     offer = offer or await peer.offer()
+    await peer.accept(await offer_microphone(http, space_id, offer))
+
+
+async def offer_microphone(http: httpx.AsyncClient, space_id: str, offer: str) -> str:
+    """The room's answer to a microphone's ``offer``, offered again while the server says
+    it is too busy (see ``connect_microphone``)."""
     for _ in range(BUSY_RETRIES):
         answer = await http.post(
             f"/api/v1/spaces/{space_id}/room/microphone", json={"type": "offer", "sdp": offer}
@@ -84,7 +90,8 @@ async def connect_microphone(
             break
         await asyncio.sleep(1.0)
     assert answer.status_code == 200, answer.text
-    await peer.accept(answer.json()["sdp"])
+    sdp: str = answer.json()["sdp"]
+    return sdp
 
 
 async def program_audio(http: httpx.AsyncClient, space_id: str, last: int = 2) -> np.ndarray:
